@@ -1,0 +1,38 @@
+"""sknmr: learning electronic spin correlations from NMR spin echoes.
+
+Every piece is a scikit-learn estimator: the :class:`EchoSimulator` that
+makes echoes, featurizers that turn them into features, and models that
+recover the coupling's strength and range from one echo.
+"""
+
+import importlib
+
+__version__ = "0.1.0.dev0"
+
+from . import kernels, prior
+from .kernels import KERNELS
+from .simulator import EchoSimulator
+
+# Public names whose modules import heavier dependencies (torch, imblearn)
+# load on first use.
+_LAZY = {
+    "EchoWindow": "sknmr.window",
+    "PolynomialSectionFeaturizer": "sknmr.polynomial",
+    "CurveScaler": "sknmr.scaling",
+    "BetaVAE": "sknmr.vae",
+    "WScreenedClassifier": "sknmr.screening",
+    "datasets": "sknmr.datasets",
+}
+
+__all__ = ["KERNELS", "EchoSimulator", "__version__", "kernels", "prior", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        return module if name == "datasets" else getattr(module, name)
+    raise AttributeError(f"module 'sknmr' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

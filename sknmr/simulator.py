@@ -1,0 +1,463 @@
+"""EchoSimulator: NMR spin echoes of a lattice of interacting nuclei."""
+
+from collections.abc import Mapping
+from numbers import Integral, Real
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
+
+from . import _backends
+from ._physics import REFOCUS_AXES, EchoBatch, draw_offsets, echo_rng, pulse_matrix
+from ._progress import progress_bar
+from .kernels import KERNELS, LENGTH_NAMES, _check_length, kernel_spectrum
+from .prior import PARAM_COLUMNS, add_targets, as_generator, sample_prior
+
+__all__ = ["EchoSimulator"]
+
+OUTPUTS = {"magnitude": "absM", "complex": "M", "z": "Iz"}
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def _seed(random_state):
+    """An integer seed: the int itself, or one drawn from a generator."""
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    return int(as_generator(random_state).integers(2**63 - 1))
+
+
+class EchoSimulator(TransformerMixin, BaseEstimator):
+    """Spin echoes of an ``n x n`` lattice of nuclei with electron-mediated coupling.
+
+    Implements the mean-field model of Rao et al. (2023) exactly as SPEC
+    section 1 fixes it. Each nucleus ``i`` of a periodic square lattice is a
+    spin-1/2 in a pure state with a Lorentzian offset ``nu_i`` and feels the
+    field of ``H_i = -(nu_i + alpha_z w_i^z) I^z - alpha_xy (w_i^x I^x + w_i^y
+    I^y)``, where ``w_i = sum_j Khat(r_ij) <I_j>`` is the kernel-weighted mean
+    spin of the others. A ``theta`` pulse about x at ``t = 0`` and a
+    ``2 theta`` pulse about ``refocus_axis`` at ``t = tau`` give an echo at
+    ``2 tau``. Frequencies are in MHz, times in microseconds.
+
+    Each row of a parameter table is one echo: a kernel (``"gaussian"``,
+    ``"power"`` or ``"rkky"``), its length parameter (``xi``, ``p`` or
+    ``gamma``) and the couplings ``alpha_xy`` and ``alpha_z``.
+
+    Parameters
+    ----------
+    lattice_size : int, default=100
+        Side ``n`` of the periodic square lattice (``n * n`` nuclei).
+    dt : float, default=1/(2*pi)
+        Time step and sampling interval (us).
+    tau : float, default=100.0
+        Delay of the refocusing pulse (us); it comes after
+        ``n_tau = round(tau / dt)`` steps, and ``3 * n_tau`` samples are taken.
+    linewidth : float, default=0.08
+        Full width at half maximum (MHz) of the Lorentzian offsets. The paper
+        states 0.008; see the user guide for why 0.08 is the default.
+    cutoff : float, default=0.25
+        Offsets are kept in ``[-cutoff, cutoff)`` MHz (redrawn outside).
+    pulse_angle : float, default=90.0
+        First pulse angle ``theta`` in degrees, in (0, 180]; the refocusing
+        pulse turns by ``2 theta``.
+    refocus_axis : {"y", "x", "-x", "-y"}, default="y"
+        Axis of the refocusing pulse.
+    dephasing_rate : float, default=0.0
+        Pure dephasing rate ``1/T2`` (1/us): transverse components decay by
+        ``exp(-dephasing_rate * dt)`` each step. Off by default.
+    output : {"magnitude", "complex", "z"}, default="magnitude"
+        What each echo is: ``|M(t)|``, the complex ``M(t) = <I^x> + i <I^y>``,
+        or ``<I^z>(t)`` (lattice averages).
+    backend : {"auto", "numpy", "numba", "cuda"}, default="auto"
+        ``"numpy"`` is the plain reference, ``"numba"`` the fast CPU one,
+        ``"cuda"`` the GPU one; ``"auto"`` picks the fastest available.
+    dtype : {"float64", "float32"} or None, default=None
+        Floating type of the dynamics; None means float64 on the CPU and
+        float32 on the GPU.
+    batch_size : int or None, default=None
+        Echoes simulated together; None lets the backend choose. It does not
+        change the results.
+    n_jobs : int or None, default=None
+        Threads for the numba backend (None means 1, -1 all cores). It does
+        not change the results.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the offsets. An echo's offsets depend only on this seed and the
+        echo's position in the table (or its ``echo_ids`` entry).
+    verbose : int, default=0
+        Show a progress bar when positive.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Always 4 once fitted (see :meth:`transform`).
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame passed to :meth:`fit`.
+
+    See Also
+    --------
+    sknmr.prior.sample_prior : The paper's parameter prior.
+    sknmr.kernels.coupling_targets : The targets W, L and the power flag.
+
+    Examples
+    --------
+    >>> from sknmr import EchoSimulator
+    >>> sim = EchoSimulator(lattice_size=16, tau=10.0, random_state=0)
+    >>> echoes = sim.simulate({"kernel": ["gaussian", "power"], "length": [8.0, 2.0],
+    ...                        "alpha_xy": [0.05, 0.05], "alpha_z": [0.02, 0.0]})
+    >>> echoes.shape
+    (2, 189)
+    >>> print(f"{echoes[0, 0]:.3f}")
+    0.500
+    >>> sim.times[sim.n_tau * 2]  # the echo time, 2 * n_tau * dt
+    np.float64(19.957...)
+    """
+
+    _parameter_constraints = {
+        "lattice_size": [Interval(Integral, 2, None, closed="left")],
+        "dt": [Interval(Real, 0, None, closed="neither")],
+        "tau": [Interval(Real, 0, None, closed="neither")],
+        "linewidth": [Interval(Real, 0, None, closed="neither")],
+        "cutoff": [Interval(Real, 0, None, closed="neither")],
+        "pulse_angle": [Interval(Real, 0, 180, closed="right")],
+        "refocus_axis": [StrOptions(set(REFOCUS_AXES))],
+        "dephasing_rate": [Interval(Real, 0, None, closed="left")],
+        "output": [StrOptions(set(OUTPUTS))],
+        "backend": [StrOptions({"auto", *_backends.BACKENDS})],
+        "dtype": [StrOptions(set(_DTYPES)), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        lattice_size=100,
+        dt=1 / (2 * np.pi),
+        tau=100.0,
+        linewidth=0.08,
+        cutoff=0.25,
+        pulse_angle=90.0,
+        refocus_axis="y",
+        dephasing_rate=0.0,
+        output="magnitude",
+        backend="auto",
+        dtype=None,
+        batch_size=None,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.lattice_size = lattice_size
+        self.dt = dt
+        self.tau = tau
+        self.linewidth = linewidth
+        self.cutoff = cutoff
+        self.pulse_angle = pulse_angle
+        self.refocus_axis = refocus_axis
+        self.dephasing_rate = dephasing_rate
+        self.output = output
+        self.backend = backend
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- settings -----------------------------------------------------------
+    def _check_settings(self):
+        self._validate_params()
+        if self.dt >= self.tau:
+            raise ValueError(
+                f"dt must be smaller than tau; got dt={self.dt} and tau={self.tau}."
+            )
+        if self.n_jobs == 0:
+            raise ValueError("n_jobs must be a non-zero integer or None; got 0.")
+
+    @property
+    def n_tau(self):
+        """Steps from the first pulse to the refocusing pulse: ``round(tau / dt)``."""
+        self._check_settings()
+        return int(round(self.tau / self.dt))
+
+    @property
+    def n_times(self):
+        """Samples per echo: ``3 * n_tau``."""
+        return 3 * self.n_tau
+
+    @property
+    def times(self):
+        """Sample times ``t_k = k * dt`` (us), ``k = 0 .. 3 n_tau - 1``.
+
+        The sample at ``k = n_tau`` is taken just after the refocusing pulse,
+        and the echo ``t = 2 tau`` is sample ``2 n_tau``.
+        """
+        return np.arange(self.n_times) * float(self.dt)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the quantity and the sample time.
+
+        Examples
+        --------
+        >>> EchoSimulator(tau=1.0).get_feature_names_out()[:2]
+        array(['absM_t=0.000us', 'absM_t=0.159us'], dtype=object)
+        """
+        times = self.times
+        decimals = max(3, int(np.ceil(-np.log10(float(self.dt)))) + 2)
+        prefix = OUTPUTS[self.output]
+        return np.asarray([f"{prefix}_t={t:.{decimals}f}us" for t in times], dtype=object)
+
+    # -- parameter tables ----------------------------------------------------
+    def _check_table(self, params):
+        """Validate a parameter table; return a DataFrame of the four columns."""
+        if isinstance(params, pd.DataFrame):
+            table = params
+        elif isinstance(params, Mapping):
+            values = dict(params)
+            if values and all(np.ndim(v) == 0 for v in values.values()):
+                values = {k: [v] for k, v in values.items()}
+            try:
+                table = pd.DataFrame(values)
+            except ValueError as exc:
+                raise ValueError(
+                    f"params columns must be arrays of equal length: {exc}"
+                ) from None
+        else:
+            raise TypeError(
+                "params must be a pandas DataFrame or a mapping of equal-length "
+                f"arrays with columns {PARAM_COLUMNS}; got {type(params).__name__}."
+            )
+        columns = [str(c) for c in table.columns]
+        missing = [c for c in PARAM_COLUMNS if c not in columns]
+        extra = [c for c in columns if c not in PARAM_COLUMNS]
+        if missing or extra:
+            raise ValueError(
+                f"params must have exactly the columns {PARAM_COLUMNS}; "
+                f"missing {missing}, extra {extra}. (Drop derived targets with "
+                "table[list(sknmr.prior.PARAM_COLUMNS)].)"
+            )
+        if len(table) == 0:
+            raise ValueError("params holds no echo (0 rows).")
+        kernels = table["kernel"].to_numpy()
+        bad = sorted({str(k) for k in kernels if k not in KERNELS})
+        if bad:
+            raise ValueError(f"kernel must be one of {KERNELS}; got {bad}.")
+        out = {"kernel": kernels.astype(str)}
+        for name in ("length", "alpha_xy", "alpha_z"):
+            try:
+                col = np.asarray(table[name], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} must be numeric.") from None
+            if not np.all(np.isfinite(col)):
+                raise ValueError(f"{name} must be finite; got {col[~np.isfinite(col)][:3]}.")
+            if name != "length" and np.any(col < 0):
+                raise ValueError(f"{name} must be >= 0 (MHz); got {col[col < 0][:3]}.")
+            out[name] = col
+        for kernel in np.unique(out["kernel"]):
+            for length in np.unique(out["length"][out["kernel"] == kernel]):
+                _check_length(kernel, float(length))
+        return pd.DataFrame(out)
+
+    def _check_echo_ids(self, echo_ids, n):
+        if echo_ids is None:
+            return np.arange(n)
+        ids = np.asarray(echo_ids)
+        if ids.shape != (n,) or not np.issubdtype(ids.dtype, np.integer) or np.any(ids < 0):
+            raise ValueError(
+                f"echo_ids must be {n} non-negative integers, one per echo; "
+                f"got shape {ids.shape} and dtype {ids.dtype}."
+            )
+        return ids
+
+    # -- simulation ----------------------------------------------------------
+    def simulate(self, params, *, echo_ids=None):
+        """Simulate one echo per row of a parameter table.
+
+        Parameters
+        ----------
+        params : DataFrame or mapping
+            Columns ``kernel`` ({"gaussian", "power", "rkky"}), ``length``,
+            ``alpha_xy`` and ``alpha_z`` (MHz), as equal-length arrays; a
+            mapping of scalars is one echo.
+        echo_ids : array-like of int, default=None
+            Identity of each echo for seeding its offsets (default: its row
+            number). Give global positions when simulating a table in pieces.
+
+        Returns
+        -------
+        echoes : ndarray of shape (n_echoes, n_times)
+            ``|M(t)|``, complex ``M(t)`` or ``<I^z>(t)`` depending on
+            ``output``, sampled at :attr:`times`.
+        """
+        self._check_settings()
+        table = self._check_table(params)
+        ids = self._check_echo_ids(echo_ids, len(table))
+        return self._run(table, _seed(self.random_state), ids)
+
+    def _run(self, table, seed, ids):
+        backend = _backends.get_backend(self.backend)
+        dtype = np.dtype(
+            _DTYPES[self.dtype] if self.dtype is not None
+            else getattr(backend, "default_dtype", np.float64)
+        )
+        batch_size = self.batch_size or getattr(backend, "default_batch_size", 16)
+        n_jobs = joblib.effective_n_jobs(self.n_jobs)
+        n = self.lattice_size
+        first = pulse_matrix(REFOCUS_AXES["x"], self.pulse_angle)
+        refocus = pulse_matrix(REFOCUS_AXES[self.refocus_axis], 2 * self.pulse_angle)
+        decay = float(np.exp(-self.dephasing_rate * self.dt))
+        n_echoes = len(table)
+
+        mxy = np.empty((n_echoes, self.n_times), dtype=np.result_type(dtype, np.complex64))
+        mz = np.empty((n_echoes, self.n_times), dtype=dtype)
+        with progress_bar(n_echoes, "echoes", enabled=self.verbose > 0) as bar:
+            for start in range(0, n_echoes, batch_size):
+                rows = slice(start, min(start + batch_size, n_echoes))
+                part = table.iloc[rows]
+                batch = EchoBatch(
+                    spectra=np.stack(
+                        [kernel_spectrum(k, x, n) for k, x in zip(part["kernel"], part["length"])]
+                    ),
+                    offsets=np.stack(
+                        [
+                            draw_offsets(echo_rng(seed, i), (n, n), self.linewidth, self.cutoff)
+                            for i in ids[rows]
+                        ]
+                    ),
+                    alpha_xy=part["alpha_xy"].to_numpy(np.float64),
+                    alpha_z=part["alpha_z"].to_numpy(np.float64),
+                    dt=float(self.dt),
+                    n_tau=self.n_tau,
+                    n_times=self.n_times,
+                    first_pulse=first,
+                    refocus_pulse=refocus,
+                    decay=decay,
+                    dtype=dtype,
+                    n_jobs=n_jobs,
+                )
+                mxy[rows], mz[rows] = backend.simulate(batch)
+                bar.update(rows.stop - rows.start)
+        if self.output == "magnitude":
+            return np.abs(mxy)
+        if self.output == "complex":
+            return mxy
+        return mz
+
+    def sample(self, n_samples, kernels=KERNELS, random_state=None, **prior):
+        """Draw parameters from the paper's prior and simulate their echoes.
+
+        Parameters
+        ----------
+        n_samples : int
+            Total number of echoes, split evenly over ``kernels``.
+        kernels : sequence of str, default=("gaussian", "power", "rkky")
+        random_state : int, RandomState instance or None, default=None
+            Seeds both the prior draw and the offsets; None uses the
+            simulator's own ``random_state``.
+        **prior
+            Ranges passed to :func:`sknmr.prior.sample_prior` (``alpha_xy``,
+            ``alpha_z``, ``lengths``, ``W``).
+
+        Returns
+        -------
+        echoes : ndarray of shape (n_samples, n_times)
+        table : pandas.DataFrame
+            ``kernel, length, alpha_xy, alpha_z, W, L, power``, one row per echo.
+
+        Examples
+        --------
+        >>> sim = EchoSimulator(lattice_size=8, tau=2.0, random_state=0)
+        >>> echoes, table = sim.sample(3)
+        >>> echoes.shape, table["kernel"].tolist()
+        ((3, 36), ['gaussian', 'power', 'rkky'])
+        """
+        self._check_settings()
+        seed = _seed(self.random_state if random_state is None else random_state)
+        prior_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+        table = sample_prior(
+            n_samples,
+            kernels,
+            lattice_size=self.lattice_size,
+            random_state=prior_rng,
+            **prior,
+        )
+        echoes = self._run(
+            self._check_table(table[list(PARAM_COLUMNS)]), seed, np.arange(len(table))
+        )
+        return echoes, table
+
+    # -- scikit-learn transformer API -----------------------------------------
+    def _table_from_array(self, X):
+        codes = X[:, 0]
+        if not np.all(np.isin(codes, np.arange(len(KERNELS)))):
+            raise ValueError(
+                "The first column of X is the kernel code and must be one of "
+                f"{dict(enumerate(KERNELS))}; got {np.unique(codes)[:5]}."
+            )
+        return {
+            "kernel": np.asarray(KERNELS)[codes.astype(int)],
+            "length": X[:, 1],
+            "alpha_xy": X[:, 2],
+            "alpha_z": X[:, 3],
+        }
+
+    def fit(self, X, y=None):
+        """Check the parameter array; the simulator learns nothing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_echoes, 4)
+            See :meth:`transform`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : EchoSimulator
+        """
+        self._check_settings()
+        X = validate_data(self, X, dtype=np.float64)
+        self._check_n_columns(X)
+        return self
+
+    def _check_n_columns(self, X):
+        if X.shape[1] != len(PARAM_COLUMNS):
+            raise ValueError(
+                "X must have 4 columns (kernel code, length, alpha_xy, alpha_z); "
+                f"got {X.shape[1]}."
+            )
+
+    def transform(self, X):
+        """Simulate one echo per row of a numeric parameter array.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_echoes, 4)
+            Columns: kernel code (0 gaussian, 1 power, 2 rkky), length
+            parameter, ``alpha_xy`` and ``alpha_z`` (MHz). A DataFrame with
+            the columns ``kernel`` (names or codes), ``length``, ``alpha_xy``
+            and ``alpha_z`` is accepted too.
+
+        Returns
+        -------
+        echoes : ndarray of shape (n_echoes, n_times)
+        """
+        self._check_settings()
+        if (
+            isinstance(X, pd.DataFrame)
+            and "kernel" in X.columns
+            and not pd.api.types.is_numeric_dtype(X["kernel"])
+        ):
+            return self.simulate(X)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        self._check_n_columns(X)
+        return self.simulate(self._table_from_array(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = []
+        tags.input_tags.allow_nan = False
+        return tags
