@@ -31,7 +31,7 @@ def rotate(spins, field, angle_per_mhz):
     return spins * cos + np.cross(axis, spins, axis=0) * sin + axis * along * (1 - cos)
 
 
-def simulate_echo(spectrum, offsets, alpha_xy, alpha_z, batch, index):
+def simulate_echo(spectrum, offsets, alpha_xy, alpha_z, batch):
     """One echo: returns ``M(t)`` (complex) and ``<I^z>(t)``."""
     dtype = batch.dtype
     n = offsets.shape[0]
@@ -71,7 +71,6 @@ def simulate(batch, progress=None):
             batch.alpha_xy[b],
             batch.alpha_z[b],
             batch,
-            b,
         )
         mxy.append(m)
         mz.append(z)
