@@ -18,7 +18,7 @@ from .simulator import EchoSimulator
 _LAZY = {
     "EchoWindow": "sknmr.window",
     "PolynomialSectionFeaturizer": "sknmr.polynomial",
-    "CurveScaler": "sknmr.scaling",
+    "curve_scaler": "sknmr.scaling",
     "BetaVAE": "sknmr.vae",
     "WScreenedClassifier": "sknmr.screening",
     "datasets": "sknmr.datasets",

@@ -425,8 +425,8 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     def _check_n_columns(self, X):
         if X.shape[1] != len(PARAM_COLUMNS):
             raise ValueError(
-                "X must have 4 columns (kernel code, length, alpha_xy, alpha_z); "
-                f"got {X.shape[1]}."
+                f"X has n_features={X.shape[1]}, but EchoSimulator needs 4 columns "
+                "(kernel code, length, alpha_xy, alpha_z)."
             )
 
     def transform(self, X):

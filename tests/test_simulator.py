@@ -245,7 +245,7 @@ def test_transform_matches_simulate():
     np.testing.assert_array_equal(sim.transform(pd.DataFrame(MIXED)), out)
     with pytest.raises(ValueError, match="kernel code"):
         sim.transform(X + np.array([0.5, 0, 0, 0]))
-    with pytest.raises(ValueError, match="4 columns"):
+    with pytest.raises(ValueError, match="needs 4 columns"):
         sim.fit(X[:, :3])
 
 
