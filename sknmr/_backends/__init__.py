@@ -55,5 +55,7 @@ def get_backend(name):
             "NVIDIA GPU visible to numba-cuda.",
             "numba": "It needs numba (pip install numba).",
         }.get(name, "")
-        raise ValueError(f"backend={name!r} is not available on this machine. {hint}")
+        reason = getattr(module, "unavailable_reason", None)
+        detail = f" ({reason()})" if reason is not None and reason() else ""
+        raise ValueError(f"backend={name!r} is not available on this machine. {hint}{detail}")
     return module

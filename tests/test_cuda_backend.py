@@ -1,0 +1,292 @@
+"""Tests of the ``cuda`` backend without a GPU.
+
+* The kernels run under numba's CUDA simulator and are compared with the
+  numpy reference for the same offsets. ``NUMBA_ENABLE_CUDASIM`` must be set
+  before numba is imported, and this process has imported it already, so the
+  simulator runs in one subprocess whose results every test reads.
+* The kernels are compiled (typed and lowered, short of PTX) for a real GPU,
+  which the simulator, running them as Python, never does.
+* Without a GPU, asking for ``backend="cuda"`` gives a clear error, and
+  ``backend="auto"`` never picks the simulator by accident.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sknmr import EchoSimulator
+from sknmr._backends import cuda_backend, get_backend
+from sknmr._physics import REFOCUS_AXES, EchoBatch, pulse_matrix
+
+_SIMULATOR_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import pandas as pd
+
+    # The simulator runs each CUDA thread as a Python thread and polls them;
+    # a short GIL switch interval keeps syncthreads() from idling 5 ms a time.
+    sys.setswitchinterval(1e-4)
+
+    from sknmr import EchoSimulator
+    from sknmr._backends import cuda_backend as cb, get_backend
+
+    results = {"auto": get_backend("auto").name}
+    mixed = pd.DataFrame({"kernel": ["gaussian", "power", "rkky"],
+                          "length": [1.5, 3.0, 2.0],
+                          "alpha_xy": [0.05, 0.1, 0.08],
+                          "alpha_z": [0.0, 0.05, 0.02]})
+    no_z = pd.DataFrame({"kernel": ["power", "gaussian"], "length": [2.5, 1.2],
+                         "alpha_xy": [0.1, 0.06], "alpha_z": [0.0, 0.0]})
+
+    def compare(name, params, method="dft", **settings):
+        cb.FFT_METHOD = method
+        settings = dict(tau=1.0, dt=0.25, random_state=7, **settings)
+        got = EchoSimulator(backend="cuda", **settings).simulate(params)
+        want = EchoSimulator(backend="numpy", **settings).simulate(params)
+        assert got.shape == want.shape and got.dtype == want.dtype, (got, want)
+        results[name] = float(np.max(np.abs(got - want)))
+        return got
+
+    # direct DFTs, alpha_z = 0 and != 0 in one batch, refocus y, dephasing
+    compare("dft_float64_complex", mixed, lattice_size=6, refocus_axis="y",
+            dephasing_rate=0.2, output="complex", dtype="float64", batch_size=3)
+    # odd lattice, no z coupling in the batch (z convolution skipped), x axis
+    first = compare("dft_float64_z_no_coupling", no_z, lattice_size=5,
+                    refocus_axis="x", pulse_angle=60.0, output="z",
+                    dtype="float64")
+    again = EchoSimulator(backend="cuda", lattice_size=5, tau=1.0, dt=0.25,
+                          random_state=7, refocus_axis="x", pulse_angle=60.0,
+                          output="z", dtype="float64").simulate(no_z)
+    results["repeat_bit_identical"] = bool(np.array_equal(first, again))
+    # float32, batches of 2 and 1, the -x axis
+    compare("dft_float32_magnitude", mixed, lattice_size=6, refocus_axis="-x",
+            dephasing_rate=0.1, output="magnitude", dtype="float32", batch_size=2)
+    # the cuFFT path's logic, with torch's CPU FFTs on the simulated memory
+    compare("torch_float64_complex", mixed, method="torch", lattice_size=5,
+            refocus_axis="y", dephasing_rate=0.1, output="complex",
+            dtype="float64", batch_size=3)
+    compare("torch_float32_z", mixed, method="torch", lattice_size=6,
+            refocus_axis="-y", output="z", dtype="float32", batch_size=3)
+
+    # The convolutions alone, with an even spectrum that is not symmetric
+    # under transposing the lattice (isotropic kernels are, and would hide
+    # a mix-up of rows and columns).
+    rng = np.random.default_rng(0)
+    n_echoes, n = 2, 5
+    flip = (-np.arange(n)) % n
+    g = rng.normal(size=(n_echoes, n, n))
+    spectra = g + g[:, flip][:, :, flip]
+    sxy = rng.normal(size=(n_echoes, n, n, 2))
+    sz = rng.normal(size=(n_echoes, n, n))
+    want_xy = np.fft.ifft2(np.fft.fft2(sxy[..., 0] + 1j * sxy[..., 1]) * spectra)
+    want_z = np.fft.ifft2(np.fft.fft2(sz) * spectra).real
+    stream = cb.cuda.default_stream()
+    for name, convolution in [("dft", cb._DFTConvolution),
+                              ("torch", cb._TorchConvolution)]:
+        conv = convolution(cb.cuda.to_device(sxy), cb.cuda.to_device(sz),
+                           cb.cuda.to_device(spectra), True, stream)
+        conv()
+        wxy, wz = conv.wxy.copy_to_host(), conv.wz.copy_to_host()
+        results["conv_" + name] = float(max(
+            np.max(np.abs(wxy[..., 0] + 1j * wxy[..., 1] - want_xy)),
+            np.max(np.abs(wz - want_z))))
+    print(json.dumps(results))
+    """
+)
+
+
+needs_numba_cuda = pytest.mark.skipif(
+    cuda_backend.cuda is None, reason="numba-cuda is not installed"
+)
+
+
+def _simulator_env(allow):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SKNMR_CUDA")}
+    env["NUMBA_ENABLE_CUDASIM"] = "1"
+    if allow:
+        env["SKNMR_CUDA_SIMULATOR"] = "1"
+    return env
+
+
+def _run_python(code, env):
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return _run_python(_SIMULATOR_SCRIPT, _simulator_env(allow=True))
+
+
+@needs_numba_cuda
+@pytest.mark.parametrize(
+    "case, tolerance",
+    [
+        ("dft_float64_complex", 1e-10),
+        ("dft_float64_z_no_coupling", 1e-10),
+        ("dft_float32_magnitude", 2e-5),
+        ("torch_float64_complex", 1e-10),
+        ("torch_float32_z", 2e-5),
+        ("conv_dft", 1e-10),
+        ("conv_torch", 1e-10),
+    ],
+)
+def test_simulated_kernels_match_numpy(simulated, case, tolerance):
+    assert simulated[case] < tolerance, simulated
+
+
+@needs_numba_cuda
+def test_simulated_runs_are_bit_identical(simulated):
+    assert simulated["repeat_bit_identical"] is True
+
+
+@needs_numba_cuda
+def test_explicitly_allowed_simulator_is_the_auto_choice(simulated):
+    assert simulated["auto"] == "cuda"
+
+
+@needs_numba_cuda
+def test_auto_never_picks_the_simulator_unasked():
+    code = textwrap.dedent(
+        """
+        import json
+        from sknmr._backends import available_backends, get_backend
+        from sknmr._backends import cuda_backend
+        try:
+            get_backend("cuda")
+            error = None
+        except ValueError as exc:
+            error = str(exc)
+        print(json.dumps({"available": available_backends(), "error": error,
+                          "reason": cuda_backend.unavailable_reason()}))
+        """
+    )
+    result = _run_python(code, _simulator_env(allow=False))
+    assert "cuda" not in result["available"]
+    assert "not available" in result["error"]
+    assert "SKNMR_CUDA_SIMULATOR=1" in result["reason"]
+
+
+def test_module_attributes():
+    assert cuda_backend.name == "cuda"
+    assert cuda_backend.default_dtype == np.float32
+    assert isinstance(cuda_backend.default_batch_size, int)
+    assert cuda_backend.default_batch_size >= 1
+    assert isinstance(cuda_backend.is_available(), bool)
+
+
+def _tiny_batch():
+    return EchoBatch(
+        spectra=np.ones((1, 4, 4)),
+        offsets=np.zeros((1, 4, 4)),
+        alpha_xy=np.array([0.1]),
+        alpha_z=np.array([0.0]),
+        dt=0.25,
+        n_tau=2,
+        n_times=6,
+        first_pulse=pulse_matrix(REFOCUS_AXES["x"], 90.0),
+        refocus_pulse=pulse_matrix(REFOCUS_AXES["y"], 180.0),
+        decay=1.0,
+        dtype=np.dtype(np.float32),
+    )
+
+
+@pytest.mark.skipif(
+    cuda_backend.is_available(), reason="a GPU is visible to numba-cuda"
+)
+def test_without_gpu_cuda_backend_gives_a_clear_error():
+    with pytest.raises(ValueError, match="backend='cuda' is not available"):
+        get_backend("cuda")
+    simulator = EchoSimulator(backend="cuda", lattice_size=4, tau=1.0, dt=0.25)
+    params = pd.DataFrame(
+        {"kernel": ["gaussian"], "length": [1.0], "alpha_xy": [0.1], "alpha_z": [0.0]}
+    )
+    with pytest.raises(ValueError, match="not available"):
+        simulator.simulate(params)
+    with pytest.raises(RuntimeError, match="cannot run: .*GPU"):
+        cuda_backend.simulate(_tiny_batch())
+
+
+def test_fft_method_is_checked(monkeypatch):
+    monkeypatch.setattr(cuda_backend, "FFT_METHOD", "cufft")
+    with pytest.raises(
+        ValueError, match=r"FFT_METHOD must be one of \('auto', 'torch', 'dft'\)"
+    ):
+        cuda_backend._fft_method()
+
+
+@needs_numba_cuda
+def test_kernels_compile_for_a_gpu_in_float32():
+    """Type and lower every kernel for sm_90 as a float32 run would launch them.
+
+    Only the magnetisation sums may be float64: a float literal slipping into
+    the per-spin arithmetic would silently make float32 runs compute in
+    float64 (slow on most GPUs) and still pass the simulator tests.
+    """
+    try:
+        from numba.cuda import types
+        from numba.cuda.compiler import compile_cuda
+    except ImportError as exc:  # pragma: no cover - depends on numba-cuda's layout
+        pytest.skip(f"numba-cuda has no compile_cuda to type kernels with ({exc})")
+
+    f32, f64, flag = types.float32, types.float64, types.boolean
+
+    def arr(dtype, ndim):
+        return types.Array(dtype, ndim, "C")
+
+    kernels = {
+        "_update": (
+            arr(f32, 4),
+            arr(f32, 3),
+            arr(f32, 4),
+            arr(f32, 3),
+            arr(f32, 3),
+            arr(f32, 1),
+            arr(f32, 1),
+            f32,
+            f32,
+            f32,
+            arr(f32, 2),
+            flag,
+            arr(f64, 3),
+        ),
+        "_finalize": (arr(f64, 3), arr(f64, 3), types.int64, f64),
+        "_dft_pack": (arr(f32, 4), arr(f32, 3), arr(f32, 4), flag),
+        "_dft_pass": (
+            arr(f32, 4),
+            arr(f32, 4),
+            arr(f32, 2),
+            flag,
+            arr(f32, 3),
+            flag,
+            f32,
+        ),
+        "_dft_unpack_z": (arr(f32, 4), arr(f32, 3)),
+    }
+    allowed_f64 = {
+        "_update": {"acc_x", "acc_y", "acc_z"},
+        "_finalize": {"scale", "sx", "sy", "sz"},
+    }
+    for name, signature in kernels.items():
+        kernel = getattr(cuda_backend, name)
+        result = compile_cuda(kernel.py_func, types.void, signature, cc=(9, 0))
+        float64_vars = {
+            var.removeprefix("arg.").split(".")[0]
+            for var, typ in result.type_annotation.typemap.items()
+            if typ == f64 and not var.startswith("$")
+        }
+        assert float64_vars <= allowed_f64.get(name, set()), (name, float64_vars)
