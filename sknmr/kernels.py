@@ -182,7 +182,7 @@ def kernel_stats(kernel, length, lattice_size):
     --------
     >>> kappa, L = kernel_stats("power", 2.0, 100)
     >>> print(f"{L:.3f}")
-    3.969
+    12.516
     """
     k = kernel_on_lattice(kernel, length, lattice_size, normalize=False)
     kappa = float(k.sum())

@@ -111,7 +111,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     >>> print(f"{echoes[0, 0]:.3f}")
     0.500
     >>> sim.times[sim.n_tau * 2]  # the echo time, 2 * n_tau * dt
-    np.float64(19.957...)
+    np.float64(20.053...)
     """
 
     _parameter_constraints = {
@@ -371,7 +371,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         >>> sim = EchoSimulator(lattice_size=8, tau=2.0, random_state=0)
         >>> echoes, table = sim.sample(3)
         >>> echoes.shape, table["kernel"].tolist()
-        ((3, 36), ['gaussian', 'power', 'rkky'])
+        ((3, 39), ['gaussian', 'power', 'rkky'])
         """
         self._check_settings()
         seed = _seed(self.random_state if random_state is None else random_state)

@@ -1,0 +1,139 @@
+"""Time to make the paper's dataset (15000 echoes) with ``make_echoes``.
+
+Measures a fraction of the dataset (``--n-echoes``, default 24) at the
+paper's settings (100 x 100 lattice, 1884 steps, numba backend), with
+``make_echoes`` running 1 and 2 chunks at once (``--jobs``), and
+extrapolates to 15000 echoes. For the same table it also times the bare
+``EchoSimulator.simulate`` (one process), so the overhead of chunking, the
+per-echo prior and joblib shows as a ratio. All ratios come from this one
+run; SPEC section 5 asks for under 1 hour on a 2-core machine.
+
+Run: ``python benchmarks/bench_dataset.py [--n-echoes 24] [--jobs 1 2]``
+(``--lattice-size 16 --tau 10`` for a quick smoke run).
+"""
+
+import argparse
+import math
+import os
+import platform
+import time
+
+import numpy as np
+
+from sknmr import EchoSimulator
+from sknmr.datasets import make_echoes
+from sknmr.prior import PARAM_COLUMNS
+
+PAPER_TOTAL = 15000
+TARGET_S = 3600.0  # SPEC section 5: under 1 hour on a 2-core machine
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--n-echoes", type=int, default=24, help="echoes measured (all kernels)"
+    )
+    parser.add_argument(
+        "--jobs", type=int, nargs="+", default=[1, 2], help="make_echoes n_jobs values"
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        help="echoes per chunk (default: each kernel's echoes split evenly "
+        "over the largest n_jobs)",
+    )
+    parser.add_argument("--backend", default="numba")
+    parser.add_argument("--lattice-size", type=int, default=100)
+    parser.add_argument("--tau", type=float, default=100.0)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="numba threads per chunk (default 1)"
+    )
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip timing the bare EchoSimulator.simulate",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    n = args.n_echoes
+    sim = EchoSimulator(
+        lattice_size=args.lattice_size,
+        tau=args.tau,
+        backend=args.backend,
+        n_jobs=args.threads,
+    )
+    per_kernel = math.ceil(n / 3)
+    chunk_size = args.chunk_size or math.ceil(per_kernel / max(args.jobs))
+    print(
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"measuring {n} echoes: lattice {sim.lattice_size}x{sim.lattice_size}, "
+        f"{sim.n_times} steps, backend {sim.backend}, chunk_size {chunk_size}, "
+        f"numba threads per chunk {args.threads or 1}"
+    )
+
+    # Warm up: numba compilation (or its cache) and the worker processes,
+    # which joblib reuses between calls with the same n_jobs.
+    warm = EchoSimulator(lattice_size=8, tau=2.0, backend=args.backend)
+    for jobs in args.jobs:
+        make_echoes(n_samples=2 * jobs * 3, simulator=warm, chunk_size=1, n_jobs=jobs)
+
+    results = {}
+    reference = None
+    for jobs in args.jobs:
+        start = time.perf_counter()
+        bunch = make_echoes(
+            n_samples=n,
+            simulator=sim,
+            random_state=0,
+            n_jobs=jobs,
+            chunk_size=chunk_size,
+        )
+        elapsed = time.perf_counter() - start
+        results[jobs] = elapsed
+        if reference is None:
+            reference = bunch
+        identical = np.array_equal(bunch.data, reference.data)
+        rate = n / elapsed
+        print(
+            f"n_jobs={jobs}: {elapsed:.2f} s, {rate:.3f} echoes/s, "
+            f"15000 such echoes in {PAPER_TOTAL / rate / 60:.1f} min "
+            f"({PAPER_TOTAL / rate / TARGET_S:.2f} x the 1 h target); "
+            f"same echoes as n_jobs={args.jobs[0]}: {identical}"
+        )
+
+    first = args.jobs[0]
+    for jobs in args.jobs[1:]:
+        print(
+            f"speed-up n_jobs={jobs} over n_jobs={first}: "
+            f"{results[first] / results[jobs]:.2f}x"
+        )
+    if not args.no_baseline:
+        table = reference.target[list(PARAM_COLUMNS)]
+        start = time.perf_counter()
+        sim.set_params(random_state=reference.settings["seed"]).simulate(
+            table, echo_ids=reference.echo_ids
+        )
+        bare = time.perf_counter() - start
+        if 1 in results:
+            ratio = f"make_echoes(n_jobs=1) / bare: {results[1] / bare:.3f}"
+        else:
+            ratio = "(run --jobs 1 for the overhead ratio)"
+        print(
+            f"bare EchoSimulator.simulate of the same {n} echoes: {bare:.2f} s; {ratio}"
+        )
+    best = min(results.values())
+    print(
+        f"best estimate for {PAPER_TOTAL} echoes at these settings: "
+        f"{PAPER_TOTAL * best / n / 60:.1f} min"
+    )
+
+
+if __name__ == "__main__":
+    main()

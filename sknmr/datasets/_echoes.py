@@ -1,0 +1,538 @@
+"""make_echoes: the paper's dataset of simulated spin echoes, in cached chunks.
+
+How the work is laid out, and why:
+
+* Echo ``j`` of kernel ``k`` (``k`` the kernel's code: 0 gaussian, 1 power,
+  2 rkky) has its parameters drawn by rejection from a generator seeded by
+  ``SeedSequence(seed, spawn_key=(2, k, j))`` and its offsets from the
+  simulator with ``random_state=seed`` and echo id ``k * 10**9 + j``. So an
+  echo depends only on ``(seed, kernel, j)``, the prior and the simulator's
+  settings: never on ``n_jobs``, ``chunk_size``, how many echoes are asked
+  for or which other kernels are.
+* The echoes of each kernel are cut into chunks of ``chunk_size``. A chunk is
+  one call of :func:`_simulate_chunk`, run through :class:`joblib.Parallel`
+  (so ``joblib.parallel_config(backend="dask")`` sends it to a Dask cluster)
+  and cached by :class:`joblib.Memory`. The cache key is exactly what fixes the
+  result: the chunk's parameter arrays, echo ids, seed and the simulator's
+  result-relevant settings (see :func:`_simulation_key`). joblib writes each
+  result to a temporary file and renames it into place, so an interrupted
+  chunk leaves nothing that reads as done.
+"""
+
+import json
+import math
+import os
+import tempfile
+import textwrap
+import time
+from numbers import Integral
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, validate_params
+
+from .. import __version__, _backends
+from .._progress import progress_bar
+from ..kernels import KERNELS, LENGTH_NAMES
+from ..prior import (
+    PAPER_PRIOR,
+    _acceptance,
+    add_targets,
+    as_generator,
+    check_kernels,
+    sample_prior,
+)
+from ..simulator import EchoSimulator
+
+__all__ = ["make_echoes"]
+
+#: Echo ids of kernel code ``k`` are ``k * ID_STRIDE + j``.
+ID_STRIDE = 10**9
+#: Default echoes per kernel (the paper's 5000, 15000 in all).
+PAPER_N_PER_KERNEL = 5000
+#: Default chunk size on the CPU (about a minute of work at the paper's size).
+DEFAULT_CHUNK_SIZE = 100
+#: Simulator parameters that do not change the echoes and so stay out of the
+#: cache key (random_state is replaced by make_echoes' own seed).
+NON_RESULT_PARAMS = ("batch_size", "n_jobs", "verbose", "random_state")
+
+_PRIOR_STREAM = 2  # first spawn_key entry of the per-echo prior generators
+_MAX_ROUNDS = 1000
+_TARGET_COLUMNS = ["kernel", "length", "alpha_xy", "alpha_z", "W", "L", "power"]
+
+
+# -- validation -------------------------------------------------------------
+def _check_counts(n_per_kernel, n_samples, kernels):
+    """Echoes per kernel, from exactly one of ``n_per_kernel`` and ``n_samples``."""
+    if n_per_kernel is not None and n_samples is not None:
+        raise ValueError(
+            "Give at most one of n_per_kernel and n_samples; got "
+            f"n_per_kernel={n_per_kernel!r} and n_samples={n_samples!r}."
+        )
+    if n_samples is not None:
+        base, extra = divmod(int(n_samples), len(kernels))
+        counts = [base + (i < extra) for i in range(len(kernels))]
+    else:
+        n = PAPER_N_PER_KERNEL if n_per_kernel is None else int(n_per_kernel)
+        counts = [n] * len(kernels)
+    if max(counts) >= ID_STRIDE:
+        raise ValueError(
+            f"At most {ID_STRIDE - 1} echoes per kernel; got {max(counts)}."
+        )
+    return dict(zip(kernels, counts, strict=True))
+
+
+def _resolve_prior(kernels, alpha_xy, alpha_z, lengths, W, lattice_size):
+    """Validated prior ranges (as plain floats) and the W-window acceptance."""
+    # sample_prior holds every check (empty, reversed, negative, unknown kernel,
+    # unreachable W window); a one-row-per-kernel draw runs them in milliseconds.
+    sample_prior(
+        len(kernels),
+        kernels,
+        alpha_xy=alpha_xy,
+        alpha_z=alpha_z,
+        lengths=lengths,
+        W=W,
+        lattice_size=lattice_size,
+        random_state=0,
+    )
+    length_ranges = dict(PAPER_PRIOR["length"])
+    length_ranges.update(lengths or {})
+    prior = {
+        "alpha_xy": [float(b) for b in alpha_xy],
+        "alpha_z": [float(b) for b in alpha_z],
+        "lengths": {k: [float(b) for b in length_ranges[k]] for k in kernels},
+        "W": [float(b) for b in W],
+    }
+    acceptance = _acceptance(prior["alpha_xy"], prior["alpha_z"], prior["W"])
+    return prior, acceptance
+
+
+def _check_memory(memory):
+    """A ``joblib.Memory`` (or None), after checking its folder can be written."""
+    if memory is None:
+        return None
+    location = memory
+    try:
+        if isinstance(memory, (str, os.PathLike)):
+            memory = joblib.Memory(os.fspath(memory), verbose=0)
+        location = getattr(memory, "location", None)
+        if location is None:  # Memory(location=None) caches nothing
+            return None
+        location = os.fspath(location)
+        os.makedirs(location, exist_ok=True)
+        # A real write: os.access says yes to root on read-only mounts.
+        with tempfile.TemporaryFile(dir=location):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"memory must be a folder that can be written; {os.fspath(location)!r} "
+            f"cannot: {exc}"
+        ) from None
+    return memory
+
+
+def _seed_from(random_state, simulator):
+    """An integer seed: make_echoes' random_state, else the simulator's, else fresh."""
+    state = simulator.random_state if random_state is None else random_state
+    if isinstance(state, Integral) and not isinstance(state, bool):
+        return int(state)
+    return int(as_generator(state).integers(2**32))
+
+
+# -- parameters ---------------------------------------------------------------
+def _draw_params(seed, code, indices, length_range, prior, acceptance):
+    """Parameters of echoes ``indices`` of kernel ``code``: one generator per echo.
+
+    Each echo draws blocks of candidates (length, alpha_xy, alpha_z) from its
+    own generator and keeps the first whose ``W = 2 alpha_xy + alpha_z`` falls
+    in the window, so its parameters do not depend on any other echo.
+    """
+    low = np.array([length_range[0], prior["alpha_xy"][0], prior["alpha_z"][0]])
+    span = np.array([length_range[1], prior["alpha_xy"][1], prior["alpha_z"][1]]) - low
+    w_lo, w_hi = prior["W"]
+    # About 8 accepted draws per block: one round nearly always suffices, and
+    # sample_prior has refused windows too narrow for this to end.
+    block = int(min(2**20, max(8, math.ceil(8 / acceptance))))
+    out = np.empty((len(indices), 3))
+    for row, j in enumerate(indices):
+        rng = np.random.default_rng(
+            np.random.SeedSequence(seed, spawn_key=(_PRIOR_STREAM, code, int(j)))
+        )
+        for _ in range(_MAX_ROUNDS):
+            draw = low + span * rng.random((block, 3))
+            w = 2 * draw[:, 1] + draw[:, 2]
+            hits = np.flatnonzero((w >= w_lo) & (w <= w_hi))
+            if hits.size:
+                out[row] = draw[hits[0]]
+                break
+        else:  # pragma: no cover - the acceptance check makes this vanishingly rare
+            raise RuntimeError(f"Rejection sampling did not converge for echo {j}.")
+    return out
+
+
+# -- simulation ---------------------------------------------------------------
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _simulation_key(simulator, seed):
+    """The simulator settings that decide the echoes, as a JSON-able dict.
+
+    ``batch_size``, ``n_jobs`` and ``verbose`` do not change results and are
+    left out. ``backend`` and ``dtype`` are kept, resolved ("auto" becomes the
+    backend picked on this machine): backends agree only to floating-point
+    tolerance, and a cache hit must return exactly what a fresh run would.
+    """
+    params = simulator.get_params(deep=False)
+    backend = _backends.get_backend(params["backend"])
+    dtype = (
+        params["dtype"] or np.dtype(getattr(backend, "default_dtype", np.float64)).name
+    )
+    settings = {
+        k: _jsonable(v) for k, v in params.items() if k not in NON_RESULT_PARAMS
+    }
+    settings.update(backend=backend.name, dtype=str(dtype))
+    cls = type(simulator)
+    return {
+        "simulator": f"{cls.__module__}.{cls.__qualname__}",
+        "settings": settings,
+        "seed": seed,
+        "sknmr": __version__,
+    }
+
+
+def _simulate_chunk(simulator, key, echo_ids, params):
+    """Simulate one chunk.
+
+    ``simulator`` is left out of the cache key (it carries settings that do
+    not change results); ``key``, ``echo_ids`` and ``params`` make the key.
+    """
+    return simulator.simulate(params, echo_ids=echo_ids)
+
+
+def _chunk_size(chunk_size, simulator, backend_name):
+    if chunk_size is not None:
+        return int(chunk_size)
+    backend = _backends.get_backend(backend_name)
+    batch = simulator.batch_size or getattr(backend, "default_batch_size", 0) or 0
+    return max(DEFAULT_CHUNK_SIZE, int(batch))
+
+
+# -- the Bunch ----------------------------------------------------------------
+def _describe(settings, n_times, times):
+    """DESCR: how the data were made, in words (from ``settings``)."""
+    counts = settings["counts"]
+    prior = settings["prior"]
+    key = settings["simulation"]
+    seed = settings["seed"]
+    sim = ", ".join(f"{k}={v!r}" for k, v in key["settings"].items())
+    lengths = ", ".join(
+        f"{LENGTH_NAMES[k]} in {prior['lengths'][k]} ({k})" for k in settings["kernels"]
+    )
+    count_text = ", ".join(f"{k}: {n}" for k, n in counts.items())
+    paragraphs = [
+        f"{sum(counts.values())} echoes ({count_text}), each {n_times} samples at "
+        f"t = {times[0]:g} .. {times[-1]:g} us (output {key['settings']['output']!r}).",
+        f"Prior (SPEC section 2): alpha_xy uniform in {prior['alpha_xy']} MHz, alpha_z "
+        f"uniform in {prior['alpha_z']} MHz, {lengths}; a draw is redrawn until "
+        f"W = 2 alpha_xy + alpha_z lies in {prior['W']} MHz.",
+        f"Seed: {seed}. Echo j of kernel code k (0 gaussian, 1 power, 2 rkky) has its "
+        f"parameters from SeedSequence({seed}, spawn_key=(2, k, j)) and its offsets "
+        f"from the simulator with random_state={seed} and echo id "
+        f"k * {ID_STRIDE} + j (echo_ids), so it depends on neither n_jobs nor "
+        "chunk_size.",
+        f"Simulator: {key['simulator']}({sim}).",
+        f"Made with sknmr {key['sknmr']} in chunks of {settings['chunk_size']} echoes.",
+        "Targets: kernel, its length parameter (xi, p or gamma), alpha_xy, alpha_z, "
+        "W = 2 alpha_xy + alpha_z (MHz), the length scale L and power (1 for the "
+        "power-law kernel, 0 otherwise).",
+    ]
+    title = "Simulated NMR spin echoes (sknmr.datasets.make_echoes)"
+    body = "\n\n".join(textwrap.fill(p, width=79) for p in paragraphs)
+    return f"{title}\n{'-' * len(title)}\n\n{body}\n"
+
+
+def _assemble(
+    data, target, times, feature_names, echo_ids, settings, descr, as_frame, return_X_y
+):
+    """The Bunch (or ``(X, y)``) of make_echoes and load_echoes."""
+    feature_names = np.asarray(feature_names, dtype=object)
+    frame = None
+    if as_frame:
+        data = pd.DataFrame(data, columns=feature_names)
+        frame = pd.concat([data, target], axis=1)
+    if return_X_y:
+        return data, target
+    return Bunch(
+        data=data,
+        target=target,
+        frame=frame,
+        times=times,
+        feature_names=feature_names,
+        target_names=list(target.columns),
+        echo_ids=echo_ids,
+        settings=settings,
+        DESCR=descr,
+    )
+
+
+@validate_params(
+    {
+        "n_per_kernel": [Interval(Integral, 1, None, closed="left"), None],
+        "n_samples": [Interval(Integral, 1, None, closed="left"), None],
+        "kernels": [str, "array-like"],
+        "simulator": [EchoSimulator, None],
+        "alpha_xy": ["array-like"],
+        "alpha_z": ["array-like"],
+        "lengths": [dict, None],
+        "W": ["array-like"],
+        "random_state": ["random_state"],
+        "memory": [None, str, os.PathLike, joblib.Memory],
+        "n_jobs": [Integral, None],
+        "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
+        "return_X_y": ["boolean"],
+        "as_frame": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_echoes(
+    n_per_kernel=None,
+    *,
+    n_samples=None,
+    kernels=KERNELS,
+    simulator=None,
+    alpha_xy=PAPER_PRIOR["alpha_xy"],
+    alpha_z=PAPER_PRIOR["alpha_z"],
+    lengths=None,
+    W=PAPER_PRIOR["W"],
+    random_state=None,
+    memory=None,
+    n_jobs=None,
+    chunk_size=None,
+    verbose=0,
+    return_X_y=False,
+    as_frame=False,
+):
+    """Simulate the paper's dataset: echoes drawn from the prior, in cached chunks.
+
+    Parameters are drawn from the prior of SPEC section 2 and simulated by
+    ``simulator``. The work is split into chunks run through
+    :class:`joblib.Parallel` and cached one by one in ``memory``: a second
+    call reads the chunks back, an interrupted call resumes where it
+    stopped, and asking for more echoes reuses the chunks already made.
+
+    Parameters
+    ----------
+    n_per_kernel : int, default=None
+        Echoes per kernel. When neither it nor ``n_samples`` is given, 5000
+        (the paper's, 15000 in all).
+    n_samples : int, default=None
+        Echoes in all, split over ``kernels`` as evenly as possible (the first
+        kernels take the remainder). Give at most one of ``n_per_kernel`` and
+        ``n_samples``.
+    kernels : sequence of {"gaussian", "power", "rkky"}, default=all three
+        The kernels, in the order their rows appear.
+    simulator : EchoSimulator, default=None
+        Physical and numerical settings; None means ``EchoSimulator()``, the
+        paper's. Its ``random_state`` is used only when ``random_state`` is
+        None; its ``batch_size``, ``n_jobs`` (threads per chunk) and
+        ``verbose`` do not change the echoes.
+    alpha_xy, alpha_z : (float, float), default=(0.01, 0.1)
+        Uniform ranges of the couplings (MHz).
+    lengths : dict, default=None
+        Range of each kernel's length parameter; missing kernels take the
+        paper's (``xi`` in [8, 32], ``p`` in [1, 3], ``gamma`` in [13, 52]).
+    W : (float, float), default=(0.1, 0.3)
+        Window of ``W = 2 alpha_xy + alpha_z`` (MHz) a draw must land in.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the prior and the offsets. None uses the simulator's
+        ``random_state``, and a fresh seed when that is None too; the seed
+        used is recorded in ``settings`` and ``DESCR``.
+    memory : str, path, joblib.Memory or None, default=None
+        Where chunks are cached: a folder (the same as
+        ``joblib.Memory(str(folder))``) or a ``joblib.Memory``; None caches
+        nothing. The folder must be writable. The key of a chunk is its
+        parameters, echo ids, the seed and every simulator setting except
+        ``batch_size``, ``n_jobs`` and ``verbose``; ``backend`` and ``dtype``
+        are part of it (resolved, so "auto" means the backend picked on the
+        calling machine), since backends agree only to rounding. Chunks are
+        reused only for the same ``chunk_size``.
+    n_jobs : int, default=None
+        Chunks simulated at once by :class:`joblib.Parallel`; None defers to
+        :func:`joblib.parallel_config` (one at a time by default). Under
+        ``joblib.parallel_config(backend="dask")`` the chunks run on the
+        Dask cluster. The echoes do not depend on it.
+    chunk_size : int, default=None
+        Echoes per chunk (the unit of caching, resuming and parallel work).
+        None means 100, or the simulator's batch size when larger. The echoes
+        do not depend on it, but cached chunks are reused only for the same
+        chunk size.
+    verbose : int, default=0
+        Show a progress bar over echoes when positive.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Make ``data`` a DataFrame (columns ``feature_names``) and fill
+        ``frame`` with data and target side by side.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the attributes:
+
+        data : ndarray or DataFrame of shape (n_echoes, n_times)
+            The echoes, kernel by kernel.
+        target : DataFrame of shape (n_echoes, 7)
+            Always a DataFrame, as its columns mix types: ``kernel``,
+            ``length``, ``alpha_xy``, ``alpha_z``, ``W``, ``L``, ``power``.
+        frame : DataFrame or None
+            ``data`` and ``target`` side by side when ``as_frame``.
+        times : ndarray of shape (n_times,)
+            Sample times (us).
+        feature_names : ndarray of str
+            Names of the columns of ``data``.
+        target_names : list of str
+            Columns of ``target``.
+        echo_ids : ndarray of int
+            The simulator's echo id of each row: ``simulator.set_params(
+            random_state=settings["seed"]).simulate(target[...],
+            echo_ids=echo_ids)`` gives the echoes again.
+        settings : dict
+            How the data were made (JSON-able; kept by :func:`save_echoes`).
+        DESCR : str
+            The same in words: settings, seed and counts.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    See Also
+    --------
+    save_echoes, load_echoes : Keep a generated dataset in one ``.npz`` file.
+    sknmr.prior.sample_prior : The prior alone.
+
+    Examples
+    --------
+    >>> from sknmr import EchoSimulator
+    >>> from sknmr.datasets import make_echoes
+    >>> sim = EchoSimulator(lattice_size=8, tau=2.0)
+    >>> echoes = make_echoes(2, simulator=sim, random_state=0)
+    >>> echoes.data.shape == (6, sim.n_times)
+    True
+    >>> echoes.target["kernel"].tolist()
+    ['gaussian', 'gaussian', 'power', 'power', 'rkky', 'rkky']
+    >>> bool(echoes.target["W"].between(0.1, 0.3).all())
+    True
+    >>> X, y = make_echoes(n_samples=4, simulator=sim, random_state=0, return_X_y=True)
+    >>> len(X), y["kernel"].tolist()
+    (4, ['gaussian', 'gaussian', 'power', 'rkky'])
+    """
+    started = time.perf_counter()
+    kernels = check_kernels(kernels)
+    counts = _check_counts(n_per_kernel, n_samples, kernels)
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a non-zero integer or None; got 0.")
+    simulator = EchoSimulator() if simulator is None else simulator
+    simulator._check_settings()
+    prior, acceptance = _resolve_prior(
+        kernels, alpha_xy, alpha_z, lengths, W, simulator.lattice_size
+    )
+    memory = _check_memory(memory)
+    seed = _seed_from(random_state, simulator)
+    key = _simulation_key(simulator, seed)
+    backend = key["settings"]["backend"]
+    chunk_size = _chunk_size(chunk_size, simulator, backend)
+    # Workers get the resolved backend, so they run what the key says.
+    worker_sim = clone(simulator).set_params(
+        random_state=seed, verbose=0, backend=backend
+    )
+
+    tables, ids, tasks = [], [], []
+    for kernel, count in counts.items():
+        if count == 0:
+            continue
+        code = KERNELS.index(kernel)
+        index = np.arange(count)
+        values = _draw_params(
+            seed, code, index, prior["lengths"][kernel], prior, acceptance
+        )
+        tables.append(
+            pd.DataFrame(
+                {
+                    "kernel": np.full(count, kernel),
+                    "length": values[:, 0],
+                    "alpha_xy": values[:, 1],
+                    "alpha_z": values[:, 2],
+                }
+            )
+        )
+        kernel_ids = code * ID_STRIDE + index
+        ids.append(kernel_ids)
+        for start in range(0, count, chunk_size):
+            rows = slice(start, min(start + chunk_size, count))
+            # Fresh copies: joblib's hash of an array includes its strides, and
+            # a worker's unpickled copy must hash like the array made here.
+            params = {
+                "kernel": np.full(rows.stop - rows.start, kernel),
+                "length": values[rows, 0].copy(),
+                "alpha_xy": values[rows, 1].copy(),
+                "alpha_z": values[rows, 2].copy(),
+            }
+            tasks.append((kernel_ids[rows].copy(), params))
+    table = add_targets(pd.concat(tables, ignore_index=True), simulator.lattice_size)
+    table = table[_TARGET_COLUMNS]
+    echo_ids = np.concatenate(ids)
+
+    func = _simulate_chunk
+    if memory is not None:
+        func = memory.cache(_simulate_chunk, ignore=["simulator"])
+    n_total = len(table)
+    data = None
+    position = 0
+    with progress_bar(
+        n_total, "echoes", enabled=verbose > 0, desc="make_echoes"
+    ) as bar:
+        results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
+            joblib.delayed(func)(worker_sim, key, chunk_ids, params)
+            for chunk_ids, params in tasks
+        )
+        for echoes in results:
+            if data is None:
+                data = np.empty((n_total, echoes.shape[1]), dtype=echoes.dtype)
+            data[position : position + len(echoes)] = echoes
+            position += len(echoes)
+            bar.update(len(echoes))
+
+    settings = {
+        "format": "sknmr.datasets.make_echoes/1",
+        "seed": seed,
+        "kernels": list(kernels),
+        "counts": {k: int(n) for k, n in counts.items()},
+        "n_per_kernel": None if n_per_kernel is None else int(n_per_kernel),
+        "n_samples": None if n_samples is None else int(n_samples),
+        "prior": prior,
+        "simulation": key,
+        "chunk_size": chunk_size,
+        "id_stride": ID_STRIDE,
+        "as_frame": bool(as_frame),
+        "elapsed_s": round(time.perf_counter() - started, 3),
+    }
+    json.dumps(settings)  # fail here, not in save_echoes, if anything is not JSON-able
+    times = simulator.times
+    descr = _describe(settings, data.shape[1], times)
+    return _assemble(
+        data,
+        table,
+        times,
+        simulator.get_feature_names_out(),
+        echo_ids,
+        settings,
+        descr,
+        as_frame,
+        return_X_y,
+    )
