@@ -44,6 +44,7 @@ from ..prior import (
     as_generator,
     check_kernels,
     sample_prior,
+    split_counts,
 )
 from ..simulator import EchoSimulator
 
@@ -73,8 +74,7 @@ def _check_counts(n_per_kernel, n_samples, kernels):
             f"n_per_kernel={n_per_kernel!r} and n_samples={n_samples!r}."
         )
     if n_samples is not None:
-        base, extra = divmod(int(n_samples), len(kernels))
-        counts = [base + (i < extra) for i in range(len(kernels))]
+        counts = split_counts(int(n_samples), kernels)
     else:
         n = PAPER_N_PER_KERNEL if n_per_kernel is None else int(n_per_kernel)
         counts = [n] * len(kernels)
