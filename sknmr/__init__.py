@@ -22,7 +22,9 @@ _LAZY = {
     "BetaVAE": "sknmr.vae",
     "WScreenedClassifier": "sknmr.screening",
     "datasets": "sknmr.datasets",
+    "plotting": "sknmr.plotting",
 }
+_LAZY_MODULES = ("datasets", "plotting")
 
 __all__ = ["KERNELS", "EchoSimulator", "__version__", "kernels", "prior", *_LAZY]
 
@@ -30,7 +32,7 @@ __all__ = ["KERNELS", "EchoSimulator", "__version__", "kernels", "prior", *_LAZY
 def __getattr__(name):
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
-        return module if name == "datasets" else getattr(module, name)
+        return module if name in _LAZY_MODULES else getattr(module, name)
     raise AttributeError(f"module 'sknmr' has no attribute {name!r}")
 
 

@@ -2,13 +2,15 @@
 
 Subcommands:
 
+* ``reproduce``: the paper's analyses side by side with its numbers, written
+  to a report folder (:func:`sknmr.reproduce.reproduce`);
 * ``simulate``: draw echoes from the paper's prior and write them, with their
   times, parameters and generation settings, to one ``.npz`` file
   (:func:`sknmr.datasets.make_echoes` then :func:`sknmr.datasets.save_echoes`).
 
 Each subcommand is an ``_add_<name>(subparsers)`` function that registers its
-parser and sets ``func``, called with the parsed arguments; a new subcommand
-(``reproduce``) adds its function to ``_SUBCOMMANDS``.
+parser and sets ``func``, called with the parsed arguments, and is listed in
+``_SUBCOMMANDS``.
 """
 
 import argparse
@@ -182,7 +184,13 @@ def _run_simulate(args, *, parser):
 
 
 #: Subcommands, in the order ``--help`` lists them.
-_SUBCOMMANDS = (_add_simulate,)
+def _add_reproduce(subparsers):
+    from .reproduce import add_parser
+
+    return add_parser(subparsers)
+
+
+_SUBCOMMANDS = (_add_simulate, _add_reproduce)
 
 
 def build_parser():

@@ -1,0 +1,328 @@
+"""Tests of sknmr.reproduce: the analyses on tiny data and one tiny report."""
+
+import argparse
+import json
+import os
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.utils import Bunch  # noqa: E402
+
+from sknmr import EchoSimulator  # noqa: E402
+from sknmr.datasets import make_echoes, save_echoes  # noqa: E402
+from sknmr.reproduce import (  # noqa: E402
+    PAPER,
+    PRESETS,
+    _load_data,
+    _resolve_preset,
+    add_parser,
+    classification_analysis,
+    elbow_point,
+    latent_orderings,
+    pca_kmeans_analysis,
+    prepare_features,
+    reproduce,
+    table_i,
+)
+
+#: A preset that runs in seconds: 20 echoes per kernel on an 8 x 8 lattice.
+TINY = {
+    "n_per_kernel": 20,
+    "lattice_size": 8,
+    "tau": 5.0,
+    "sections": (2, 4),
+    "cv": 3,
+    "n_estimators": 30,
+    "vae": {"hidden_sizes": (8,), "max_epochs": 2, "batch_size": 16},
+    "vae_window": {"hidden_sizes": (8,), "max_epochs": 2, "batch_size": 16},
+    "max_clusters": 4,
+    "max_curves": 30,
+}
+
+FIGURES = [
+    "echoes.png",
+    "window_by_kernel.png",
+    "confusion_pointwise.png",
+    "confusion_polynomial.png",
+    "importance_pointwise.png",
+    "importance_polynomial.png",
+    "regression.png",
+    "vae_full_latent.png",
+    "vae_full_traversal.png",
+    "vae_window_latent.png",
+    "vae_window_traversal.png",
+    "pca.png",
+    "kmeans.png",
+]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    cache = tmp_path_factory.mktemp("cache")
+    with warnings.catch_warnings():
+        # 15 power echoes and 30 trees leave some out-of-bag predictions empty.
+        warnings.filterwarnings("ignore", message="Some inputs do not have OOB")
+        result = reproduce(
+            folder, TINY, memory=str(cache), random_state=3, verbose=False
+        )
+    return folder, cache, result
+
+
+def test_report_folder(report):
+    folder, cache, result = report
+    assert result.report == os.path.join(folder, "report.md")
+    for name in FIGURES:
+        path = folder / "figures" / name
+        assert path.stat().st_size > 1000, name
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(os.path.basename(p) for p in result.figures) == sorted(FIGURES)
+    # The simulated chunks were cached.
+    assert any(files for _, _, files in os.walk(cache))
+
+
+def test_report_has_the_papers_rows(report):
+    folder, _, _ = report
+    text = (folder / "report.md").read_text()
+    for model, paper in PAPER["table_i"].items():
+        assert f"| Table I F1: {model} | {paper:.3f} |" in text
+    for row in (
+        "Random forest confusion: non-power row",
+        "Power false-positive rate: unscreened -> W-screened | ~0.4 -> ~0.2",
+        "W-screened F1 | 0.900",
+        "Regression R^2: alpha_xy (all) | ~0.9",
+        "Regression R^2: W (all) | ~0.8",
+        "Regression R^2: alpha_z (all) | poor",
+        "Regression R^2: L power / non-power",
+        "VAE: axis most ordered by W",
+        "PCA (2 components) | no visible structure",
+        "K-means elbow | 3",
+        "K-means K = 2 splits low/high W",
+    ):
+        assert row in text, row
+    for name in FIGURES:
+        assert f"(figures/{name})" in text
+    assert "60 echoes" in text and "8 x 8 lattice" in text
+
+
+def test_results_json(report):
+    folder, _, result = report
+    text = (folder / "results.json").read_text()
+
+    def no_nan(name):
+        raise AssertionError(f"results.json holds {name}")
+
+    results = json.loads(text, parse_constant=no_nan)
+    assert results == json.loads(json.dumps(result.results))
+    assert results["preset"] == "custom"
+    assert results["preset_settings"]["n_per_kernel"] == 20
+    assert results["dataset"]["n_echoes"] == 60
+    assert results["dataset"]["lattice_size"] == 8
+    assert results["dataset"]["linewidth"] == 0.08
+    assert results["dataset"]["generation_settings"]["seed"] == 3
+    assert list(results["table_i"]) == list(PAPER["table_i"])
+    for model, row in results["table_i"].items():
+        assert row["paper_f1"] == PAPER["table_i"][model]
+        assert 0 <= row["f1"] <= 1
+    for featurization in ("pointwise", "polynomial"):
+        block = results["classification"][featurization]
+        for key in ("unscreened", "screened", "screened_true_bins", "screened_oracle"):
+            counts = np.array(block[key]["counts"])
+            assert counts.sum() == 15  # the 25% test split of 60 echoes
+            assert counts[1].sum() == 5  # of which 5 power echoes
+            assert block[key]["power_fpr"] == pytest.approx(counts[1, 0] / 5)
+        table = results["regression"][featurization]
+        assert set(table) == {"all", "power", "non-power"}
+        assert set(table["all"]) == {"W", "L", "alpha_xy", "alpha_z"}
+    for key in ("full", "window"):
+        vae = results["vae"][key]
+        assert set(vae["orderings"]) == {"axis 1", "axis 2"}
+        assert vae["w_axis"] in (0, 1)
+    pk = results["pca_kmeans"]
+    assert pk["ks"] == [1, 2, 3, 4] and len(pk["sse"]) == 4
+    assert np.all(np.diff(pk["sse"]) <= 1e-9)
+    assert len(results["comparison"]) == 7 + 3 + 4 + 1 + 3
+
+
+def test_reproduce_on_given_data_checks_sections_and_args(tmp_path):
+    # Bad arguments fail before any simulation.
+    with pytest.raises(ValueError, match="preset must be one of"):
+        reproduce(tmp_path, "medium", verbose=False)
+    with pytest.raises(ValueError, match="too few for cubic fits"):
+        reproduce(tmp_path, {**TINY, "sections": (4, 5, 10)}, verbose=False)
+    with pytest.raises(ValueError, match="n_jobs"):
+        reproduce(tmp_path, TINY, n_jobs=0, verbose=False)
+    with pytest.raises(TypeError, match="random_state"):
+        reproduce(tmp_path, TINY, random_state=None, verbose=False)
+    with pytest.raises(ValueError, match="linewidth"):
+        reproduce(tmp_path, TINY, linewidth=-1.0, verbose=False)
+    with pytest.raises(TypeError, match="lacks 'data'"):
+        reproduce(tmp_path, TINY, data=object(), verbose=False)
+
+
+def test_resolve_preset():
+    name, settings = _resolve_preset("quick")
+    assert name == "quick" and settings == PRESETS["quick"]
+    settings["vae"]["max_epochs"] = -1  # a copy: the preset is untouched
+    assert PRESETS["quick"]["vae"]["max_epochs"] > 0
+    name, settings = _resolve_preset({"n_per_kernel": 7, "vae": {"max_epochs": 1}})
+    assert name == "custom" and settings["n_per_kernel"] == 7
+    assert settings["vae"]["max_epochs"] == 1
+    assert settings["vae"]["hidden_sizes"] == PRESETS["quick"]["vae"]["hidden_sizes"]
+    assert PRESETS["full"]["n_per_kernel"] == 5000
+    assert PRESETS["full"]["lattice_size"] == 100
+    with pytest.raises(ValueError, match="Unknown preset settings"):
+        _resolve_preset({"n_echoes": 3})
+    with pytest.raises(TypeError, match="preset must be"):
+        _resolve_preset(3)
+
+
+# -- the analyses on small data -----------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    data = make_echoes(
+        6, simulator=EchoSimulator(lattice_size=8, tau=8.0), random_state=0
+    )
+    path = tmp_path_factory.mktemp("data") / "echoes.npz"
+    save_echoes(data, path)
+    return data, path
+
+
+def test_prepare_features(tiny_data):
+    data, path = tiny_data
+    features = prepare_features(_load_data(str(path)), sections=(2, 4))
+    assert features.full.shape == data.data.shape
+    np.testing.assert_allclose(features.full.min(axis=1), 0)
+    np.testing.assert_allclose(features.full.max(axis=1), 1)
+    # The window is 2 tau +- tau/3 around the echo sample 2 n_tau.
+    sim = EchoSimulator(lattice_size=8, tau=8.0)
+    echo = sim.times[2 * sim.n_tau]
+    assert features.window_times[0] >= echo - 8.0 / 3 - 1e-9
+    assert features.window_times[-1] <= echo + 8.0 / 3 + 1e-9
+    assert features.window.shape == (18, features.window_times.size)
+    assert features.poly.shape == (18, 4 * (2 + 4))
+    np.testing.assert_array_equal(features.y, data.target["power"])
+    with pytest.raises(ValueError, match="too few for cubic fits"):
+        prepare_features(data, sections=(10,))
+    # Without generation settings the grid is read off the times.
+    bare = Bunch(data=data.data, target=data.target, times=data.times)
+    again = prepare_features(bare, sections=(2, 4))
+    np.testing.assert_array_equal(again.window_times, features.window_times)
+    np.testing.assert_allclose(again.poly, features.poly)
+
+
+def test_table_i_uses_all_seven_models():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(20), np.zeros(40)].astype(int)
+    X = rng.normal(size=(60, 5)) + 3.0 * y[:, None]
+    table, _ = table_i(X, y, cv=3, n_estimators=10, random_state=0)
+    assert table.index.tolist() == list(PAPER["table_i"])
+    assert (table["f1"] > 0.9).all()  # well separated classes
+
+
+def test_classification_analysis_screens_by_w():
+    rng = np.random.default_rng(1)
+    n = 240
+    w = rng.uniform(0.1, 0.3, n)
+    y = (rng.random(n) < 1 / 3).astype(int)
+    # The class shows in feature 1 with a sign that flips at the bin edge
+    # W = 0.23: each W bin's forest sees one simple rule.
+    X = np.c_[
+        w,
+        np.where(w < 0.23, 1, -1) * (y - 0.5) + 0.2 * rng.normal(size=n),
+        rng.normal(size=(n, 3)),
+    ]
+    train, test = np.arange(180), np.arange(180, n)
+    result = classification_analysis(
+        X, y, w, train, test, n_estimators=30, cv=3, random_state=0
+    )
+    metrics = result.metrics
+    assert set(result.models) == {"unscreened", "screened", "screened_true_bins"}
+    for key in ("unscreened", "screened", "screened_true_bins", "screened_oracle"):
+        m = metrics[key]
+        assert np.array(m["counts"]).sum() == 60
+        np.testing.assert_allclose(np.sum(m["confusion"], axis=1), 1)
+        assert m["power_fpr"] == pytest.approx(m["confusion"][1][0])
+    assert metrics["w_r2"] > 0.9
+    assert metrics["screened_oracle"]["f1"] > 0.9
+
+
+def test_latent_orderings_and_elbow():
+    targets = pd.DataFrame(
+        {
+            "W": np.linspace(0.1, 0.3, 9),
+            "L": np.ones(9),
+            "kernel": ["gaussian", "power", "rkky"] * 3,
+        }
+    )
+    Z = np.c_[np.linspace(-1, 1, 9) ** 3, np.zeros(9)]
+    table = latent_orderings(Z, targets)
+    assert table.loc["axis 1", "W"] == pytest.approx(1.0)
+    assert np.isnan(table.loc["axis 1", "L"]) and np.isnan(table.loc["axis 2", "W"])
+    assert elbow_point([1, 2, 3, 4, 5], [50, 10, 8, 7, 6.5]) == 2
+    assert elbow_point([1, 2], [5, 1]) == 1
+
+
+def test_pca_kmeans_finds_the_w_split():
+    rng = np.random.default_rng(2)
+    t = np.linspace(0, 1, 30)
+    w = np.r_[rng.uniform(0.1, 0.15, 30), rng.uniform(0.25, 0.3, 30)]
+    X = np.exp(-np.outer(w * 20, t)) + 0.01 * rng.normal(size=(60, 30))
+    targets = pd.DataFrame(
+        {"W": w, "L": rng.random(60), "kernel": ["gaussian", "power", "rkky"] * 20}
+    )
+    result = pca_kmeans_analysis(X, targets, max_clusters=5, random_state=0)
+    assert result.ks == [1, 2, 3, 4, 5]
+    assert result.elbow == 2
+    assert result.k2_splits_w and result.k2_auc == pytest.approx(1.0)
+    assert sorted(result.k2_mean_w)[0] < 0.15 < sorted(result.k2_mean_w)[1]
+    assert abs(result.orderings.loc["axis 1", "W"]) > 0.9
+
+
+def test_add_parser():
+    parser = argparse.ArgumentParser(prog="sknmr")
+    subparsers = parser.add_subparsers(dest="command")
+    add_parser(subparsers)
+    args = parser.parse_args(["reproduce"])
+    assert (
+        args.preset,
+        args.output,
+        args.cache,
+        args.n_jobs,
+        args.seed,
+        args.linewidth,
+        args.quiet,
+    ) == ("quick", "sknmr_report", None, None, 0, None, False)
+    args = parser.parse_args(
+        [
+            "reproduce",
+            "--full",
+            "--output",
+            "out",
+            "--cache",
+            "c",
+            "--n-jobs",
+            "2",
+            "--seed",
+            "5",
+            "--linewidth",
+            "0.008",
+        ]
+    )
+    assert (
+        args.preset,
+        args.output,
+        args.cache,
+        args.n_jobs,
+        args.seed,
+        args.linewidth,
+    ) == ("full", "out", "c", 2, 5, 0.008)
+    assert callable(args.func)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["reproduce", "--quick", "--full"])
