@@ -92,7 +92,7 @@ class EchoDisplay:
     Parameters
     ----------
     echoes : array-like of shape (n_echoes, n_times)
-        The curves, e.g. |M(t)| from :class:`~sknmr.EchoSimulator`.
+        The curves, e.g. ``|M(t)|`` from :class:`~sknmr.EchoSimulator`.
     times : array-like of shape (n_times,), default=None
         Time (us) of each sample; None plots against the sample index.
     c : array-like of shape (n_echoes,), default=None

@@ -118,7 +118,7 @@ def _check_memory(memory):
     location = memory
     try:
         if isinstance(memory, (str, os.PathLike)):
-            memory = joblib.Memory(os.fspath(memory), verbose=0)
+            memory = joblib.Memory(os.path.expanduser(os.fspath(memory)), verbose=0)
         location = getattr(memory, "location", None)
         if location is None:  # Memory(location=None) caches nothing
             return None
