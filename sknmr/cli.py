@@ -112,6 +112,12 @@ def _add_simulate(subparsers):
         help="simulation backend (default auto: the fastest available)",
     )
     physics.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float32",
+        help="floating type of the dynamics (default float32, as make_echoes)",
+    )
+    physics.add_argument(
         "--threads",
         type=int,
         default=None,
@@ -156,6 +162,7 @@ def _run_simulate(args, *, parser):
             dt=args.dt,
             linewidth=args.linewidth,
             backend=args.backend,
+            dtype=args.dtype,
             n_jobs=args.threads,
         )
         bunch = make_echoes(

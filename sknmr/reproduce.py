@@ -234,6 +234,8 @@ def _simulator(settings, linewidth):
         "lattice_size": settings["lattice_size"],
         "tau": settings["tau"],
         "backend": settings["backend"],
+        # single precision, as make_echoes' default: ~1e-7 on |M|
+        "dtype": settings.get("dtype", "float32"),
     }
     if settings["dt"] is not None:
         params["dt"] = settings["dt"]
