@@ -46,8 +46,12 @@ def parse_args(argv=None):
     parser.add_argument("--backend", default="numba")
     parser.add_argument("--lattice-size", type=int, default=100)
     parser.add_argument("--tau", type=float, default=100.0)
-    parser.add_argument("--dtype", choices=["float64", "float32"], default=None,
-                        help="simulation dtype (default: the backend's)")
+    parser.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default=None,
+        help="simulation dtype (default: the backend's)",
+    )
     parser.add_argument(
         "--threads", type=int, default=None, help="numba threads per chunk (default 1)"
     )
@@ -77,13 +81,16 @@ def main(argv=None):
     )
     print(
         f"measuring {n} echoes: lattice {sim.lattice_size}x{sim.lattice_size}, "
-        f"{sim.n_times} steps, backend {sim.backend}, dtype {args.dtype or 'default'}, chunk_size {chunk_size}, "
+        f"{sim.n_times} steps, backend {sim.backend}, "
+        f"dtype {args.dtype or 'default'}, chunk_size {chunk_size}, "
         f"numba threads per chunk {args.threads or 1}"
     )
 
     # Warm up: numba compilation (or its cache) and the worker processes,
     # which joblib reuses between calls with the same n_jobs.
-    warm = EchoSimulator(lattice_size=8, tau=2.0, backend=args.backend, dtype=args.dtype)
+    warm = EchoSimulator(
+        lattice_size=8, tau=2.0, backend=args.backend, dtype=args.dtype
+    )
     for jobs in args.jobs:
         make_echoes(n_samples=2 * jobs * 3, simulator=warm, chunk_size=1, n_jobs=jobs)
 

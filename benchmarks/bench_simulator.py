@@ -40,8 +40,10 @@ def fft_floor(batch, n, steps, workers, dtype):
     cplx = np.result_type(real, np.complex64)
     groups = [len(g) for g in np.array_split(np.arange(batch), min(workers, batch))]
     fields = [
-        ((rng.random((b, n, n)) + 1j * rng.random((b, n, n))).astype(cplx),
-         rng.random((b, n, n)).astype(real))
+        (
+            (rng.random((b, n, n)) + 1j * rng.random((b, n, n))).astype(cplx),
+            rng.random((b, n, n)).astype(real),
+        )
         for b in groups
     ]
     start = time.perf_counter()
@@ -51,8 +53,14 @@ def fft_floor(batch, n, steps, workers, dtype):
 
 
 def time_backend(backend, table, n_jobs, batch, dtype, tau):
-    sim = EchoSimulator(backend=backend, n_jobs=n_jobs, batch_size=batch,
-                        dtype=dtype, tau=tau, random_state=0)
+    sim = EchoSimulator(
+        backend=backend,
+        n_jobs=n_jobs,
+        batch_size=batch,
+        dtype=dtype,
+        tau=tau,
+        random_state=0,
+    )
     start = time.perf_counter()
     sim.simulate(table)
     return time.perf_counter() - start, sim.n_times - 1
@@ -61,9 +69,15 @@ def time_backend(backend, table, n_jobs, batch, dtype, tau):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=8, help="echoes per numba batch")
-    parser.add_argument("--n-jobs", type=int, default=2, help="threads for numba and FFTs")
-    parser.add_argument("--numpy-tau", type=float, default=100.0,
-                        help="tau (us) of the numpy run (shorten to save time)")
+    parser.add_argument(
+        "--n-jobs", type=int, default=2, help="threads for numba and FFTs"
+    )
+    parser.add_argument(
+        "--numpy-tau",
+        type=float,
+        default=100.0,
+        help="tau (us) of the numpy run (shorten to save time)",
+    )
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     parser.add_argument("--repeat", type=int, default=2, help="repetitions (min kept)")
     args = parser.parse_args(argv)
@@ -79,11 +93,15 @@ def main(argv=None):
     for _ in range(args.repeat):  # interleaved, so a slow spell hits all alike
         t, _ = time_backend("numba", table, args.n_jobs, args.batch, args.dtype, 100.0)
         numba_s = min(numba_s, t)
-        floor_s = min(floor_s, fft_floor(args.batch, 100, steps, args.n_jobs, args.dtype))
+        floor_s = min(
+            floor_s, fft_floor(args.batch, 100, steps, args.n_jobs, args.dtype)
+        )
         t, _ = time_backend("numba", table, 1, args.batch, args.dtype, 100.0)
         numba_1_s = min(numba_1_s, t)
         floor_1_s = min(floor_1_s, fft_floor(args.batch, 100, steps, 1, args.dtype))
-    numpy_s, numpy_steps = time_backend("numpy", table.iloc[:1], 1, 1, args.dtype, args.numpy_tau)
+    numpy_s, numpy_steps = time_backend(
+        "numpy", table.iloc[:1], 1, 1, args.dtype, args.numpy_tau
+    )
 
     per_step = {
         f"numba ({args.n_jobs} jobs)": numba_s / (args.batch * steps),
@@ -92,17 +110,24 @@ def main(argv=None):
         "FFT floor (1 job)": floor_1_s / (args.batch * steps),
         "numpy (1 job)": numpy_s / numpy_steps,
     }
-    print(f"paper-size echo: 100x100 lattice, {steps} steps, dtype {args.dtype}, "
-          f"batch {args.batch}; backends here: {available_backends()}")
+    print(
+        f"paper-size echo: 100x100 lattice, {steps} steps, dtype {args.dtype}, "
+        f"batch {args.batch}; backends here: {available_backends()}"
+    )
     for name, t in per_step.items():
-        print(f"  {name:<22} {t * 1e6:8.1f} us per echo-step   {t * steps:7.3f} s per echo")
+        print(
+            f"  {name:<22} {t * 1e6:8.1f} us per echo-step   "
+            f"{t * steps:7.3f} s per echo"
+        )
     n = args.n_jobs
     print(f"numba / FFT floor ({n} jobs):  {numba_s / floor_s:5.2f}   (target <= 1.5)")
     print(f"numba / FFT floor (1 job):   {numba_1_s / floor_1_s:5.2f}")
     speedup = per_step["numpy (1 job)"] / per_step[f"numba ({n} jobs)"]
     print(f"numpy / numba ({n} jobs):      {speedup:5.2f}   (target >= 4)")
-    print(f"numpy / numba (1 job):       "
-          f"{per_step['numpy (1 job)'] / per_step['numba (1 job)']:5.2f}")
+    print(
+        f"numpy / numba (1 job):       "
+        f"{per_step['numpy (1 job)'] / per_step['numba (1 job)']:5.2f}"
+    )
     hours = 15000 * steps * per_step[f"numba ({n} jobs)"] / 3600
     print(f"15000 paper echoes with numba, {n} jobs: {hours:.2f} h   (target < 1 h)")
 

@@ -67,7 +67,9 @@ def _check_length(kernel, length):
         )
     if kernel == "power":
         if length < 0:
-            raise ValueError(f"length (p) of the power kernel must be >= 0; got {length}.")
+            raise ValueError(
+                f"length (p) of the power kernel must be >= 0; got {length}."
+            )
     elif length <= 0:
         raise ValueError(
             f"length ({LENGTH_NAMES[kernel]}) of the {kernel} kernel must be > 0; "
@@ -250,7 +252,10 @@ def coupling_targets(params, lattice_size=100):
     alpha_xy = np.asarray(params["alpha_xy"], dtype=np.float64)
     alpha_z = np.asarray(params["alpha_z"], dtype=np.float64)
     L = np.array(
-        [_length_scale(k, float(x), lattice_size) for k, x in zip(kernels, lengths)],
+        [
+            _length_scale(k, float(x), lattice_size)
+            for k, x in zip(kernels, lengths, strict=True)
+        ],
         dtype=np.float64,
     )
     return {

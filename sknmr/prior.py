@@ -25,7 +25,13 @@ from sklearn.utils import check_random_state
 
 from .kernels import KERNELS, coupling_targets
 
-__all__ = ["PAPER_PRIOR", "PARAM_COLUMNS", "TARGET_COLUMNS", "sample_prior", "split_counts"]
+__all__ = [
+    "PAPER_PRIOR",
+    "PARAM_COLUMNS",
+    "TARGET_COLUMNS",
+    "sample_prior",
+    "split_counts",
+]
 
 #: The columns that define one echo.
 PARAM_COLUMNS = ("kernel", "length", "alpha_xy", "alpha_z")
@@ -57,9 +63,13 @@ def _check_range(name, bounds, lower=None):
     try:
         lo, hi = (float(b) for b in bounds)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a (low, high) pair of numbers; got {bounds!r}.")
+        raise ValueError(
+            f"{name} must be a (low, high) pair of numbers; got {bounds!r}."
+        ) from None
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
-        raise ValueError(f"{name} must be a finite range with low <= high; got {bounds!r}.")
+        raise ValueError(
+            f"{name} must be a finite range with low <= high; got {bounds!r}."
+        )
     if lower is not None and lo < lower:
         raise ValueError(f"{name} must lie in [{lower}, inf); got {bounds!r}.")
     return lo, hi
@@ -98,7 +108,9 @@ def check_kernels(kernels):
         raise ValueError(f"kernels must name at least one of {KERNELS}.")
     unknown = [k for k in kernels if k not in KERNELS]
     if unknown:
-        raise ValueError(f"kernels must be drawn from {KERNELS}; got unknown {unknown}.")
+        raise ValueError(
+            f"kernels must be drawn from {KERNELS}; got unknown {unknown}."
+        )
     if len(set(kernels)) != len(kernels):
         raise ValueError(f"kernels must not repeat; got {kernels}.")
     return kernels
@@ -140,7 +152,11 @@ def sample_prior(
     table : pandas.DataFrame
         Columns ``kernel, length, alpha_xy, alpha_z, W, L, power``.
     """
-    if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+    if (
+        not isinstance(n_samples, Integral)
+        or isinstance(n_samples, bool)
+        or n_samples < 1
+    ):
         raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
     kernels = check_kernels(kernels)
     axy = _check_range("alpha_xy", alpha_xy, lower=0.0)
@@ -150,7 +166,9 @@ def sample_prior(
     if lengths is not None:
         unknown = set(lengths) - set(KERNELS)
         if unknown:
-            raise ValueError(f"lengths has unknown kernels {sorted(unknown)}; use {KERNELS}.")
+            raise ValueError(
+                f"lengths has unknown kernels {sorted(unknown)}; use {KERNELS}."
+            )
         ranges.update(lengths)
     ranges = {k: _check_range(f"lengths[{k!r}]", ranges[k]) for k in kernels}
     for k, (lo, _) in ranges.items():
@@ -169,7 +187,7 @@ def sample_prior(
 
     rng = as_generator(random_state)
     frames = []
-    for kernel, count in zip(kernels, split_counts(n_samples, kernels)):
+    for kernel, count in zip(kernels, split_counts(n_samples, kernels), strict=True):
         if count == 0:
             continue
         accepted = []
@@ -177,7 +195,11 @@ def sample_prior(
         for _ in range(_MAX_ROUNDS):
             m = max(16, int(1.2 * (count - n_accepted) / acceptance))
             draw = np.column_stack(
-                [rng.uniform(*ranges[kernel], m), rng.uniform(*axy, m), rng.uniform(*az, m)]
+                [
+                    rng.uniform(*ranges[kernel], m),
+                    rng.uniform(*axy, m),
+                    rng.uniform(*az, m),
+                ]
             )
             wdraw = 2 * draw[:, 1] + draw[:, 2]
             keep = draw[(wdraw >= w[0]) & (wdraw <= w[1])]

@@ -13,8 +13,8 @@ from sklearn.utils.validation import validate_data
 from . import _backends
 from ._physics import REFOCUS_AXES, EchoBatch, draw_offsets, echo_rng, pulse_matrix
 from ._progress import progress_bar
-from .kernels import KERNELS, LENGTH_NAMES, _check_length, kernel_spectrum
-from .prior import PARAM_COLUMNS, add_targets, as_generator, sample_prior
+from .kernels import KERNELS, _check_length, kernel_spectrum
+from .prior import PARAM_COLUMNS, as_generator, sample_prior
 
 __all__ = ["EchoSimulator"]
 
@@ -207,7 +207,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         times = self.times
         decimals = max(3, int(np.ceil(-np.log10(float(self.dt)))) + 2)
         prefix = OUTPUTS[self.output]
-        return np.asarray([f"{prefix}_t={t:.{decimals}f}us" for t in times], dtype=object)
+        return np.asarray(
+            [f"{prefix}_t={t:.{decimals}f}us" for t in times], dtype=object
+        )
 
     # -- parameter tables ----------------------------------------------------
     def _check_table(self, params):
@@ -251,7 +253,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             except (TypeError, ValueError):
                 raise ValueError(f"{name} must be numeric.") from None
             if not np.all(np.isfinite(col)):
-                raise ValueError(f"{name} must be finite; got {col[~np.isfinite(col)][:3]}.")
+                raise ValueError(
+                    f"{name} must be finite; got {col[~np.isfinite(col)][:3]}."
+                )
             if name != "length" and np.any(col < 0):
                 raise ValueError(f"{name} must be >= 0 (MHz); got {col[col < 0][:3]}.")
             out[name] = col
@@ -264,7 +268,11 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         if echo_ids is None:
             return np.arange(n)
         ids = np.asarray(echo_ids)
-        if ids.shape != (n,) or not np.issubdtype(ids.dtype, np.integer) or np.any(ids < 0):
+        if (
+            ids.shape != (n,)
+            or not np.issubdtype(ids.dtype, np.integer)
+            or np.any(ids < 0)
+        ):
             raise ValueError(
                 f"echo_ids must be {n} non-negative integers, one per echo; "
                 f"got shape {ids.shape} and dtype {ids.dtype}."
@@ -299,7 +307,8 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     def _run(self, table, seed, ids):
         backend = _backends.get_backend(self.backend)
         dtype = np.dtype(
-            _DTYPES[self.dtype] if self.dtype is not None
+            _DTYPES[self.dtype]
+            if self.dtype is not None
             else getattr(backend, "default_dtype", np.float64)
         )
         batch_size = self.batch_size or getattr(backend, "default_batch_size", 16)
@@ -310,7 +319,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         decay = float(np.exp(-self.dephasing_rate * self.dt))
         n_echoes = len(table)
 
-        mxy = np.empty((n_echoes, self.n_times), dtype=np.result_type(dtype, np.complex64))
+        mxy = np.empty(
+            (n_echoes, self.n_times), dtype=np.result_type(dtype, np.complex64)
+        )
         mz = np.empty((n_echoes, self.n_times), dtype=dtype)
         with progress_bar(n_echoes, "echoes", enabled=self.verbose > 0) as bar:
             for start in range(0, n_echoes, batch_size):
@@ -318,11 +329,16 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                 part = table.iloc[rows]
                 batch = EchoBatch(
                     spectra=np.stack(
-                        [kernel_spectrum(k, x, n) for k, x in zip(part["kernel"], part["length"])]
+                        [
+                            kernel_spectrum(k, x, n)
+                            for k, x in zip(part["kernel"], part["length"], strict=True)
+                        ]
                     ),
                     offsets=np.stack(
                         [
-                            draw_offsets(echo_rng(seed, i), (n, n), self.linewidth, self.cutoff)
+                            draw_offsets(
+                                echo_rng(seed, i), (n, n), self.linewidth, self.cutoff
+                            )
                             for i in ids[rows]
                         ]
                     ),

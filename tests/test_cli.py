@@ -24,7 +24,9 @@ def test_simulate_writes_the_dataset(tmp_path, capsys):
     bunch = load_echoes(path)
     expected = make_echoes(
         2,
-        simulator=EchoSimulator(lattice_size=8, tau=2.0, backend="numpy", dtype="float32"),
+        simulator=EchoSimulator(
+            lattice_size=8, tau=2.0, backend="numpy", dtype="float32"
+        ),
         random_state=3,
     )
     np.testing.assert_array_equal(bunch.data, expected.data)

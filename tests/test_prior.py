@@ -6,8 +6,14 @@ from sknmr.prior import PAPER_PRIOR, sample_prior
 
 def test_paper_prior_ranges_and_window():
     t = sample_prior(900, random_state=0, lattice_size=20)
-    assert t["kernel"].value_counts().to_dict() == {"gaussian": 300, "power": 300, "rkky": 300}
-    assert t["alpha_xy"].between(0.01, 0.1).all() and t["alpha_z"].between(0.01, 0.1).all()
+    assert t["kernel"].value_counts().to_dict() == {
+        "gaussian": 300,
+        "power": 300,
+        "rkky": 300,
+    }
+    assert (
+        t["alpha_xy"].between(0.01, 0.1).all() and t["alpha_z"].between(0.01, 0.1).all()
+    )
     assert t["W"].between(0.1, 0.3).all()
     np.testing.assert_allclose(t["W"], 2 * t["alpha_xy"] + t["alpha_z"])
     for kernel, (lo, hi) in PAPER_PRIOR["length"].items():
@@ -22,7 +28,9 @@ def test_seeded_and_custom_ranges():
     a = sample_prior(10, ("power",), random_state=1, lattice_size=10)
     b = sample_prior(10, ("power",), random_state=1, lattice_size=10)
     assert a.equals(b)
-    c = sample_prior(5, ("gaussian",), lengths={"gaussian": (2.0, 3.0)}, lattice_size=10)
+    c = sample_prior(
+        5, ("gaussian",), lengths={"gaussian": (2.0, 3.0)}, lattice_size=10
+    )
     assert c["length"].between(2.0, 3.0).all()
 
 

@@ -62,12 +62,17 @@ def truncated_lorentzian_decay(t, linewidth, cutoff):
         return g / np.pi / (nu**2 + g**2)
 
     norm = integrate.quad(density, -cutoff, cutoff)[0]
-    return np.array(
-        [
-            integrate.quad(density, -cutoff, cutoff, weight="cos", wvar=2 * np.pi * ti)[0]
-            for ti in t
-        ]
-    ) / norm
+    return (
+        np.array(
+            [
+                integrate.quad(
+                    density, -cutoff, cutoff, weight="cos", wvar=2 * np.pi * ti
+                )[0]
+                for ti in t
+            ]
+        )
+        / norm
+    )
 
 
 def test_free_induction_decay_follows_truncated_lorentzian():
@@ -96,7 +101,9 @@ def test_numpy_backend_keeps_every_spin_length(monkeypatch):
     monkeypatch.setattr(numpy_backend, "rotate", checked)
     small(backend="numpy", lattice_size=8, tau=3.0).simulate(MIXED)
     assert len(lengths) > 10
-    np.testing.assert_allclose(np.concatenate([x.ravel() for x in lengths]), 0.5, atol=1e-14)
+    np.testing.assert_allclose(
+        np.concatenate([x.ravel() for x in lengths]), 0.5, atol=1e-14
+    )
 
 
 def test_numba_step_keeps_every_spin_length():
@@ -114,16 +121,39 @@ def test_numba_step_keeps_every_spin_length():
     row_sums = np.zeros((b, n, 3))
     scratch = np.empty((b * n, 5, n))
     for scale in (1.0, 20.0):  # the polynomial and the libm path for sin/cos
-        _step(sxy, sz, scale * wxy, wz, offsets, np.array([0.3, 0.1]), np.array([0.2, 0.0]),
-              2 * np.pi * 0.2, 1.0, row_sums, scratch)
+        _step(
+            sxy,
+            sz,
+            scale * wxy,
+            wz,
+            offsets,
+            np.array([0.3, 0.1]),
+            np.array([0.2, 0.0]),
+            2 * np.pi * 0.2,
+            1.0,
+            row_sums,
+            scratch,
+        )
         np.testing.assert_allclose(np.abs(sxy) ** 2 + sz**2, 0.25, atol=1e-15)
         assert not np.allclose(sz, v[2])
 
 
 def iz_drift(dt):
-    sim = EchoSimulator(lattice_size=64, dt=dt, tau=100.0, pulse_angle=45.0,
-                        output="z", random_state=0, backend="numba")
-    params = {"kernel": ["gaussian"], "length": [4.0], "alpha_xy": [0.1], "alpha_z": [0.05]}
+    sim = EchoSimulator(
+        lattice_size=64,
+        dt=dt,
+        tau=100.0,
+        pulse_angle=45.0,
+        output="z",
+        random_state=0,
+        backend="numba",
+    )
+    params = {
+        "kernel": ["gaussian"],
+        "length": [4.0],
+        "alpha_xy": [0.1],
+        "alpha_z": [0.05],
+    }
     z = sim.simulate(params)[0, : sim.n_tau]
     assert z[0] == pytest.approx(0.5 * np.cos(np.pi / 4), abs=1e-12)
     return np.max(np.abs(z - z[0]))
@@ -139,18 +169,32 @@ def test_total_iz_is_conserved_to_first_order_in_dt():
 # -- the original simulator's published output -------------------------------------
 def test_reference_curves_within_disorder_noise():
     params = np.loadtxt(DATA / "echo_params1.txt")
-    ref = np.loadtxt(DATA / "real_output1.txt") + 1j * np.loadtxt(DATA / "imag_output1.txt")
+    ref = np.loadtxt(DATA / "real_output1.txt") + 1j * np.loadtxt(
+        DATA / "imag_output1.txt"
+    )
     ref_z = np.loadtxt(DATA / "z_real_output1.txt")
     n_tau = 166
     # their sample n_tau is taken before the refocusing pulse and repeated after it
     ours_grid = np.r_[0:n_tau, n_tau + 1 : 3 * n_tau + 1]
     xi = params[:, 3]
     kappa = np.array([kernel_stats("gaussian", x, 100)[0] for x in xi])
-    sim = EchoSimulator(dt=0.3, tau=49.8, linewidth=0.05, refocus_axis="x",
-                        output="complex", backend="numba", random_state=0, n_jobs=2)
+    sim = EchoSimulator(
+        dt=0.3,
+        tau=49.8,
+        linewidth=0.05,
+        refocus_axis="x",
+        output="complex",
+        backend="numba",
+        random_state=0,
+        n_jobs=2,
+    )
     assert sim.n_tau == n_tau
-    p = {"kernel": ["gaussian"] * 9, "length": xi,
-         "alpha_xy": params[:, 0] * kappa, "alpha_z": params[:, 2]}
+    p = {
+        "kernel": ["gaussian"] * 9,
+        "length": xi,
+        "alpha_xy": params[:, 0] * kappa,
+        "alpha_z": params[:, 2],
+    }
     m = sim.simulate(p)
     rms = np.sqrt(np.mean((np.abs(m) - np.abs(ref[:, ours_grid])) ** 2, axis=1))
     # The reference's offsets are unknown, so curves agree only to the disorder
@@ -176,7 +220,9 @@ def test_same_seed_is_bit_identical_and_other_seed_differs():
 def test_results_do_not_depend_on_batch_size_or_jobs(backend):
     ref = small(backend=backend, batch_size=4, n_jobs=1).simulate(MIXED)
     for batch_size, n_jobs in [(1, 1), (3, 2), (None, -1)]:
-        out = small(backend=backend, batch_size=batch_size, n_jobs=n_jobs).simulate(MIXED)
+        out = small(backend=backend, batch_size=batch_size, n_jobs=n_jobs).simulate(
+            MIXED
+        )
         np.testing.assert_array_equal(out, ref)
 
 
@@ -230,15 +276,24 @@ def test_times_and_feature_names():
 
 def test_scalar_mapping_is_one_echo():
     sim = small()
-    one = sim.simulate({"kernel": "power", "length": 2.0, "alpha_xy": 0.08, "alpha_z": 0.0})
+    one = sim.simulate(
+        {"kernel": "power", "length": 2.0, "alpha_xy": 0.08, "alpha_z": 0.0}
+    )
     assert one.shape == (1, sim.n_times)
-    listed = {"kernel": ["power"], "length": [2.0], "alpha_xy": [0.08], "alpha_z": [0.0]}
+    listed = {
+        "kernel": ["power"],
+        "length": [2.0],
+        "alpha_xy": [0.08],
+        "alpha_z": [0.0],
+    }
     np.testing.assert_array_equal(one, sim.simulate(listed))
 
 
 def test_transform_matches_simulate():
     sim = small()
-    X = np.column_stack([[0, 1, 2, 1], MIXED["length"], MIXED["alpha_xy"], MIXED["alpha_z"]])
+    X = np.column_stack(
+        [[0, 1, 2, 1], MIXED["length"], MIXED["alpha_xy"], MIXED["alpha_z"]]
+    )
     out = sim.fit(X).transform(X)
     np.testing.assert_array_equal(out, sim.simulate(MIXED))
     assert sim.n_features_in_ == 4
@@ -253,7 +308,15 @@ def test_sample_draws_the_prior_and_simulates():
     sim = small(lattice_size=8, tau=2.0)
     echoes, params = sim.sample(6, random_state=3)
     assert echoes.shape == (6, sim.n_times)
-    assert list(params.columns) == ["kernel", "length", "alpha_xy", "alpha_z", "W", "L", "power"]
+    assert list(params.columns) == [
+        "kernel",
+        "length",
+        "alpha_xy",
+        "alpha_z",
+        "W",
+        "L",
+        "power",
+    ]
     assert params["W"].between(0.1, 0.3).all()
     assert params["power"].tolist() == [0, 0, 1, 1, 0, 0]
     again, params2 = sim.sample(6, random_state=3)

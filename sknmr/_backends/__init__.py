@@ -57,5 +57,7 @@ def get_backend(name):
         }.get(name, "")
         reason = getattr(module, "unavailable_reason", None)
         detail = f" ({reason()})" if reason is not None and reason() else ""
-        raise ValueError(f"backend={name!r} is not available on this machine. {hint}{detail}")
+        raise ValueError(
+            f"backend={name!r} is not available on this machine. {hint}{detail}"
+        )
     return module

@@ -82,14 +82,67 @@ if numba is not None:
             for j in range(n):
                 a = cosines[j]
                 a2 = a * a
-                sines[j] = a * (1.0 - a2 * (1 / 6 - a2 * (1 / 120 - a2 * (
-                    1 / 5040 - a2 * (1 / 362880 - a2 * (1 / 39916800 - a2 * (
-                        1 / 6227020800 - a2 * (1 / 1307674368000
-                                               - a2 / 355687428096000))))))))
-                cosines[j] = 1.0 - a2 * (0.5 - a2 * (1 / 24 - a2 * (
-                    1 / 720 - a2 * (1 / 40320 - a2 * (1 / 3628800 - a2 * (
-                        1 / 479001600 - a2 * (1 / 87178291200 - a2 * (
-                            1 / 20922789888000 - a2 / 6402373705728000))))))))
+                sines[j] = a * (
+                    1.0
+                    - a2
+                    * (
+                        1 / 6
+                        - a2
+                        * (
+                            1 / 120
+                            - a2
+                            * (
+                                1 / 5040
+                                - a2
+                                * (
+                                    1 / 362880
+                                    - a2
+                                    * (
+                                        1 / 39916800
+                                        - a2
+                                        * (
+                                            1 / 6227020800
+                                            - a2
+                                            * (1 / 1307674368000 - a2 / 355687428096000)
+                                        )
+                                    )
+                                )
+                            )
+                        )
+                    )
+                )
+                cosines[j] = 1.0 - a2 * (
+                    0.5
+                    - a2
+                    * (
+                        1 / 24
+                        - a2
+                        * (
+                            1 / 720
+                            - a2
+                            * (
+                                1 / 40320
+                                - a2
+                                * (
+                                    1 / 3628800
+                                    - a2
+                                    * (
+                                        1 / 479001600
+                                        - a2
+                                        * (
+                                            1 / 87178291200
+                                            - a2
+                                            * (
+                                                1 / 20922789888000
+                                                - a2 / 6402373705728000
+                                            )
+                                        )
+                                    )
+                                )
+                            )
+                        )
+                    )
+                )
         else:
             for j in range(n):
                 a = cosines[j]
@@ -121,16 +174,35 @@ if numba is not None:
         return sum_x, sum_y, sum_z
 
     @njit(nogil=True, cache=True)
-    def _step(sxy, sz, wxy, wz, offsets, alpha_xy, alpha_z, angle_per_mhz, decay,
-              row_sums, scratch):
+    def _step(
+        sxy,
+        sz,
+        wxy,
+        wz,
+        offsets,
+        alpha_xy,
+        alpha_z,
+        angle_per_mhz,
+        decay,
+        row_sums,
+        scratch,
+    ):
         """Rotate every spin about its field for one step, in place."""
         n_echoes, n, _ = sz.shape
         for task in range(n_echoes * n):
             b = task // n
             i = task % n
             sx, sy, sz_ = _rotate_row(
-                sxy[b, i], sz[b, i], wxy[b, i], wz[b, i], offsets[b, i],
-                alpha_xy[b], alpha_z[b], angle_per_mhz, decay, scratch[task],
+                sxy[b, i],
+                sz[b, i],
+                wxy[b, i],
+                wz[b, i],
+                offsets[b, i],
+                alpha_xy[b],
+                alpha_z[b],
+                angle_per_mhz,
+                decay,
+                scratch[task],
             )
             row_sums[b, i, 0] = sx
             row_sums[b, i, 1] = sy
@@ -236,8 +308,19 @@ def _simulate_group(batch, rows):
             spectrum_z = sfft.rfft2(sz)
             spectrum_z *= half_spectra
             wz = sfft.irfft2(spectrum_z, s=(n, n), overwrite_x=True)
-        _step(sxy, sz, wxy, wz, offsets, alpha_xy, alpha_z, angle_per_mhz, decay,
-              row_sums, scratch)
+        _step(
+            sxy,
+            sz,
+            wxy,
+            wz,
+            offsets,
+            alpha_xy,
+            alpha_z,
+            angle_per_mhz,
+            decay,
+            row_sums,
+            scratch,
+        )
         if k == batch.n_tau:  # the refocusing pulse, just before this sample
             _pulse(sxy, sz, refocus, row_sums)
         _lattice_means(row_sums, mxy, mz, k)
