@@ -826,36 +826,27 @@ def _make_figures(out, features, parts, settings):
                 "(Fig. 4(b-c), 8, 9).",
             )
         models = parts["classification"]
-        fig, (ax,) = _figure(width=7)
-        FeatureImportanceDisplay.from_estimator(
-            models["pointwise"].models["unscreened"],
-            featurizer=features.window_estimator,
-            top_k=10,
-            ax=ax,
-        )
-        _save(
-            fig,
-            out,
-            "importance_pointwise.png",
-            figures,
-            "Random forest (power vs non-power) importances of the pointwise "
-            "features, top 10 highlighted (Fig. 4(e)).",
-        )
-        fig, (ax,) = _figure(width=7)
-        FeatureImportanceDisplay.from_estimator(
-            models["polynomial"].models["unscreened"],
-            featurizer=features.featurizer,
-            top_k=10,
-            ax=ax,
-        )
-        _save(
-            fig,
-            out,
-            "importance_polynomial.png",
-            figures,
-            "Top 10 polynomial features of the random forest: bar = the section's "
-            "time span, colour = coefficient order (Fig. 4(f)).",
-        )
+        captions = {
+            "pointwise": (
+                features.window_estimator,
+                "Random forest (power vs non-power) importances of the pointwise "
+                "features, top 10 highlighted (Fig. 4(e)).",
+            ),
+            "polynomial": (
+                features.featurizer,
+                "Top 10 polynomial features of the random forest: bar = the "
+                "section's time span, colour = coefficient order (Fig. 4(f)).",
+            ),
+        }
+        for featurization, (featurizer, caption) in captions.items():
+            fig, (ax,) = _figure(width=7)
+            FeatureImportanceDisplay.from_estimator(
+                models[featurization].models["unscreened"],
+                featurizer=featurizer,
+                top_k=10,
+                ax=ax,
+            )
+            _save(fig, out, f"importance_{featurization}.png", figures, caption)
 
     if "regression" in parts:
         table = parts["regression"]["pointwise"]

@@ -318,11 +318,13 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         refocus = pulse_matrix(REFOCUS_AXES[self.refocus_axis], 2 * self.pulse_angle)
         decay = float(np.exp(-self.dephasing_rate * self.dt))
         n_echoes = len(table)
+        n_tau = self.n_tau  # validated once, not per batch
+        n_times = 3 * n_tau
 
         mxy = np.empty(
-            (n_echoes, self.n_times), dtype=np.result_type(dtype, np.complex64)
+            (n_echoes, n_times), dtype=np.result_type(dtype, np.complex64)
         )
-        mz = np.empty((n_echoes, self.n_times), dtype=dtype)
+        mz = np.empty((n_echoes, n_times), dtype=dtype)
         with progress_bar(n_echoes, "echoes", enabled=self.verbose > 0) as bar:
             for start in range(0, n_echoes, batch_size):
                 rows = slice(start, min(start + batch_size, n_echoes))
@@ -345,8 +347,8 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                     alpha_xy=part["alpha_xy"].to_numpy(np.float64),
                     alpha_z=part["alpha_z"].to_numpy(np.float64),
                     dt=float(self.dt),
-                    n_tau=self.n_tau,
-                    n_times=self.n_times,
+                    n_tau=n_tau,
+                    n_times=n_times,
                     first_pulse=first,
                     refocus_pulse=refocus,
                     decay=decay,
