@@ -15,11 +15,14 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import sknmr.datasets._echoes as echoes_module
 from sknmr import EchoSimulator
 from sknmr._backends import cuda_backend, get_backend
 from sknmr._physics import REFOCUS_AXES, EchoBatch, pulse_matrix
@@ -74,6 +77,17 @@ _SIMULATOR_SCRIPT = textwrap.dedent(
             dtype="float64", batch_size=3)
     compare("torch_float32_z", mixed, method="torch", lattice_size=6,
             refocus_axis="-y", output="z", dtype="float32", batch_size=3)
+
+    # make_echoes runs the backend unchanged: same echoes as with numpy.
+    from sknmr.datasets import make_echoes
+    def dataset(backend):
+        simulator = EchoSimulator(backend=backend, lattice_size=4, tau=0.5,
+                                  dt=0.25, dtype="float64")
+        return make_echoes(n_per_kernel=2, kernels=["power", "rkky"],
+                           simulator=simulator, random_state=5, chunk_size=3)
+    on_gpu, on_cpu = dataset("cuda"), dataset("numpy")
+    assert on_gpu.settings["simulation"]["settings"]["backend"] == "cuda"
+    results["make_echoes"] = float(np.max(np.abs(on_gpu.data - on_cpu.data)))
 
     # The convolutions alone, with an even spectrum that is not symmetric
     # under transposing the lattice (isotropic kernels are, and would hide
@@ -143,6 +157,7 @@ def simulated():
         ("torch_float32_z", 2e-5),
         ("conv_dft", 1e-10),
         ("conv_torch", 1e-10),
+        ("make_echoes", 1e-10),
     ],
 )
 def test_simulated_kernels_match_numpy(simulated, case, tolerance):
@@ -229,6 +244,20 @@ def test_fft_method_is_checked(monkeypatch):
         cuda_backend._fft_method()
 
 
+def test_auto_fft_without_cuda_torch_falls_back_with_a_warning(monkeypatch):
+    monkeypatch.setattr(cuda_backend, "FFT_METHOD", "auto")
+    monkeypatch.setattr(cuda_backend, "_SIMULATOR", False)
+    monkeypatch.setattr(cuda_backend, "_torch_cuda", lambda: None)
+    cuda_backend._warn_no_cufft.cache_clear()
+    with pytest.warns(RuntimeWarning, match="no CUDA build of torch"):
+        assert cuda_backend._fft_method() == "dft"
+    monkeypatch.setattr(cuda_backend, "FFT_METHOD", "dft")  # asked for: no warning
+    cuda_backend._warn_no_cufft.cache_clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cuda_backend._fft_method() == "dft"
+
+
 @needs_numba_cuda
 def test_kernels_compile_for_a_gpu_in_float32():
     """Type and lower every kernel for sm_90 as a float32 run would launch them.
@@ -290,3 +319,44 @@ def test_kernels_compile_for_a_gpu_in_float32():
             if typ == f64 and not var.startswith("$")
         }
         assert float64_vars <= allowed_f64.get(name, set()), (name, float64_vars)
+
+
+def test_make_echoes_sizes_its_chunks_for_the_gpu(monkeypatch):
+    """Default chunks are the backend's batch (512 echoes on a GPU), not 100."""
+    gpu = types.SimpleNamespace(name="cuda", default_batch_size=512)
+    monkeypatch.setattr(echoes_module._backends, "get_backend", lambda name: gpu)
+    simulator = EchoSimulator(backend="cuda")
+    assert echoes_module._chunk_size(None, simulator, "cuda") == 512
+    assert echoes_module._chunk_size(64, simulator, "cuda") == 64
+    simulator.set_params(batch_size=1024)
+    assert echoes_module._chunk_size(None, simulator, "cuda") == 1024
+
+
+@needs_numba_cuda
+def test_gpu_benchmark_runs_end_to_end_under_the_simulator(tmp_path):
+    """benchmarks/bench_cuda.py stays ready for a GPU: every section runs."""
+    here = os.path.dirname(__file__)
+    script = os.path.join(here, "..", "benchmarks", "bench_cuda.py")
+    report_path = tmp_path / "report.json"
+    options = "--lattice-size 4 --tau 0.5 --batch-sizes 2 --agreement-echoes 2"
+    options += " --step-repeats 1 --full --full-echoes 3 --allow-simulator"
+    done = subprocess.run(
+        [sys.executable, script, *options.split(), "--json", str(report_path)],
+        env=_simulator_env(allow=True),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    report = json.loads(report_path.read_text())
+    assert report["gpu"] == "numba CUDA simulator"
+    agreement = report["agreement"]
+    for method in ("torch", "dft"):
+        for dtype in ("float32", "float64"):
+            assert agreement[f"{method}_{dtype}"]["ok"], agreement
+        assert agreement[f"{method}_batch_independent"] is True
+        assert report["throughput"][f"{method}_B2"]["echoes_per_s"] > 0
+    assert {"torch_B2_convolution_s", "dft_B2_convolution_s", "B2_update_s"} <= set(
+        report["steps"]
+    )
+    assert report["full"]["n_echoes"] == 3

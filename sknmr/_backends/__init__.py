@@ -51,7 +51,8 @@ def get_backend(name):
     module = _load(name)
     if module is None or not module.is_available():
         hint = {
-            "cuda": "It needs the 'cuda' extra (pip install sknmr[cuda]) and an "
+            "cuda": "It needs the 'cuda' extra (pip install sknmr[cuda], or "
+            "sknmr[cuda13] for a CUDA 13 driver) and an "
             "NVIDIA GPU visible to numba-cuda.",
             "numba": "It needs numba (pip install numba).",
         }.get(name, "")

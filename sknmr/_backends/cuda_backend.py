@@ -16,8 +16,9 @@ Per time step and batch of ``B`` echoes, everything stays on the device:
      numba's CUDA simulator, which is how the tests check the kernels.
 
    ``"auto"`` (the default) takes ``"torch"`` on a real GPU when torch sees
-   CUDA, ``"dft"`` otherwise. The choice has not been measured on a GPU yet
-   (``benchmarks/bench_cuda.py`` does it); set :data:`FFT_METHOD` or the
+   CUDA, ``"dft"`` otherwise (on a real GPU with a warning, once). The
+   choice has not been measured on a GPU yet (``benchmarks/bench_cuda.py``
+   does it); set :data:`FFT_METHOD` or the
    environment variable ``SKNMR_CUDA_FFT`` to ``auto``, ``torch`` or ``dft``.
 2. one kernel, a thread per nucleus, builds each field, rotates the Bloch
    vector exactly, applies dephasing and the refocusing pulse, and reduces
@@ -114,13 +115,31 @@ def _fft_method():
             f"SKNMR_CUDA_FFT / FFT_METHOD must be one of {FFT_METHODS}; got {method!r}."
         )
     if method == "auto":
-        return "torch" if not _SIMULATOR and _torch_cuda() is not None else "dft"
+        if _SIMULATOR:
+            return "dft"
+        if _torch_cuda() is None:
+            _warn_no_cufft()
+            return "dft"
+        return "torch"
     if method == "torch" and _torch_for_fft() is None:
         raise ValueError(
             "FFT_METHOD='torch' needs a CUDA build of torch that sees the GPU; "
             "use 'dft' or 'auto'."
         )
     return method
+
+
+@functools.cache
+def _warn_no_cufft():
+    # Once per process: the DFT kernels are exact but O(n^3) per field.
+    warnings.warn(
+        "The 'cuda' backend found no CUDA build of torch, so its lattice "
+        "convolutions run as direct DFT kernels (O(n^3) per field, against "
+        "cuFFT's O(n^2 log n)). Install torch's CUDA build for cuFFT, or set "
+        "SKNMR_CUDA_FFT=dft to silence this.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
 
 
 def _torch():
