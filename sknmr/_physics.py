@@ -12,6 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Revision of the simulated physics. Cached echoes are keyed on it (not on the
+#: package version), so it must change whenever the echoes of any setting do:
+#: ``tests/test_model_revision.py`` compares small echoes with stored ones and
+#: fails, asking for a bump, when they differ.
+MODEL_REVISION = 1
+
 REFOCUS_AXES = {
     "x": (1.0, 0.0, 0.0),
     "-x": (-1.0, 0.0, 0.0),

@@ -35,6 +35,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
 from .. import __version__, _backends
+from .._physics import MODEL_REVISION
 from .._progress import progress_bar
 from ..kernels import KERNELS, LENGTH_NAMES
 from ..prior import (
@@ -206,7 +207,7 @@ def _simulation_key(simulator, seed):
         "simulator": f"{cls.__module__}.{cls.__qualname__}",
         "settings": settings,
         "seed": seed,
-        "sknmr": __version__,
+        "model_revision": MODEL_REVISION,
     }
 
 
@@ -251,7 +252,8 @@ def _describe(settings, n_times, times):
         f"k * {ID_STRIDE} + j (echo_ids), so it depends on neither n_jobs nor "
         "chunk_size.",
         f"Simulator: {key['simulator']}({sim}).",
-        f"Made with sknmr {key['sknmr']} in chunks of {settings['chunk_size']} echoes.",
+        f"Made with sknmr {settings.get('sknmr_version', '?')} (model revision "
+        f"{key['model_revision']}) in chunks of {settings['chunk_size']} echoes.",
         "Targets: kernel, its length parameter (xi, p or gamma), alpha_xy, alpha_z, "
         "W = 2 alpha_xy + alpha_z (MHz), the length scale L and power (1 for the "
         "power-law kernel, 0 otherwise).",
@@ -516,6 +518,7 @@ def make_echoes(
 
     settings = {
         "format": "sknmr.datasets.make_echoes/1",
+        "sknmr_version": __version__,
         "seed": seed,
         "kernels": list(kernels),
         "counts": {k: int(n) for k, n in counts.items()},
