@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .simulator import EchoSimulator
+from ._timegrid import DEFAULT_DT
 from .window import _sample_times
 
 __all__ = ["PolynomialSectionFeaturizer", "section_edges"]
@@ -212,7 +212,7 @@ class PolynomialSectionFeaturizer(TransformerMixin, BaseEstimator):
         times = _sample_times(
             self, n_features, getattr(self, "feature_names_in_", None)
         )
-        step = float(EchoSimulator().dt if self.dt is None else self.dt)
+        step = float(DEFAULT_DT if self.dt is None else self.dt)
 
         n_coef = self.degree + 1
         n_out = n_coef * sum(sections)

@@ -1,9 +1,16 @@
-"""The paper's prior over interaction parameters (SPEC section 2).
+"""The prior over interaction parameters, and the one sampler that draws from it.
 
-Per kernel type, ``alpha_xy`` and ``alpha_z`` are uniform in [0.01, 0.1] MHz
-and the length parameter uniform in its range (``xi`` in [8, 32], ``p`` in
-[1, 3], ``gamma`` in [13, 52]); a draw is kept only if
+The paper's prior: per kernel type, ``alpha_xy`` and ``alpha_z`` uniform in
+[0.01, 0.1] MHz and the length parameter uniform in its range (``xi`` in
+[8, 32], ``p`` in [1, 3], ``gamma`` in [13, 52]); a draw is kept only if
 ``W = 2 alpha_xy + alpha_z`` lies in [0.1, 0.3] MHz, else redrawn.
+
+Every draw of sknmr goes through :func:`draw_params`: echo ``j`` of the kernel
+with code ``k`` (0 gaussian, 1 power, 2 rkky) draws its parameters from its
+own stream, ``SeedSequence(seed, spawn_key=(2, k, j))``, and its echo id is
+``k * ECHO_ID_STRIDE + j``. So :func:`sample_prior`,
+:meth:`sknmr.EchoSimulator.sample` and :func:`sknmr.datasets.make_echoes` give
+the same materials for the same seed, whatever the batch, chunk or job count.
 
 Examples
 --------
@@ -17,18 +24,26 @@ Examples
 True
 """
 
+import math
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import check_random_state
 
+from ._paper import PAPER_PRIOR
 from .kernels import KERNELS, coupling_targets
+from .utils._random import check_seed
+from .utils._resources import check_fits_in_memory
 
 __all__ = [
+    "ECHO_ID_STRIDE",
     "PAPER_PRIOR",
     "PARAM_COLUMNS",
     "TARGET_COLUMNS",
+    "add_targets",
+    "check_prior",
+    "draw_params",
+    "prior_echo_ids",
     "sample_prior",
     "split_counts",
 ]
@@ -37,35 +52,28 @@ __all__ = [
 PARAM_COLUMNS = ("kernel", "length", "alpha_xy", "alpha_z")
 #: The derived learning targets added to a parameter table.
 TARGET_COLUMNS = ("W", "L", "power")
+#: Echo ids of kernel code ``k`` are ``k * ECHO_ID_STRIDE + j``.
+ECHO_ID_STRIDE = 10**9
 
-#: The paper's ranges: couplings (MHz), each kernel's length, and the W window.
-PAPER_PRIOR = {
-    "alpha_xy": (0.01, 0.1),
-    "alpha_z": (0.01, 0.1),
-    "length": {"gaussian": (8.0, 32.0), "power": (1.0, 3.0), "rkky": (13.0, 52.0)},
-    "W": (0.1, 0.3),
-}
-
+_PRIOR_STREAM = 2  # first spawn_key entry of the per-echo prior streams
 _MAX_ROUNDS = 1000
 _MIN_ACCEPTANCE = 1e-6
-
-
-def as_generator(random_state):
-    """A ``numpy.random.Generator`` from an int, None, RandomState or Generator."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
-        return np.random.default_rng(int(random_state))
-    return np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
+_BYTES_PER_ROW = 200  # a parameter table's row with its targets, generously
 
 
 def _check_range(name, bounds, lower=None):
-    try:
-        lo, hi = (float(b) for b in bounds)
-    except (TypeError, ValueError):
+    if isinstance(bounds, (str, bytes)) or np.ndim(bounds) != 1 or len(bounds) != 2:
         raise ValueError(
             f"{name} must be a (low, high) pair of numbers; got {bounds!r}."
-        ) from None
+        )
+    for b in bounds:
+        if isinstance(b, (bool, np.bool_, str, bytes)) or not isinstance(
+            b, (Integral, float, np.floating)
+        ):
+            raise TypeError(
+                f"{name} must be a (low, high) pair of real numbers; got {bounds!r}."
+            )
+    lo, hi = (float(b) for b in bounds)
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi:
         raise ValueError(
             f"{name} must be a finite range with low <= high; got {bounds!r}."
@@ -103,10 +111,15 @@ def check_kernels(kernels):
     """Validate a sequence of kernel names and return it as a tuple."""
     if isinstance(kernels, str):
         kernels = (kernels,)
-    kernels = tuple(kernels)
+    try:
+        kernels = tuple(kernels)
+    except TypeError:
+        raise TypeError(
+            f"kernels must be a sequence of names from {KERNELS}; got {kernels!r}."
+        ) from None
     if not kernels:
         raise ValueError(f"kernels must name at least one of {KERNELS}.")
-    unknown = [k for k in kernels if k not in KERNELS]
+    unknown = [k for k in kernels if not isinstance(k, str) or k not in KERNELS]
     if unknown:
         raise ValueError(
             f"kernels must be drawn from {KERNELS}; got unknown {unknown}."
@@ -114,6 +127,149 @@ def check_kernels(kernels):
     if len(set(kernels)) != len(kernels):
         raise ValueError(f"kernels must not repeat; got {kernels}.")
     return kernels
+
+
+def check_count(value, name):
+    """A positive int count (bools and floats refused), as a plain ``int``."""
+    if not isinstance(value, Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a positive integer; got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value}.")
+    return int(value)
+
+
+def check_prior(
+    kernels=KERNELS,
+    *,
+    alpha_xy=PAPER_PRIOR["alpha_xy"],
+    alpha_z=PAPER_PRIOR["alpha_z"],
+    lengths=None,
+    W=PAPER_PRIOR["W"],
+):
+    """Validate prior ranges; return them as plain lists, and the W acceptance.
+
+    Returns
+    -------
+    prior : dict
+        ``alpha_xy``, ``alpha_z``, ``W`` as ``[low, high]`` and ``lengths``
+        mapping each of ``kernels`` to its ``[low, high]`` (JSON-able).
+    acceptance : float
+        The fraction of uniform draws whose ``W`` lands in the window.
+    """
+    kernels = check_kernels(kernels)
+    axy = _check_range("alpha_xy", alpha_xy, lower=0.0)
+    az = _check_range("alpha_z", alpha_z, lower=0.0)
+    w = _check_range("W", W)
+    ranges = dict(PAPER_PRIOR["length"])
+    if lengths is not None:
+        if not isinstance(lengths, dict):
+            raise TypeError(
+                "lengths must be a dict mapping kernel names to (low, high) ranges; "
+                f"got {type(lengths).__name__}."
+            )
+        unknown = set(lengths) - set(KERNELS)
+        if unknown:
+            raise ValueError(
+                f"lengths has unknown kernels {sorted(map(str, unknown))}; use "
+                f"{KERNELS}."
+            )
+        ranges.update(lengths)
+    ranges = {k: _check_range(f"lengths[{k!r}]", ranges[k]) for k in kernels}
+    for k, (lo, _) in ranges.items():
+        if lo < 0 or (k != "power" and lo == 0):
+            raise ValueError(
+                f"lengths[{k!r}] must be positive{' or zero' if k == 'power' else ''}; "
+                f"got {ranges[k]}."
+            )
+    w_min, w_max = 2 * axy[0] + az[0], 2 * axy[1] + az[1]
+    if w[0] == w[1]:
+        raise ValueError(
+            f"W must be a window with low < high; got {W!r}: a continuous draw lands "
+            "on one exact value with probability 0. To fix W, give a narrow window "
+            "such as (0.199, 0.201)."
+        )
+    if w[1] < w_min or w[0] > w_max:
+        raise ValueError(
+            f"The W window {w} cannot be reached with alpha_xy in {axy} and alpha_z "
+            f"in {az}: W = 2 alpha_xy + alpha_z spans [{w_min:g}, {w_max:g}]."
+        )
+    acceptance = _acceptance(axy, az, w)
+    if acceptance < _MIN_ACCEPTANCE:
+        raise ValueError(
+            f"The W window {w} is too narrow for alpha_xy in {axy} and alpha_z in "
+            f"{az}: about {acceptance:.2g} of the draws land in it (at least "
+            f"{_MIN_ACCEPTANCE:g} needed); widen W or narrow the couplings' ranges."
+        )
+    prior = {
+        "alpha_xy": list(axy),
+        "alpha_z": list(az),
+        "lengths": {k: list(v) for k, v in ranges.items()},
+        "W": list(w),
+    }
+    return prior, acceptance
+
+
+def draw_params(seed, kernel, indices, prior, acceptance):
+    """Parameters ``(length, alpha_xy, alpha_z)`` of echoes ``indices`` of a kernel.
+
+    Each echo draws blocks of uniform candidates from its own stream,
+    ``SeedSequence(seed, spawn_key=(2, code, j))``, and keeps the first whose
+    ``W = 2 alpha_xy + alpha_z`` falls in the window, so its parameters depend
+    on nothing but the seed, the kernel, its index and the prior.
+
+    Parameters
+    ----------
+    seed : int
+    kernel : str
+    indices : array-like of int
+        The echoes' indices within the kernel.
+    prior, acceptance
+        From :func:`check_prior`.
+
+    Returns
+    -------
+    values : ndarray of shape (len(indices), 3)
+    """
+    code = KERNELS.index(kernel)
+    length_range = prior["lengths"][kernel]
+    low = np.array([length_range[0], prior["alpha_xy"][0], prior["alpha_z"][0]])
+    span = np.array([length_range[1], prior["alpha_xy"][1], prior["alpha_z"][1]]) - low
+    w_lo, w_hi = prior["W"]
+    # About 8 accepted draws per block: one round nearly always suffices, and
+    # check_prior has refused windows too narrow for this to end.
+    block = int(min(2**20, max(8, math.ceil(8 / acceptance))))
+    indices = np.asarray(indices)
+    out = np.empty((len(indices), 3))
+    for row, j in enumerate(indices):
+        rng = np.random.default_rng(
+            np.random.SeedSequence(int(seed), spawn_key=(_PRIOR_STREAM, code, int(j)))
+        )
+        for _ in range(_MAX_ROUNDS):
+            draw = low + span * rng.random((block, 3))
+            w = 2 * draw[:, 1] + draw[:, 2]
+            hits = np.flatnonzero((w >= w_lo) & (w <= w_hi))
+            if hits.size:
+                out[row] = draw[hits[0]]
+                break
+        else:  # pragma: no cover - the acceptance check makes this vanishingly rare
+            raise RuntimeError(f"Rejection sampling did not converge for echo {j}.")
+    return out
+
+
+def prior_echo_ids(kernels, counts):
+    """Echo ids of ``counts[i]`` echoes of each of ``kernels``, kernel by kernel.
+
+    Examples
+    --------
+    >>> prior_echo_ids(("gaussian", "rkky"), (2, 1)).tolist()
+    [0, 1, 2000000000]
+    """
+    return np.concatenate(
+        [
+            KERNELS.index(k) * ECHO_ID_STRIDE + np.arange(n, dtype=np.int64)
+            for k, n in zip(kernels, counts, strict=True)
+        ]
+    )
 
 
 def sample_prior(
@@ -127,7 +283,7 @@ def sample_prior(
     lattice_size=100,
     random_state=None,
 ):
-    """Draw interaction parameters from the paper's prior.
+    """Draw interaction parameters from the prior (by default the paper's).
 
     Parameters
     ----------
@@ -145,75 +301,35 @@ def sample_prior(
     lattice_size : int, default=100
         Lattice on which ``L`` is computed.
     random_state : int, RandomState, Generator or None
-        Seed of the draw.
+        Seed of the draw: row ``j`` of kernel ``k`` comes from its own stream
+        of this seed (see the module's description), so the same seed gives
+        the same rows as :func:`sknmr.datasets.make_echoes`.
 
     Returns
     -------
     table : pandas.DataFrame
         Columns ``kernel, length, alpha_xy, alpha_z, W, L, power``.
     """
-    if (
-        not isinstance(n_samples, Integral)
-        or isinstance(n_samples, bool)
-        or n_samples < 1
-    ):
-        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+    n_samples = check_count(n_samples, "n_samples")
+    if not isinstance(lattice_size, Integral) or lattice_size < 2:
+        raise ValueError(f"lattice_size must be an int >= 2; got {lattice_size!r}.")
+    prior, acceptance = check_prior(
+        kernels, alpha_xy=alpha_xy, alpha_z=alpha_z, lengths=lengths, W=W
+    )
     kernels = check_kernels(kernels)
-    axy = _check_range("alpha_xy", alpha_xy, lower=0.0)
-    az = _check_range("alpha_z", alpha_z, lower=0.0)
-    w = _check_range("W", W)
-    ranges = dict(PAPER_PRIOR["length"])
-    if lengths is not None:
-        unknown = set(lengths) - set(KERNELS)
-        if unknown:
-            raise ValueError(
-                f"lengths has unknown kernels {sorted(unknown)}; use {KERNELS}."
-            )
-        ranges.update(lengths)
-    ranges = {k: _check_range(f"lengths[{k!r}]", ranges[k]) for k in kernels}
-    for k, (lo, _) in ranges.items():
-        if lo < 0 or (k != "power" and lo == 0):
-            raise ValueError(
-                f"lengths[{k!r}] must be positive{' or zero' if k == 'power' else ''}; "
-                f"got {ranges[k]}."
-            )
-    acceptance = _acceptance(axy, az, w)
-    if acceptance < _MIN_ACCEPTANCE:
-        raise ValueError(
-            f"The W window {w} cannot be reached with alpha_xy in {axy} and alpha_z in "
-            f"{az}: W = 2 alpha_xy + alpha_z spans [{2 * axy[0] + az[0]:g}, "
-            f"{2 * axy[1] + az[1]:g}]."
-        )
-
-    rng = as_generator(random_state)
+    seed = check_seed(random_state)
+    check_fits_in_memory(
+        n_samples * _BYTES_PER_ROW, f"drawing {n_samples} parameter sets", "n_samples"
+    )
     frames = []
     for kernel, count in zip(kernels, split_counts(n_samples, kernels), strict=True):
         if count == 0:
             continue
-        accepted = []
-        n_accepted = 0
-        for _ in range(_MAX_ROUNDS):
-            m = max(16, int(1.2 * (count - n_accepted) / acceptance))
-            draw = np.column_stack(
-                [
-                    rng.uniform(*ranges[kernel], m),
-                    rng.uniform(*axy, m),
-                    rng.uniform(*az, m),
-                ]
-            )
-            wdraw = 2 * draw[:, 1] + draw[:, 2]
-            keep = draw[(wdraw >= w[0]) & (wdraw <= w[1])]
-            accepted.append(keep)
-            n_accepted += len(keep)
-            if n_accepted >= count:
-                break
-        else:  # pragma: no cover - the acceptance check above prevents it
-            raise RuntimeError("Rejection sampling did not converge.")
-        values = np.concatenate(accepted)[:count]
+        values = draw_params(seed, kernel, np.arange(count), prior, acceptance)
         frames.append(
             pd.DataFrame(
                 {
-                    "kernel": kernel,
+                    "kernel": np.full(count, kernel),
                     "length": values[:, 0],
                     "alpha_xy": values[:, 1],
                     "alpha_z": values[:, 2],

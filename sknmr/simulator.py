@@ -1,5 +1,6 @@
 """EchoSimulator: NMR spin echoes of a lattice of interacting nuclei."""
 
+import warnings
 from collections.abc import Mapping
 from numbers import Integral, Real
 
@@ -13,20 +14,60 @@ from sklearn.utils.validation import validate_data
 from . import _backends
 from ._physics import REFOCUS_AXES, EchoBatch, draw_offsets, echo_rng, pulse_matrix
 from ._progress import progress_bar
+from ._timegrid import DEFAULT_DT, DEFAULT_TAU, n_steps, time_names
 from .kernels import KERNELS, _check_length, kernel_spectrum
-from .prior import PARAM_COLUMNS, as_generator, sample_prior
+from .prior import (
+    PARAM_COLUMNS,
+    add_targets,
+    check_count,
+    check_kernels,
+    check_prior,
+    draw_params,
+    prior_echo_ids,
+    split_counts,
+)
+from .utils._random import check_seed
+from .utils._resources import check_fits_in_memory, check_n_jobs, format_bytes
 
 __all__ = ["EchoSimulator"]
 
 OUTPUTS = {"magnitude": "absM", "complex": "M", "z": "Iz"}
-_DTYPES = {"float32": np.float32, "float64": np.float64}
+#: Largest coupling (MHz) accepted: far beyond any material, and small enough
+#: that every backend's fields and rotation angles stay finite.
+MAX_COUPLING = 1e6
+# Rough cost of one nucleus over one step, per thread (s), to warn before long
+# work: measured at 100 x 100 in float32 (numba ~2.5e-8, numpy about 4x that).
+_SECONDS_PER_SPIN_STEP = {"numpy": 1e-7, "numba": 2.5e-8, "cuda": 1e-10}
+#: Estimated run time (s) above which a run without a progress bar warns.
+LONG_RUN_SECONDS = 600.0
 
 
-def _seed(random_state):
-    """An integer seed: the int itself, or one drawn from a generator."""
-    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
-        return int(random_state)
-    return int(as_generator(random_state).integers(2**63 - 1))
+def _real_column(values, name):
+    """A parameter column as float64, refusing text, booleans and complex numbers."""
+    array = np.asarray(values)
+    if array.dtype.kind == "O" and all(
+        isinstance(v, Real) and not isinstance(v, (bool, np.bool_)) for v in array.flat
+    ):
+        array = array.astype(np.float64)
+    if array.dtype.kind not in "iuf":
+        kind = {
+            "b": "booleans",
+            "c": "complex numbers",
+            "U": "text",
+            "S": "text",
+            "O": "objects",
+        }.get(array.dtype.kind, f"dtype {array.dtype}")
+        raise ValueError(f"{name} must hold real numbers; got {kind}.")
+    col = array.astype(np.float64)
+    if not np.all(np.isfinite(col)):
+        raise ValueError(f"{name} must be finite; got {col[~np.isfinite(col)][:3]}.")
+    return col
+
+
+def _bytes_per_sample(dtype):
+    """Bytes held per echo and sample: complex M, <I^z> and the returned array."""
+    item = np.dtype(dtype).itemsize
+    return 2 * item + item + 2 * item
 
 
 class EchoSimulator(TransformerMixin, BaseEstimator):
@@ -125,18 +166,18 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         "dephasing_rate": [Interval(Real, 0, None, closed="left")],
         "output": [StrOptions(set(OUTPUTS))],
         "backend": [StrOptions({"auto", *_backends.BACKENDS})],
-        "dtype": [StrOptions(set(_DTYPES)), None],
+        "dtype": [StrOptions(set(_backends.DTYPES)), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
+        "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
     }
 
     def __init__(
         self,
         lattice_size=100,
-        dt=1 / (2 * np.pi),
-        tau=100.0,
+        dt=DEFAULT_DT,
+        tau=DEFAULT_TAU,
         linewidth=0.08,
         cutoff=0.25,
         pulse_angle=90.0,
@@ -169,18 +210,60 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     # -- settings -----------------------------------------------------------
     def _check_settings(self):
         self._validate_params()
+        for name in ("dt", "tau", "linewidth", "cutoff", "dephasing_rate"):
+            value = getattr(self, name)
+            if not np.isfinite(value):
+                raise ValueError(f"{name} must be a finite number; got {value!r}.")
         if self.dt >= self.tau:
             raise ValueError(
                 f"dt must be smaller than tau; got dt={self.dt} and tau={self.tau}."
             )
-        if self.n_jobs == 0:
-            raise ValueError("n_jobs must be a non-zero integer or None; got 0.")
+        check_n_jobs(self.n_jobs)
+
+    def _resolve(self):
+        """Backend module, dtype and batch size these settings mean here."""
+        return _backends.resolve(self.backend, self.dtype, self.batch_size)
+
+    def _check_request(self, n_echoes):
+        """Refuse work that cannot fit in memory; warn about work that takes long."""
+        resolved = self._resolve()
+        n, n_times = self.lattice_size, self.n_times
+        batch = min(resolved.batch_size, n_echoes)
+        echoes = n_echoes * n_times * _bytes_per_sample(resolved.dtype)
+        # Per echo of a batch: kernel spectrum and offsets (float64), the state,
+        # the fields and the FFT's work arrays (about 12 values per nucleus).
+        lattice = batch * n * n * (16 + 12 * resolved.dtype.itemsize)
+        check_fits_in_memory(
+            echoes + lattice,
+            f"Simulating {n_echoes} echo(es) of {n_times} samples (tau / dt) on a "
+            f"{n} x {n} lattice (echoes {format_bytes(echoes)}, lattice state "
+            f"{format_bytes(lattice)})",
+            "the number of echoes, tau / dt (the samples per echo) or lattice_size",
+        )
+        threads = max(1, joblib.effective_n_jobs(self.n_jobs))
+        seconds = (
+            n_echoes
+            * (n_times - 1)
+            * n
+            * n
+            * _SECONDS_PER_SPIN_STEP.get(resolved.name, 1e-7)
+            / threads
+        )
+        if seconds > LONG_RUN_SECONDS and not self.verbose:
+            warnings.warn(
+                f"Simulating {n_echoes} echo(es) of {n_times} samples on a {n} x {n} "
+                f"lattice with the {resolved.name} backend will take roughly "
+                f"{seconds / 60:.0f} minutes; set verbose=1 for a progress bar.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return resolved
 
     @property
     def n_tau(self):
         """Steps from the first pulse to the refocusing pulse: ``round(tau / dt)``."""
         self._check_settings()
-        return int(round(self.tau / self.dt))
+        return n_steps(self.tau, self.dt)
 
     @property
     def n_times(self):
@@ -204,12 +287,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         >>> EchoSimulator(tau=1.0).get_feature_names_out()[:2]
         array(['absM_t=0.000us', 'absM_t=0.159us'], dtype=object)
         """
-        times = self.times
-        decimals = max(3, int(np.ceil(-np.log10(float(self.dt)))) + 2)
-        prefix = OUTPUTS[self.output]
-        return np.asarray(
-            [f"{prefix}_t={t:.{decimals}f}us" for t in times], dtype=object
-        )
+        return time_names(self.times, prefix=OUTPUTS[self.output], dt=self.dt)
 
     # -- parameter tables ----------------------------------------------------
     def _check_table(self, params):
@@ -243,22 +321,26 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         if len(table) == 0:
             raise ValueError("params holds no echo (0 rows).")
         kernels = table["kernel"].to_numpy()
-        bad = sorted({str(k) for k in kernels if k not in KERNELS})
+        bad = sorted(
+            {repr(k) for k in kernels if not isinstance(k, str)}
+            | {k for k in kernels if isinstance(k, str) and k not in KERNELS}
+        )
         if bad:
-            raise ValueError(f"kernel must be one of {KERNELS}; got {bad}.")
+            raise ValueError(f"kernel must be one of {KERNELS} (names); got {bad[:5]}.")
         out = {"kernel": kernels.astype(str)}
         for name in ("length", "alpha_xy", "alpha_z"):
-            try:
-                col = np.asarray(table[name], dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError(f"{name} must be numeric.") from None
-            if not np.all(np.isfinite(col)):
-                raise ValueError(
-                    f"{name} must be finite; got {col[~np.isfinite(col)][:3]}."
-                )
-            if name != "length" and np.any(col < 0):
-                raise ValueError(f"{name} must be >= 0 (MHz); got {col[col < 0][:3]}.")
-            out[name] = col
+            out[name] = _real_column(table[name], name)
+            if name != "length":
+                col = out[name]
+                if np.any(col < 0):
+                    raise ValueError(
+                        f"{name} must be >= 0 (MHz); got {col[col < 0][:3]}."
+                    )
+                if np.any(col > MAX_COUPLING):
+                    raise ValueError(
+                        f"{name} must lie in the usable range [0, {MAX_COUPLING:g}] "
+                        f"MHz; got {col[col > MAX_COUPLING][:3]}."
+                    )
         for kernel in np.unique(out["kernel"]):
             for length in np.unique(out["length"][out["kernel"] == kernel]):
                 _check_length(kernel, float(length))
@@ -302,16 +384,15 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         self._check_settings()
         table = self._check_table(params)
         ids = self._check_echo_ids(echo_ids, len(table))
-        return self._run(table, _seed(self.random_state), ids)
+        resolved = self._check_request(len(table))
+        return self._run(table, check_seed(self.random_state), ids, resolved)
 
-    def _run(self, table, seed, ids):
-        backend = _backends.get_backend(self.backend)
-        dtype = np.dtype(
-            _DTYPES[self.dtype]
-            if self.dtype is not None
-            else getattr(backend, "default_dtype", np.float64)
+    def _run(self, table, seed, ids, resolved):
+        backend, dtype, batch_size = (
+            resolved.module,
+            resolved.dtype,
+            resolved.batch_size,
         )
-        batch_size = self.batch_size or getattr(backend, "default_batch_size", 16)
         n_jobs = joblib.effective_n_jobs(self.n_jobs)
         n = self.lattice_size
         first = pulse_matrix(REFOCUS_AXES["x"], self.pulse_angle)
@@ -321,9 +402,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         n_tau = self.n_tau  # validated once, not per batch
         n_times = 3 * n_tau
 
-        mxy = np.empty(
-            (n_echoes, n_times), dtype=np.result_type(dtype, np.complex64)
-        )
+        mxy = np.empty((n_echoes, n_times), dtype=np.result_type(dtype, np.complex64))
         mz = np.empty((n_echoes, n_times), dtype=dtype)
         with progress_bar(n_echoes, "echoes", enabled=self.verbose > 0) as bar:
             for start in range(0, n_echoes, batch_size):
@@ -364,19 +443,23 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         return mz
 
     def sample(self, n_samples, kernels=KERNELS, random_state=None, **prior):
-        """Draw parameters from the paper's prior and simulate their echoes.
+        """Draw parameters from the prior and simulate their echoes.
+
+        The draw is that of :func:`sknmr.prior.sample_prior` and the echoes
+        those of :func:`sknmr.datasets.make_echoes` with ``n_samples``: the
+        same seed gives the same materials and the same echoes.
 
         Parameters
         ----------
         n_samples : int
             Total number of echoes, split evenly over ``kernels``.
         kernels : sequence of str, default=("gaussian", "power", "rkky")
-        random_state : int, RandomState instance or None, default=None
+        random_state : int, RandomState, Generator or None, default=None
             Seeds both the prior draw and the offsets; None uses the
             simulator's own ``random_state``.
         **prior
-            Ranges passed to :func:`sknmr.prior.sample_prior` (``alpha_xy``,
-            ``alpha_z``, ``lengths``, ``W``).
+            Ranges of the prior (``alpha_xy``, ``alpha_z``, ``lengths``,
+            ``W``), as for :func:`sknmr.prior.sample_prior`.
 
         Returns
         -------
@@ -392,41 +475,102 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         ((3, 39), ['gaussian', 'power', 'rkky'])
         """
         self._check_settings()
-        seed = _seed(self.random_state if random_state is None else random_state)
-        prior_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
-        table = sample_prior(
-            n_samples,
-            kernels,
-            lattice_size=self.lattice_size,
-            random_state=prior_rng,
-            **prior,
+        n_samples = check_count(n_samples, "n_samples")
+        unknown = sorted(set(prior) - {"alpha_xy", "alpha_z", "lengths", "W"})
+        if unknown:
+            raise TypeError(
+                f"sample() got unknown prior settings {unknown}; the prior takes "
+                "alpha_xy, alpha_z, lengths and W."
+            )
+        kernels = check_kernels(kernels)
+        ranges, acceptance = check_prior(kernels, **prior)
+        seed = check_seed(
+            self.random_state if random_state is None else random_state,
+            "random_state",
         )
+        resolved = self._check_request(n_samples)
+        counts = split_counts(n_samples, kernels)
+        tables = []
+        for kernel, count in zip(kernels, counts, strict=True):
+            if count == 0:
+                continue
+            values = draw_params(seed, kernel, np.arange(count), ranges, acceptance)
+            tables.append(
+                pd.DataFrame(
+                    {
+                        "kernel": np.full(count, kernel),
+                        "length": values[:, 0],
+                        "alpha_xy": values[:, 1],
+                        "alpha_z": values[:, 2],
+                    }
+                )
+            )
+        table = add_targets(pd.concat(tables, ignore_index=True), self.lattice_size)
+        ids = prior_echo_ids(kernels, counts)
         echoes = self._run(
-            self._check_table(table[list(PARAM_COLUMNS)]), seed, np.arange(len(table))
+            self._check_table(table[list(PARAM_COLUMNS)]), seed, ids, resolved
         )
         return echoes, table
 
     # -- scikit-learn transformer API -----------------------------------------
-    def _table_from_array(self, X):
-        codes = X[:, 0]
+    @staticmethod
+    def _named_frame(X):
+        """True for a DataFrame that names the four parameter columns."""
+        return isinstance(X, pd.DataFrame) and all(
+            c in X.columns for c in PARAM_COLUMNS
+        )
+
+    def _table_from_frame(self, X):
+        """The parameter table of a DataFrame, read by column name.
+
+        ``kernel`` holds names or codes (0 gaussian, 1 power, 2 rkky).
+        """
+        extra = [str(c) for c in X.columns if c not in PARAM_COLUMNS]
+        if extra:
+            raise ValueError(
+                f"X must have exactly the columns {PARAM_COLUMNS}; got the extra "
+                f"columns {extra}."
+            )
+        kernel = X["kernel"]
+        if pd.api.types.is_numeric_dtype(kernel) and not pd.api.types.is_bool_dtype(
+            kernel
+        ):
+            kernel = self._kernel_names(kernel.to_numpy())
+        return self._check_table(
+            {
+                "kernel": np.asarray(kernel),
+                "length": X["length"],
+                "alpha_xy": X["alpha_xy"],
+                "alpha_z": X["alpha_z"],
+            }
+        )
+
+    @staticmethod
+    def _kernel_names(codes):
+        codes = np.asarray(codes, dtype=np.float64)
         if not np.all(np.isin(codes, np.arange(len(KERNELS)))):
             raise ValueError(
-                "The first column of X is the kernel code and must be one of "
+                "The kernel column of X holds kernel codes and must be one of "
                 f"{dict(enumerate(KERNELS))}; got {np.unique(codes)[:5]}."
             )
-        return {
-            "kernel": np.asarray(KERNELS)[codes.astype(int)],
-            "length": X[:, 1],
-            "alpha_xy": X[:, 2],
-            "alpha_z": X[:, 3],
-        }
+        return np.asarray(KERNELS)[codes.astype(int)]
+
+    def _table_from_array(self, X):
+        return self._check_table(
+            {
+                "kernel": self._kernel_names(X[:, 0]),
+                "length": X[:, 1],
+                "alpha_xy": X[:, 2],
+                "alpha_z": X[:, 3],
+            }
+        )
 
     def fit(self, X, y=None):
-        """Check the parameter array; the simulator learns nothing.
+        """Check the parameter table; the simulator learns nothing.
 
         Parameters
         ----------
-        X : array-like of shape (n_echoes, 4)
+        X : array-like of shape (n_echoes, 4) or DataFrame
             See :meth:`transform`.
         y : None
             Ignored.
@@ -436,6 +580,11 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         self : EchoSimulator
         """
         self._check_settings()
+        if self._named_frame(X):
+            self._table_from_frame(X)
+            self.n_features_in_ = len(PARAM_COLUMNS)
+            self.feature_names_in_ = np.asarray(list(PARAM_COLUMNS), dtype=object)
+            return self
         X = validate_data(self, X, dtype=np.float64)
         self._check_n_columns(X)
         return self
@@ -448,27 +597,24 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             )
 
     def transform(self, X):
-        """Simulate one echo per row of a numeric parameter array.
+        """Simulate one echo per row of a parameter table.
 
         Parameters
         ----------
-        X : array-like of shape (n_echoes, 4)
-            Columns: kernel code (0 gaussian, 1 power, 2 rkky), length
-            parameter, ``alpha_xy`` and ``alpha_z`` (MHz). A DataFrame with
-            the columns ``kernel`` (names or codes), ``length``, ``alpha_xy``
-            and ``alpha_z`` is accepted too.
+        X : array-like of shape (n_echoes, 4) or DataFrame
+            An array's columns are, in order: kernel code (0 gaussian, 1
+            power, 2 rkky), length parameter, ``alpha_xy`` and ``alpha_z``
+            (MHz). A DataFrame with the columns ``kernel`` (names or codes),
+            ``length``, ``alpha_xy`` and ``alpha_z`` is read by column name,
+            in any order.
 
         Returns
         -------
         echoes : ndarray of shape (n_echoes, n_times)
         """
         self._check_settings()
-        if (
-            isinstance(X, pd.DataFrame)
-            and "kernel" in X.columns
-            and not pd.api.types.is_numeric_dtype(X["kernel"])
-        ):
-            return self.simulate(X)
+        if self._named_frame(X):
+            return self.simulate(self._table_from_frame(X))
         X = validate_data(self, X, dtype=np.float64, reset=False)
         self._check_n_columns(X)
         return self.simulate(self._table_from_array(X))

@@ -1,21 +1,20 @@
 """EchoWindow: keep the samples of an echo's area of interest.
 
 The paper (Rao et al. 2023, section II.B) learns both from the full echo and
-from the "area of interest" around the echo at ``t = 2 tau``. SPEC section 3
-fixes that window at ``2 tau +- tau/3``: 419 samples around sample 1256 on
-the simulator's default grid (``dt = 1/(2 pi)`` us, ``tau = 100`` us).
+from the "area of interest" around the echo at ``t = 2 tau``; sknmr takes that
+window as ``2 tau +- tau/3``: 419 samples around sample 1256 on the
+simulator's default grid (``dt = 1/(2 pi)`` us, ``tau = 100`` us).
 
 Both :class:`EchoWindow` and :class:`~sknmr.polynomial.PolynomialSectionFeaturizer`
 need the time (us) of every input column. They find it the same way
 (:func:`_sample_times`): an explicit ``times`` array if given; otherwise the
-simulator's grid rule ``t_k = t_0 + k dt``, with ``dt`` the simulator's
-default unless given, and ``t_0`` the time in the first input feature name
-when every name carries one (``'absM_t=166.635us'``, as the simulator and
-this window name their columns; so a window of a window, or a featurizer
-after a window with pandas output, knows where it is), else 0.
+simulator's grid rule ``t_k = t_0 + k dt``, with ``dt`` the simulator's default
+unless given, and ``t_0`` the time in the first input feature name when every
+name carries one (``'absM_t=166.635us'``, as the simulator and this window name
+their columns; so a window of a window, or a featurizer after a window with
+pandas output, knows where it is), else 0.
 """
 
-import re
 from numbers import Real
 
 import numpy as np
@@ -27,40 +26,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .simulator import EchoSimulator
+from ._timegrid import DEFAULT_DT, default_window, time_names, times_from_names
 
 __all__ = ["EchoWindow"]
-
-# The time in a feature name such as 'absM_t=199.899us' or 't=1.5us'.
-_TIME_IN_NAME = re.compile(r"(?:^|_)t=([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)us$")
-
-
-def _times_from_names(feature_names):
-    """Times (us) in the feature names, or None unless every name has one."""
-    if feature_names is None or len(feature_names) == 0:
-        return None
-    times = []
-    for name in feature_names:
-        match = _TIME_IN_NAME.search(str(name))
-        if match is None:
-            return None
-        times.append(float(match.group(1)))
-    times = np.asarray(times)
-    if len(times) > 1 and np.any(np.diff(times) <= 0):
-        return None
-    return times
-
-
-def _time_decimals(times):
-    """Decimals that keep names of neighbouring samples distinct (as the simulator)."""
-    spacing = float(np.min(np.diff(times))) if len(times) > 1 else 1.0
-    return max(3, int(np.ceil(-np.log10(spacing))) + 2)
-
-
-def _time_names(times):
-    """Feature names built from sample times: ``'t=199.899us'``."""
-    decimals = _time_decimals(times)
-    return np.asarray([f"t={t:.{decimals}f}us" for t in times], dtype=object)
 
 
 def _sample_times(estimator, n_features, feature_names=None):
@@ -86,9 +54,9 @@ def _sample_times(estimator, n_features, feature_names=None):
             raise ValueError("times must be finite and strictly increasing.")
         return t
     # The simulator's grid rule t_k = k * dt, with its default dt.
-    step = float(EchoSimulator().dt if dt is None else dt)
+    step = float(DEFAULT_DT if dt is None else dt)
     grid = np.arange(n_features) * step
-    named = _times_from_names(feature_names)
+    named = times_from_names(feature_names)
     if named is None:
         return grid
     grid = grid + named[0]
@@ -204,15 +172,14 @@ class EchoWindow(TransformerMixin, BaseEstimator):
         )
 
     def _window_bounds(self):
-        simulator = EchoSimulator()
-        center = (
-            float(simulator.times[2 * simulator.n_tau])
-            if self.center is None
-            else float(self.center)
-        )
+        default_center, default_half_width = default_window()
+        center = default_center if self.center is None else float(self.center)
         half_width = (
-            simulator.tau / 3 if self.half_width is None else float(self.half_width)
+            default_half_width if self.half_width is None else float(self.half_width)
         )
+        for name, value in (("center", center), ("half_width", half_width)):
+            if not np.isfinite(value):
+                raise ValueError(f"{name} must be a finite time (us); got {value}.")
         return center, half_width
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -293,7 +260,7 @@ class EchoWindow(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         names = _check_feature_names_in(self, input_features, generate_names=False)
         if names is None:
-            return _time_names(self.times_)
+            return time_names(self.times_)
         return np.asarray(names, dtype=object)[self.window_]
 
     def __sklearn_tags__(self):

@@ -141,24 +141,40 @@ def test_echo_depends_only_on_seed_kernel_and_index():
 
 
 def test_per_echo_draws_follow_the_prior():
-    """Drawing echo by echo gives sample_prior's distribution (two-sample KS)."""
+    """The per-echo streams give the prior's law: compare with plain rejection (KS)."""
     from scipy.stats import ks_2samp
 
-    from sknmr.datasets._echoes import _draw_params
-    from sknmr.prior import PAPER_PRIOR, _acceptance, sample_prior
+    from sknmr.prior import check_prior, draw_params
 
-    prior = {name: list(PAPER_PRIOR[name]) for name in ("alpha_xy", "alpha_z", "W")}
-    acceptance = _acceptance(prior["alpha_xy"], prior["alpha_z"], prior["W"])
-    ours = _draw_params(0, 1, np.arange(3000), (1.0, 3.0), prior, acceptance)
-    theirs = sample_prior(3000, ("power",), random_state=0)
+    prior, acceptance = check_prior(("power",))
+    ours = draw_params(0, "power", np.arange(3000), prior, acceptance)
+    # Plain rejection from one stream: uniform draws, keep those in the window.
+    rng = np.random.default_rng(1)
+    cand = rng.uniform([1.0, 0.01, 0.01], [3.0, 0.1, 0.1], size=(20000, 3))
+    w_cand = 2 * cand[:, 1] + cand[:, 2]
+    theirs = cand[(w_cand >= 0.1) & (w_cand <= 0.3)][:3000]
     for column, name in enumerate(("length", "alpha_xy", "alpha_z")):
-        assert ks_2samp(ours[:, column], theirs[name]).pvalue > 1e-3, name
+        assert ks_2samp(ours[:, column], theirs[:, column]).pvalue > 1e-3, name
     w = 2 * ours[:, 1] + ours[:, 2]
     assert w.min() >= 0.1 and w.max() <= 0.3
     # an echo's draw does not depend on which others are drawn with it
     np.testing.assert_array_equal(
-        _draw_params(0, 1, np.array([7, 2999]), (1.0, 3.0), prior, acceptance),
+        draw_params(0, "power", np.array([7, 2999]), prior, acceptance),
         ours[[7, 2999]],
+    )
+
+
+def test_one_prior_sampler_serves_sample_prior_sample_and_make_echoes():
+    """The same seed gives the same materials, and echoes, in all three."""
+    from sknmr.prior import sample_prior
+
+    sim = tiny()
+    echoes, table = sim.sample(5, random_state=3)
+    data = make_echoes(n_samples=5, simulator=sim, random_state=3)
+    pd.testing.assert_frame_equal(table, data.target)
+    np.testing.assert_array_equal(echoes, data.data)
+    pd.testing.assert_frame_equal(
+        sample_prior(5, random_state=3, lattice_size=sim.lattice_size), table
     )
 
 

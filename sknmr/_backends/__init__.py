@@ -4,10 +4,16 @@ Each backend is a module with ``name``, ``is_available()`` and
 ``simulate(batch, progress=None) -> (mxy, mz)`` taking an
 :class:`~sknmr._physics.EchoBatch` and returning the complex transverse
 magnetisation and ``<I^z>`` of every echo at every sample. All implement the
-same model (SPEC section 1); ``numpy`` is the readable reference.
+same model (see the physics guide); ``numpy`` is the readable reference.
+
+:func:`resolve` is the one place that turns a simulator's ``backend``,
+``dtype`` and ``batch_size`` settings into what runs.
 """
 
 import importlib
+from typing import NamedTuple
+
+import numpy as np
 
 BACKENDS = ("numpy", "numba", "cuda")
 _MODULES = {
@@ -17,6 +23,44 @@ _MODULES = {
 }
 # "auto" tries these in order.
 _PREFERENCE = ("cuda", "numba", "numpy")
+DTYPES = {"float32": np.float32, "float64": np.float64}
+_DEFAULT_BATCH_SIZE = 16
+
+
+class Resolved(NamedTuple):
+    """What a simulator's settings resolve to on this machine."""
+
+    module: object  #: the backend module
+    name: str  #: its name ("numpy", "numba" or "cuda")
+    dtype: np.dtype  #: floating type of the dynamics
+    batch_size: int  #: echoes simulated together
+
+
+def resolve(backend="auto", dtype=None, batch_size=None):
+    """The backend module, floating type and batch size that settings mean here.
+
+    ``backend="auto"`` picks the fastest available; ``dtype=None`` the
+    backend's default (float32 on the GPU, float64 on the CPU);
+    ``batch_size=None`` the backend's default.
+
+    Examples
+    --------
+    >>> r = resolve("numpy")
+    >>> r.name, r.dtype.name, r.batch_size
+    ('numpy', 'float64', 16)
+    """
+    module = get_backend(backend)
+    if dtype is None:
+        dtype = getattr(module, "default_dtype", np.float64)
+    elif dtype in DTYPES:
+        dtype = DTYPES[dtype]
+    else:
+        raise ValueError(
+            f"dtype must be one of {sorted(DTYPES)} or None; got {dtype!r}."
+        )
+    if batch_size is None:
+        batch_size = getattr(module, "default_batch_size", None) or _DEFAULT_BATCH_SIZE
+    return Resolved(module, module.name, np.dtype(dtype), int(batch_size))
 
 
 def _load(name):

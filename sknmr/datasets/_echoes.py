@@ -20,7 +20,6 @@ How the work is laid out, and why:
 """
 
 import json
-import math
 import os
 import tempfile
 import textwrap
@@ -34,27 +33,28 @@ from sklearn.base import clone
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
-from .. import __version__, _backends
+from .. import __version__
+from .._paper import PAPER_N_PER_KERNEL, PAPER_PRIOR
 from .._physics import MODEL_REVISION
 from .._progress import progress_bar
 from ..kernels import KERNELS, LENGTH_NAMES
 from ..prior import (
-    PAPER_PRIOR,
-    _acceptance,
+    ECHO_ID_STRIDE,
     add_targets,
-    as_generator,
+    check_count,
     check_kernels,
-    sample_prior,
+    check_prior,
+    draw_params,
     split_counts,
 )
 from ..simulator import EchoSimulator
+from ..utils._random import check_seed
+from ..utils._resources import check_fits_in_memory, check_n_jobs
 
 __all__ = ["make_echoes"]
 
 #: Echo ids of kernel code ``k`` are ``k * ID_STRIDE + j``.
-ID_STRIDE = 10**9
-#: Default echoes per kernel (the paper's 5000, 15000 in all).
-PAPER_N_PER_KERNEL = 5000
+ID_STRIDE = ECHO_ID_STRIDE
 #: Default chunk size on the CPU (about a minute of work at the paper's size).
 DEFAULT_CHUNK_SIZE = 100
 #: Simulator parameters that do not change the echoes and so stay out of the
@@ -78,41 +78,19 @@ def _check_counts(n_per_kernel, n_samples, kernels):
             f"n_per_kernel={n_per_kernel!r} and n_samples={n_samples!r}."
         )
     if n_samples is not None:
-        counts = split_counts(int(n_samples), kernels)
+        counts = split_counts(check_count(n_samples, "n_samples"), kernels)
     else:
-        n = PAPER_N_PER_KERNEL if n_per_kernel is None else int(n_per_kernel)
+        n = (
+            PAPER_N_PER_KERNEL
+            if n_per_kernel is None
+            else check_count(n_per_kernel, "n_per_kernel")
+        )
         counts = [n] * len(kernels)
     if max(counts) >= ID_STRIDE:
         raise ValueError(
             f"At most {ID_STRIDE - 1} echoes per kernel; got {max(counts)}."
         )
     return dict(zip(kernels, counts, strict=True))
-
-
-def _resolve_prior(kernels, alpha_xy, alpha_z, lengths, W, lattice_size):
-    """Validated prior ranges (as plain floats) and the W-window acceptance."""
-    # sample_prior holds every check (empty, reversed, negative, unknown kernel,
-    # unreachable W window); a one-row-per-kernel draw runs them in milliseconds.
-    sample_prior(
-        len(kernels),
-        kernels,
-        alpha_xy=alpha_xy,
-        alpha_z=alpha_z,
-        lengths=lengths,
-        W=W,
-        lattice_size=lattice_size,
-        random_state=0,
-    )
-    length_ranges = dict(PAPER_PRIOR["length"])
-    length_ranges.update(lengths or {})
-    prior = {
-        "alpha_xy": [float(b) for b in alpha_xy],
-        "alpha_z": [float(b) for b in alpha_z],
-        "lengths": {k: [float(b) for b in length_ranges[k]] for k in kernels},
-        "W": [float(b) for b in W],
-    }
-    acceptance = _acceptance(prior["alpha_xy"], prior["alpha_z"], prior["W"])
-    return prior, acceptance
 
 
 def _check_memory(memory):
@@ -142,40 +120,7 @@ def _check_memory(memory):
 def _seed_from(random_state, simulator):
     """An integer seed: make_echoes' random_state, else the simulator's, else fresh."""
     state = simulator.random_state if random_state is None else random_state
-    if isinstance(state, Integral) and not isinstance(state, bool):
-        return int(state)
-    return int(as_generator(state).integers(2**32))
-
-
-# -- parameters ---------------------------------------------------------------
-def _draw_params(seed, code, indices, length_range, prior, acceptance):
-    """Parameters of echoes ``indices`` of kernel ``code``: one generator per echo.
-
-    Each echo draws blocks of candidates (length, alpha_xy, alpha_z) from its
-    own generator and keeps the first whose ``W = 2 alpha_xy + alpha_z`` falls
-    in the window, so its parameters do not depend on any other echo.
-    """
-    low = np.array([length_range[0], prior["alpha_xy"][0], prior["alpha_z"][0]])
-    span = np.array([length_range[1], prior["alpha_xy"][1], prior["alpha_z"][1]]) - low
-    w_lo, w_hi = prior["W"]
-    # About 8 accepted draws per block: one round nearly always suffices, and
-    # sample_prior has refused windows too narrow for this to end.
-    block = int(min(2**20, max(8, math.ceil(8 / acceptance))))
-    out = np.empty((len(indices), 3))
-    for row, j in enumerate(indices):
-        rng = np.random.default_rng(
-            np.random.SeedSequence(seed, spawn_key=(_PRIOR_STREAM, code, int(j)))
-        )
-        for _ in range(_MAX_ROUNDS):
-            draw = low + span * rng.random((block, 3))
-            w = 2 * draw[:, 1] + draw[:, 2]
-            hits = np.flatnonzero((w >= w_lo) & (w <= w_hi))
-            if hits.size:
-                out[row] = draw[hits[0]]
-                break
-        else:  # pragma: no cover - the acceptance check makes this vanishingly rare
-            raise RuntimeError(f"Rejection sampling did not converge for echo {j}.")
-    return out
+    return check_seed(state, "random_state")
 
 
 # -- simulation ---------------------------------------------------------------
@@ -194,14 +139,11 @@ def _simulation_key(simulator, seed):
     tolerance, and a cache hit must return exactly what a fresh run would.
     """
     params = simulator.get_params(deep=False)
-    backend = _backends.get_backend(params["backend"])
-    dtype = (
-        params["dtype"] or np.dtype(getattr(backend, "default_dtype", np.float64)).name
-    )
+    resolved = simulator._resolve()
     settings = {
         k: _jsonable(v) for k, v in params.items() if k not in NON_RESULT_PARAMS
     }
-    settings.update(backend=backend.name, dtype=str(dtype))
+    settings.update(backend=resolved.name, dtype=resolved.dtype.name)
     cls = type(simulator)
     return {
         "simulator": f"{cls.__module__}.{cls.__qualname__}",
@@ -220,12 +162,10 @@ def _simulate_chunk(simulator, key, echo_ids, params):
     return simulator.simulate(params, echo_ids=echo_ids)
 
 
-def _chunk_size(chunk_size, simulator, backend_name):
+def _chunk_size(chunk_size, simulator):
     if chunk_size is not None:
-        return int(chunk_size)
-    backend = _backends.get_backend(backend_name)
-    batch = simulator.batch_size or getattr(backend, "default_batch_size", 0) or 0
-    return max(DEFAULT_CHUNK_SIZE, int(batch))
+        return check_count(chunk_size, "chunk_size")
+    return max(DEFAULT_CHUNK_SIZE, simulator._resolve().batch_size)
 
 
 # -- the Bunch ----------------------------------------------------------------
@@ -243,7 +183,7 @@ def _describe(settings, n_times, times):
     paragraphs = [
         f"{sum(counts.values())} echoes ({count_text}), each {n_times} samples at "
         f"t = {times[0]:g} .. {times[-1]:g} us (output {key['settings']['output']!r}).",
-        f"Prior (SPEC section 2): alpha_xy uniform in {prior['alpha_xy']} MHz, alpha_z "
+        f"Prior: alpha_xy uniform in {prior['alpha_xy']} MHz, alpha_z "
         f"uniform in {prior['alpha_z']} MHz, {lengths}; a draw is redrawn until "
         f"W = 2 alpha_xy + alpha_z lies in {prior['W']} MHz.",
         f"Seed: {seed}. Echo j of kernel code k (0 gaussian, 1 power, 2 rkky) has its "
@@ -297,7 +237,7 @@ def _assemble(
         "alpha_z": ["array-like"],
         "lengths": [dict, None],
         "W": ["array-like"],
-        "random_state": ["random_state"],
+        "random_state": ["random_state", np.random.Generator],
         "memory": [None, str, os.PathLike, joblib.Memory],
         "n_jobs": [Integral, None],
         "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -327,7 +267,8 @@ def make_echoes(
 ):
     """Simulate the paper's dataset: echoes drawn from the prior, in cached chunks.
 
-    Parameters are drawn from the prior of SPEC section 2 and simulated by
+    Parameters are drawn from the prior (by default the paper's: see
+    :mod:`sknmr.prior`) and simulated by
     ``simulator``. The work is split into chunks run through
     :class:`joblib.Parallel` and cached one by one in ``memory``: a second
     call reads the chunks back, an interrupted call resumes where it
@@ -443,18 +384,31 @@ def make_echoes(
     started = time.perf_counter()
     kernels = check_kernels(kernels)
     counts = _check_counts(n_per_kernel, n_samples, kernels)
-    if n_jobs == 0:
-        raise ValueError("n_jobs must be a non-zero integer or None; got 0.")
+    n_jobs = check_n_jobs(n_jobs)
     simulator = DEFAULT_SIMULATOR if simulator is None else simulator
     simulator._check_settings()
-    prior, acceptance = _resolve_prior(
-        kernels, alpha_xy, alpha_z, lengths, W, simulator.lattice_size
+    prior, acceptance = check_prior(
+        kernels, alpha_xy=alpha_xy, alpha_z=alpha_z, lengths=lengths, W=W
     )
-    memory = _check_memory(memory)
     seed = _seed_from(random_state, simulator)
+    chunk_size = _chunk_size(chunk_size, simulator)
+    n_total = sum(counts.values())
+    # Refuse what cannot fit before drawing anything: the dataset itself, plus
+    # what one chunk needs while it is simulated.
+    itemsize = simulator._resolve().dtype.itemsize
+    n_times = simulator.n_times
+    check_fits_in_memory(
+        n_total
+        * n_times
+        * (2 * itemsize if simulator.output == "complex" else itemsize)
+        + n_total * 200,
+        f"A dataset of {n_total} echoes of {n_times} samples",
+        "n_per_kernel or n_samples, or the simulator's tau / dt",
+    )
+    simulator._check_request(min(chunk_size, n_total))
+    memory = _check_memory(memory)
     key = _simulation_key(simulator, seed)
     backend = key["settings"]["backend"]
-    chunk_size = _chunk_size(chunk_size, simulator, backend)
     # Workers get the resolved backend, so they run what the key says.
     worker_sim = clone(simulator).set_params(
         random_state=seed, verbose=0, backend=backend
@@ -466,9 +420,7 @@ def make_echoes(
             continue
         code = KERNELS.index(kernel)
         index = np.arange(count)
-        values = _draw_params(
-            seed, code, index, prior["lengths"][kernel], prior, acceptance
-        )
+        values = draw_params(seed, kernel, index, prior, acceptance)
         tables.append(
             pd.DataFrame(
                 {
@@ -499,7 +451,6 @@ def make_echoes(
     func = _simulate_chunk
     if memory is not None:
         func = memory.cache(_simulate_chunk, ignore=["simulator"])
-    n_total = len(table)
     data = None
     position = 0
     with progress_bar(
