@@ -1,4 +1,4 @@
-"""The paper's numbers in one place: its prior, its W bins, its dataset size, its results.
+"""The paper's numbers in one place: prior, W bins, dataset size and results.
 
 Rao et al., "Learning electronic spin correlations from NMR spin echoes",
 Phys. Rev. Research 5, 043098 (2023). Every module that needs one of the

@@ -1,0 +1,69 @@
+"""The model revision that keys cached datasets changes whenever the echoes do.
+
+``tests/data/model_revisions/r<N>.npz`` holds small echoes of revision N
+(complex M and <I^z> for every kernel, refocusing axes, another pulse angle,
+dephasing). If the simulator's echoes no longer match those of the current
+``MODEL_REVISION``, a cache keyed on it would serve echoes of older physics:
+bump the revision and store its echoes with
+``python tests/data/model_revisions/make_reference.py``.
+"""
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from sknmr import EchoSimulator
+from sknmr._physics import MODEL_REVISION
+from sknmr.datasets._echoes import _simulation_key
+
+HERE = os.path.join(os.path.dirname(__file__), "data", "model_revisions")
+
+
+def _maker():
+    spec = importlib.util.spec_from_file_location(
+        "make_reference", os.path.join(HERE, "make_reference.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_echoes_are_those_of_the_current_revision(backend):
+    path = os.path.join(HERE, f"r{MODEL_REVISION}.npz")
+    assert os.path.exists(path), (
+        f"No reference echoes for MODEL_REVISION={MODEL_REVISION}: run "
+        "python tests/data/model_revisions/make_reference.py"
+    )
+    m, iz = _maker().simulate(backend)
+    with np.load(path) as ref:
+        assert int(ref["revision"]) == MODEL_REVISION
+        message = (
+            "The echoes changed: bump MODEL_REVISION in sknmr/_physics.py (cached "
+            "datasets are keyed on it) and store the new echoes with "
+            "python tests/data/model_revisions/make_reference.py"
+        )
+        np.testing.assert_allclose(m, ref["M"], rtol=0, atol=1e-12, err_msg=message)
+        np.testing.assert_allclose(iz, ref["Iz"], rtol=0, atol=1e-12, err_msg=message)
+
+
+def test_revisions_are_numbered_without_gaps():
+    stored = sorted(
+        int(f[1:-4])
+        for f in os.listdir(HERE)
+        if f.startswith("r") and f.endswith(".npz")
+    )
+    assert stored == list(range(1, MODEL_REVISION + 1))
+
+
+def test_cache_key_holds_the_revision_not_the_version(monkeypatch):
+    import sknmr
+
+    key = _simulation_key(EchoSimulator(lattice_size=4, tau=1.0), 0)
+    assert key["model_revision"] == MODEL_REVISION
+    monkeypatch.setattr(sknmr, "__version__", "99.0")
+    assert _simulation_key(EchoSimulator(lattice_size=4, tau=1.0), 0) == key
+    monkeypatch.setattr("sknmr.datasets._echoes.MODEL_REVISION", MODEL_REVISION + 1)
+    assert _simulation_key(EchoSimulator(lattice_size=4, tau=1.0), 0) != key
