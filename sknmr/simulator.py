@@ -38,6 +38,8 @@ MAX_COUPLING = 1e6
 # Rough cost of one nucleus over one step, per thread (s), to warn before long
 # work: measured at 100 x 100 in float32 (numba ~2.5e-8, numpy about 4x that).
 _SECONDS_PER_SPIN_STEP = {"numpy": 1e-7, "numba": 2.5e-8, "cuda": 1e-10}
+# Fixed cost of one step of a batch (kernel launches, loop overhead), roughly.
+_SECONDS_PER_STEP = 1e-5
 #: Estimated run time (s) above which a run without a progress bar warns.
 LONG_RUN_SECONDS = 600.0
 
@@ -49,6 +51,8 @@ def _real_column(values, name):
         isinstance(v, Real) and not isinstance(v, (bool, np.bool_)) for v in array.flat
     ):
         array = array.astype(np.float64)
+    if array.dtype.kind == "O" and any(isinstance(v, (str, bytes)) for v in array.flat):
+        raise ValueError(f"{name} must hold real numbers; got text.")
     if array.dtype.kind not in "iuf":
         kind = {
             "b": "booleans",
@@ -241,13 +245,10 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             "the number of echoes, tau / dt (the samples per echo) or lattice_size",
         )
         threads = max(1, joblib.effective_n_jobs(self.n_jobs))
-        seconds = (
-            n_echoes
-            * (n_times - 1)
-            * n
-            * n
-            * _SECONDS_PER_SPIN_STEP.get(resolved.name, 1e-7)
-            / threads
+        n_batches = -(-n_echoes // resolved.batch_size)
+        per_spin = _SECONDS_PER_SPIN_STEP.get(resolved.name, 1e-7)
+        seconds = (n_times - 1) * (
+            n_echoes * n * n * per_spin / threads + n_batches * _SECONDS_PER_STEP
         )
         if seconds > LONG_RUN_SECONDS and not self.verbose:
             warnings.warn(

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import integrate
+from sklearn.base import clone
 
 from sknmr import EchoSimulator
 from sknmr._backends import numpy_backend
@@ -393,3 +394,57 @@ def test_cuda_without_gpu_is_a_clear_error():
         pytest.skip("a CUDA GPU is present")
     with pytest.raises(ValueError, match="backend='cuda' is not available"):
         small(backend="cuda").simulate(MIXED)
+
+
+# -- parameter frames are read by column name ----------------------------------
+def _frames():
+    codes = pd.DataFrame(
+        {
+            "kernel": [0, 1, 2],
+            "length": [3.0, 2.0, 13.0],
+            "alpha_xy": [0.05, 0.05, 0.03],
+            "alpha_z": [0.0, 0.02, 0.1],
+        }
+    )
+    return codes, codes.assign(kernel=["gaussian", "power", "rkky"])
+
+
+def test_reordered_frame_of_kernel_codes_is_read_by_name():
+    sim = EchoSimulator(lattice_size=6, tau=2.0, random_state=0, backend="numpy")
+    codes, names = _frames()
+    expected = sim.simulate(names)
+    reordered = codes[["alpha_z", "length", "kernel", "alpha_xy"]]
+    np.testing.assert_array_equal(sim.transform(reordered), expected)
+    np.testing.assert_array_equal(sim.transform(codes), expected)
+
+
+def test_fit_and_pipeline_accept_the_string_kernel_frame():
+    from sklearn.pipeline import make_pipeline
+
+    from sknmr import EchoWindow
+
+    sim = EchoSimulator(lattice_size=6, tau=2.0, random_state=0, backend="numpy")
+    _, names = _frames()
+    expected = sim.simulate(names)
+    np.testing.assert_array_equal(sim.fit_transform(names), expected)
+    assert list(sim.feature_names_in_) == ["kernel", "length", "alpha_xy", "alpha_z"]
+    pipe = make_pipeline(clone(sim), EchoWindow(center=2.0, half_width=0.5, dt=sim.dt))
+    assert pipe.fit_transform(names).shape[0] == 3
+    with pytest.raises(ValueError, match="extra columns"):
+        sim.transform(names.assign(W=0.1))
+
+
+def test_long_runs_warn_before_starting(monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("simulated")
+
+    monkeypatch.setattr(numpy_backend, "simulate", never)
+    sim = EchoSimulator(lattice_size=100, tau=10.0, dt=1e-3, backend="numpy")
+    with pytest.warns(UserWarning, match="will take roughly"):
+        sim._check_request(100)
+    # no warning with a progress bar
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sim.set_params(verbose=1)._check_request(100)
