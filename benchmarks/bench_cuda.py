@@ -1,4 +1,4 @@
-"""GPU benchmark of the ``cuda`` backend (SPEC section 5: 15000 paper echoes < 60 s).
+"""GPU benchmark of the ``cuda`` backend (target: 15000 paper echoes < 60 s).
 
 Run on a machine with an NVIDIA GPU::
 

@@ -6,7 +6,7 @@ paper's settings (100 x 100 lattice, 1884 steps, numba backend), with
 extrapolates to 15000 echoes. For the same table it also times the bare
 ``EchoSimulator.simulate`` (one process), so the overhead of chunking, the
 per-echo prior and joblib shows as a ratio. All ratios come from this one
-run; SPEC section 5 asks for under 1 hour on a 2-core machine.
+run; the target is under 1 hour on a 2-core machine.
 
 Run: ``python benchmarks/bench_dataset.py [--n-echoes 24] [--jobs 1 2]``
 (``--lattice-size 16 --tau 10`` for a quick smoke run).
@@ -25,7 +25,7 @@ from sknmr.datasets import make_echoes
 from sknmr.prior import PARAM_COLUMNS
 
 PAPER_TOTAL = 15000
-TARGET_S = 3600.0  # SPEC section 5: under 1 hour on a 2-core machine
+TARGET_S = 3600.0  # the target: under 1 hour on a 2-core machine
 
 
 def parse_args(argv=None):

@@ -1,4 +1,4 @@
-"""Time paper-size echoes per backend against the FFT-only floor (SPEC section 5).
+"""Time paper-size echoes per backend against the FFT-only floor (performance targets).
 
 Run: ``python benchmarks/bench_simulator.py [--batch 8] [--n-jobs 2] [--steps 1884]``
 

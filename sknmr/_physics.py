@@ -1,6 +1,6 @@
 """Pieces of the spin-echo model shared by every backend.
 
-Conventions (SPEC section 1): frequencies in MHz (cyclic), times in
+Conventions (the physics guide): frequencies in MHz (cyclic), times in
 microseconds. A nucleus in a pure state is its Bloch vector ``<I>`` of length
 1/2. Under ``H = B . I`` (MHz) the vector obeys ``d<I>/dt = 2 pi B x <I>``, so one
 step of length ``dt`` is the rotation by ``2 pi |B| dt`` about ``B``. A pulse

@@ -1,7 +1,7 @@
 """Interaction kernels on the periodic square lattice.
 
 The electron-mediated coupling between two nuclei a distance ``r`` apart is
-``K(r)`` (SPEC section 1), with the self term ``r = 0`` excluded:
+``K(r)``, with the self term ``r = 0`` excluded:
 
 * ``"gaussian"``: ``exp(-(r / xi) ** 2)``, length parameter ``xi``;
 * ``"power"``: ``r ** (-p)``, length parameter ``p``;

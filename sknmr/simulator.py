@@ -77,8 +77,8 @@ def _bytes_per_sample(dtype):
 class EchoSimulator(TransformerMixin, BaseEstimator):
     """Spin echoes of an ``n x n`` lattice of nuclei with electron-mediated coupling.
 
-    Implements the mean-field model of Rao et al. (2023) exactly as SPEC
-    section 1 fixes it. Each nucleus ``i`` of a periodic square lattice is a
+    Implements the mean-field model of Rao et al. (2023), as the physics guide
+    of the documentation states it. Each nucleus ``i`` of a periodic square lattice is a
     spin-1/2 in a pure state with a Lorentzian offset ``nu_i`` and feels the
     field of ``H_i = -(nu_i + alpha_z w_i^z) I^z - alpha_xy (w_i^x I^x + w_i^y
     I^y)``, where ``w_i = sum_j Khat(r_ij) <I_j>`` is the kernel-weighted mean
@@ -323,7 +323,11 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             raise ValueError("params holds no echo (0 rows).")
         kernels = table["kernel"].to_numpy()
         bad = sorted(
-            {repr(k) for k in kernels if not isinstance(k, str)}
+            {
+                repr(getattr(k, "item", lambda k=k: k)())
+                for k in kernels
+                if not isinstance(k, str)
+            }
             | {k for k in kernels if isinstance(k, str) and k not in KERNELS}
         )
         if bad:

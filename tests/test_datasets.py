@@ -1,4 +1,4 @@
-"""make_echoes, save_echoes and load_echoes (issue 3)."""
+"""make_echoes: the dataset of simulated echoes, cached in chunks."""
 
 import glob
 import json

@@ -1,4 +1,4 @@
-"""The reference backend: the model of SPEC section 1, written plainly in numpy.
+"""The reference backend: the model, written plainly in numpy.
 
 It simulates one echo at a time and favours clarity over speed; the other
 backends are checked against it.

@@ -386,7 +386,11 @@ def make_echoes(
     counts = _check_counts(n_per_kernel, n_samples, kernels)
     n_jobs = check_n_jobs(n_jobs)
     simulator = DEFAULT_SIMULATOR if simulator is None else simulator
-    simulator._check_settings()
+    try:
+        simulator._check_settings()
+    except ValueError as exc:
+        # Not an InvalidParameterError: validate_params would name make_echoes.
+        raise ValueError(f"simulator has a bad setting: {exc}") from None
     prior, acceptance = check_prior(
         kernels, alpha_xy=alpha_xy, alpha_z=alpha_z, lengths=lengths, W=W
     )
