@@ -34,7 +34,8 @@ ONE = {"kernel": "gaussian", "length": 3.0, "alpha_xy": 0.05, "alpha_z": 0.0}
 
 
 def tiny(**kwargs):
-    return EchoSimulator(**{"lattice_size": 4, "tau": 1.0, "backend": "numpy", **kwargs})
+    settings = {"lattice_size": 4, "tau": 1.0, "backend": "numpy"}
+    return EchoSimulator(**{**settings, **kwargs})
 
 
 def table(**changes):
