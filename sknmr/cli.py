@@ -2,27 +2,82 @@
 
 Subcommands:
 
-* ``reproduce``: the paper's analyses side by side with its numbers, written
-  to a report folder (:func:`sknmr.reproduce.reproduce`);
 * ``simulate``: draw echoes from the paper's prior and write them, with their
   times, parameters and generation settings, to one ``.npz`` file
-  (:func:`sknmr.datasets.make_echoes` then :func:`sknmr.datasets.save_echoes`).
+  (:func:`sknmr.datasets.make_echoes` then :func:`sknmr.datasets.save_echoes`);
+* ``reproduce``: the paper's analyses side by side with its numbers, written
+  to a report folder (:func:`sknmr.study.reproduce`).
 
 Each subcommand is an ``_add_<name>(subparsers)`` function that registers its
 parser and sets ``func``, called with the parsed arguments, and is listed in
-``_SUBCOMMANDS``.
+``_SUBCOMMANDS``. This module holds every parser of the package: the library
+has no argparse of its own.
+
+Every usage error is one line, ``sknmr <command>: error: argument <option>:
+<what is wrong>``, with exit status 2, reported before any work is done and
+before anything is written. The library's own checks name its parameters;
+``_OPTIONS`` maps them back to the options that set them. Ctrl-C ends a run
+with one line and exit status 130: the simulated chunks cached so far (with
+``--cache``) are read back by the next run.
 """
 
 import argparse
-import functools
+import os
+import re
 import sys
+import tempfile
 import time
 
 import numpy as np
 
+from ._paper import PAPER_N_PER_KERNEL, PAPER_PRIOR
+from .kernels import KERNELS
+from .utils._random import MAX_SEED
+from .utils._resources import check_n_jobs
+
 __all__ = ["build_parser", "main"]
 
+#: Exit status of a run ended by Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
 
+#: Library parameter -> the option that sets it, per subcommand.
+_OPTIONS = {
+    "simulate": {
+        "n_per_kernel": "-n/--n-per-kernel",
+        "n_samples": "--n-samples",
+        "kernels": "--kernels",
+        "random_state": "--seed",
+        "lattice_size": "--lattice-size",
+        "tau": "--tau",
+        "dt": "--dt",
+        "linewidth": "--linewidth",
+        "backend": "--backend",
+        "dtype": "--dtype",
+        "n_jobs": "-j/--n-jobs",
+        "chunk_size": "--chunk-size",
+        "memory": "--cache",
+    },
+    "reproduce": {
+        "output_dir": "--output",
+        "memory": "--cache",
+        "n_jobs": "--n-jobs",
+        "random_state": "--seed",
+        "linewidth": "--linewidth",
+    },
+}
+# The simulator's n_jobs is its threads per chunk.
+_SIMULATOR_OPTIONS = {**_OPTIONS["simulate"], "n_jobs": "--threads"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage block)."""
+
+    def error(self, message):
+        message = " ".join(str(message).split())
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# -- argument types ----------------------------------------------------------
 def _positive(convert, what):
     """An argparse ``type``: ``convert(text)``, which must be finite and > 0."""
 
@@ -43,27 +98,114 @@ _positive_int = _positive(int, "a positive integer")
 _positive_float = _positive(float, "a positive number")
 
 
-def _add_simulate(subparsers):
-    from .kernels import KERNELS
+def _n_jobs(text):
+    """An argparse ``type`` for workers: a positive int or -1 .. -(cores)."""
+    try:
+        return check_n_jobs(int(text))
+    except ValueError:
+        cores = os.cpu_count() or 1
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, or -1 .. -{cores} to count from all "
+            f"{cores} cores (-1 all, -2 all but one), got {text!r}"
+        ) from None
 
+
+def _seed(text):
+    """An argparse ``type`` for seeds: an int in ``[0, MAX_SEED]``."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer in [0, {MAX_SEED}], got {text!r}"
+        )
+    return value
+
+
+# -- errors --------------------------------------------------------------------
+def _option_error(parser, exc, options):
+    """Report a library ValueError/TypeError about a parameter as a usage error.
+
+    The parameter the message is about (scikit-learn's "The 'x' parameter of
+    f ..." or a message that starts with it) is replaced by the option that
+    sets it. An error about no known parameter is not a usage error: it is
+    raised again.
+    """
+    message = " ".join(str(exc).split())
+    match = re.match(r"The '(\w+)' parameter of \S+ (.*)", message) or re.match(
+        r"(\w+) (.*)", message
+    )
+    if match is None or match.group(1) not in options:
+        raise exc
+    parser.error(f"argument {options[match.group(1)]}: {match.group(2)}")
+
+
+def _check_output_file(parser, path, overwrite):
+    """Fail now, not after the simulation, if ``path`` cannot be written."""
+
+    def error(message):
+        parser.error(f"argument -o/--output: {message}")
+
+    if not path.strip():
+        error("expected a file name, got an empty one")
+    if os.path.isdir(path):
+        error(f"{path!r} is a folder; give the name of the .npz file to write")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        problem = "is not a folder" if os.path.exists(folder) else "does not exist"
+        error(f"cannot write {path!r}: {folder!r} {problem}")
+    if os.path.lexists(path) and not overwrite:
+        error(f"{path!r} exists; pass --overwrite to replace it")
+    try:  # a real write: os.access says yes to root on read-only mounts
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        error(f"cannot write into folder {folder!r}: {exc.strerror or exc}")
+
+
+class _DeprecatedAlias(argparse.Action):
+    """Store like ``--<replacement>``, with a warning on stderr."""
+
+    def __init__(self, *args, replacement, **kwargs):
+        self.replacement = replacement
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(
+            f"{parser.prog}: warning: {option_string} is deprecated; use "
+            f"{self.replacement}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+# -- simulate --------------------------------------------------------------------
+def _add_simulate(subparsers):
+    low, high = PAPER_PRIOR["W"]
     parser = subparsers.add_parser(
         "simulate",
         help="simulate echoes drawn from the paper's prior into a .npz file",
         description=(
-            "Draw interaction parameters from the paper's prior (SPEC section 2), "
-            "simulate their spin echoes and write echoes, times, parameters and the "
-            "generation settings to one .npz file (read it back with "
-            "sknmr.datasets.load_echoes). Without --n-per-kernel or --n-samples, "
-            "the paper's 5000 echoes per kernel are made."
+            "Draw interaction parameters from the paper's prior (the kernel's "
+            "length parameter, alpha_xy and alpha_z uniform, W = 2 alpha_xy + "
+            f"alpha_z in [{low}, {high}] MHz), simulate their spin echoes and "
+            "write echoes, times, parameters and the generation settings to one "
+            ".npz file (read it back with sknmr.datasets.load_echoes). Without "
+            "--n-per-kernel or --n-samples, the paper's "
+            f"{PAPER_N_PER_KERNEL} echoes per kernel are made."
         ),
     )
     parser.add_argument("-o", "--output", required=True, help="the .npz file to write")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace --output if it exists"
+    )
     count = parser.add_mutually_exclusive_group()
     count.add_argument(
         "-n",
         "--n-per-kernel",
         type=_positive_int,
-        help="echoes per kernel (default 5000)",
+        help=f"echoes per kernel (default {PAPER_N_PER_KERNEL}, the paper's)",
     )
     count.add_argument(
         "--n-samples", type=_positive_int, help="echoes in all, split over the kernels"
@@ -75,7 +217,7 @@ def _add_simulate(subparsers):
         default=list(KERNELS),
         help="kernels to simulate (default: all three)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     physics = parser.add_argument_group("simulator settings")
     physics.add_argument(
         "--lattice-size",
@@ -115,7 +257,7 @@ def _add_simulate(subparsers):
     )
     physics.add_argument(
         "--threads",
-        type=int,
+        type=_n_jobs,
         default=None,
         help="threads per chunk for the numba backend (default 1, -1 all cores)",
     )
@@ -123,7 +265,7 @@ def _add_simulate(subparsers):
     work.add_argument(
         "-j",
         "--n-jobs",
-        type=int,
+        type=_n_jobs,
         default=None,
         help="chunks simulated at once, in separate processes "
         "(default 1, -1 all cores)",
@@ -135,14 +277,22 @@ def _add_simulate(subparsers):
         help="echoes per chunk, the unit of caching and resuming (default 100)",
     )
     work.add_argument(
-        "--cache-dir",
+        "--cache",
         default=None,
+        metavar="FOLDER",
         help="folder caching finished chunks, so an interrupted run resumes "
         "(default: no cache)",
     )
+    work.add_argument(  # the former name of --cache
+        "--cache-dir",
+        dest="cache",
+        action=_DeprecatedAlias,
+        replacement="--cache",
+        help=argparse.SUPPRESS,
+    )
     work.add_argument("--compress", action="store_true", help="compress the .npz file")
     work.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    parser.set_defaults(func=functools.partial(_run_simulate, parser=parser))
+    parser.set_defaults(func=lambda args: _run_simulate(args, parser=parser))
     return parser
 
 
@@ -151,6 +301,7 @@ def _run_simulate(args, *, parser):
     from .simulator import EchoSimulator
 
     started = time.perf_counter()
+    _check_output_file(parser, args.output, args.overwrite)
     try:
         simulator = EchoSimulator(
             lattice_size=args.lattice_size,
@@ -161,19 +312,23 @@ def _run_simulate(args, *, parser):
             dtype=args.dtype,
             n_jobs=args.threads,
         )
+        _ = simulator.n_times  # the property checks the settings
+    except ValueError as exc:
+        _option_error(parser, exc, _SIMULATOR_OPTIONS)
+    try:
         bunch = make_echoes(
             args.n_per_kernel,
             n_samples=args.n_samples,
             kernels=tuple(args.kernels),
             simulator=simulator,
             random_state=args.seed,
-            memory=args.cache_dir,
+            memory=args.cache,
             n_jobs=args.n_jobs,
             chunk_size=args.chunk_size,
             verbose=0 if args.quiet else 1,
         )
-    except ValueError as exc:  # bad settings: report them like argparse does
-        parser.error(str(exc))
+    except ValueError as exc:
+        _option_error(parser, exc, _OPTIONS["simulate"])
     path = save_echoes(bunch, args.output, compress=args.compress)
     if not args.quiet:
         n, n_times = bunch.data.shape
@@ -186,21 +341,98 @@ def _run_simulate(args, *, parser):
     return 0
 
 
-#: Subcommands, in the order ``--help`` lists them.
+# -- reproduce -------------------------------------------------------------------
 def _add_reproduce(subparsers):
-    from .reproduce import add_parser
+    parser = subparsers.add_parser(
+        "reproduce",
+        help="run the paper's analyses and write a report folder",
+        description=(
+            "Simulate the paper's dataset (or read it from --cache), run its "
+            "analyses (Table I, W screening, regression, VAE, PCA/K-means) and "
+            "write report.md, results.json and figures into --output."
+        ),
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--quick",
+        dest="preset",
+        action="store_const",
+        const="quick",
+        help="1500 echoes on a 32x32 lattice, minutes on 2 cores (default)",
+    )
+    which.add_argument(
+        "--full",
+        dest="preset",
+        action="store_const",
+        const="full",
+        help=f"the paper's {len(KERNELS) * PAPER_N_PER_KERNEL} echoes on 100x100 "
+        "(GPU, or an hour+ of CPU)",
+    )
+    parser.set_defaults(preset="quick")
+    parser.add_argument(
+        "--output", default="sknmr_report", help="report folder (default sknmr_report)"
+    )
+    parser.add_argument(
+        "--cache",
+        default=None,
+        metavar="FOLDER",
+        help="folder caching simulated chunks, so an interrupted run resumes "
+        "(default: no cache)",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=None,
+        help="parallel simulation chunks and forest cores (default 1, -1 all cores)",
+    )
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--linewidth",
+        type=_positive_float,
+        default=None,
+        help="offset linewidth in MHz (default: the simulator's 0.08)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(func=lambda args: _run_reproduce(args, parser=parser))
+    return parser
 
-    return add_parser(subparsers)
+
+def _run_reproduce(args, *, parser):
+    from .study import reproduce
+    from .study._reproduce import _check_arguments
+
+    kwargs = {
+        "memory": args.cache,
+        "n_jobs": args.n_jobs,
+        "random_state": args.seed,
+        "verbose": not args.quiet,
+        "linewidth": args.linewidth,
+    }
+    try:  # the library's checks, mapped to options, before anything is written
+        _check_arguments(args.output, args.preset, **kwargs)
+    except (TypeError, ValueError) as exc:
+        _option_error(parser, exc, _OPTIONS["reproduce"])
+    reproduce(args.output, args.preset, **kwargs)
+    return 0
 
 
+#: Subcommands, in the order ``--help`` lists them.
 _SUBCOMMANDS = (_add_simulate, _add_reproduce)
 
 
 def build_parser():
-    """The ``sknmr`` argument parser, one subparser per subcommand."""
+    """The ``sknmr`` argument parser, one subparser per subcommand.
+
+    Examples
+    --------
+    >>> from sknmr.cli import build_parser
+    >>> args = build_parser().parse_args(["reproduce", "--full", "--output", "out"])
+    >>> args.command, args.preset, args.output, args.seed, args.cache
+    ('reproduce', 'full', 'out', 0, None)
+    """
     from . import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sknmr",
         description="Learning electronic spin correlations from NMR spin echoes.",
     )
@@ -216,6 +448,9 @@ def build_parser():
 def main(argv=None):
     """Run the ``sknmr`` command line; returns the exit status.
 
+    Usage errors exit with status 2 (``SystemExit``); a run ended by Ctrl-C
+    returns 130 after one line on stderr.
+
     Examples
     --------
     >>> import os, tempfile
@@ -230,8 +465,18 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        if args.cache is None:
+            hint = (
+                "no --cache folder was given, so nothing was kept: rerun with "
+                "--cache FOLDER to make a run resumable"
+            )
+        else:
+            hint = (
+                f"rerun with the same --cache {args.cache} to resume from the "
+                "chunks already simulated"
+            )
+        print(f"sknmr {args.command}: interrupted; {hint}", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,15 +1,18 @@
-"""The sknmr command line: ``sknmr simulate`` (issue 3)."""
+"""The sknmr command line."""
 
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import sknmr.datasets
+import sknmr.study
 from sknmr import EchoSimulator
-from sknmr.cli import main
+from sknmr.cli import _option_error, build_parser, main
 from sknmr.datasets import load_echoes, make_echoes
 
 TINY = ["--lattice-size", "8", "--tau", "2", "--backend", "numpy"]
@@ -64,7 +67,7 @@ def test_simulate_options(tmp_path, capsys):
         "1",
         "--chunk-size",
         "2",
-        "--cache-dir",
+        "--cache",
         str(cache),
         "--compress",
         "--quiet",
@@ -97,6 +100,14 @@ def test_progress_bar_unless_quiet(tmp_path, capfd):
     assert capfd.readouterr().err == ""
 
 
+def one_line_error(capsys):
+    """The stderr of a usage error: one line, no traceback."""
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    return err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -120,9 +131,22 @@ def test_progress_bar_unless_quiet(tmp_path, capfd):
                 "--dt",
                 "5",
             ],
-            "dt must be smaller than tau",
+            "argument --dt: must be smaller than tau",
         ),
-        (["simulate", "-o", "x.npz", "--n-jobs", "0"], "n_jobs"),
+        (["simulate", "-o", "x.npz", "--n-jobs", "0"], "argument -j/--n-jobs"),
+        (["simulate", "-o", "x.npz", "-j", "-100000"], "argument -j/--n-jobs"),
+        (["simulate", "-o", "x.npz", "--threads", "0"], "argument --threads"),
+        (
+            ["simulate", "-o", "x.npz", "--lattice-size", "1", "--tau", "2"],
+            "argument --lattice-size: must be an int in the range [2, inf)",
+        ),
+        (["simulate", "-o", "x.npz", "--seed", "-1"], "argument --seed"),
+        (["simulate", "-o", "", "-n", "1"], "argument -o/--output"),
+        (["reproduce", "--n-jobs", "0"], "argument --n-jobs"),
+        (["reproduce", "--n-jobs", "-100000"], "argument --n-jobs"),
+        (["reproduce", "--linewidth", "inf"], "argument --linewidth"),
+        (["reproduce", "--seed", "-1"], "argument --seed"),
+        (["reproduce", "--quick", "--full"], "not allowed"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -131,14 +155,17 @@ def test_bad_arguments_exit_with_usage(tmp_path, capsys, argv, message, monkeypa
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
-    assert message in capsys.readouterr().err
-    assert not os.path.exists(tmp_path / "x.npz")
+    err = one_line_error(capsys)
+    assert message in err
+    # The library's parameter names are mapped to the options.
+    assert "n_jobs" not in err and "make_echoes" not in err
+    assert os.listdir(tmp_path) == []  # nothing written, no report folder
 
 
 def test_unwritable_cache_dir(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exc:
         main(
             [
                 "simulate",
@@ -146,12 +173,235 @@ def test_unwritable_cache_dir(tmp_path, capsys):
                 str(tmp_path / "x.npz"),
                 "-n",
                 "1",
-                "--cache-dir",
+                "--cache",
                 str(blocker / "cache"),
                 *TINY,
             ]
         )
-    assert "memory must be a folder that can be written" in capsys.readouterr().err
+    assert exc.value.code == 2
+    err = one_line_error(capsys)
+    assert "argument --cache: must be a folder that can be written" in err
+
+
+def test_cache_dir_is_a_deprecated_alias(tmp_path, capsys):
+    cache = tmp_path / "cache"
+    argv = ["simulate", "-o", str(tmp_path / "a.npz"), "-n", "1", "-q", *TINY]
+    assert main([*argv, "--cache-dir", str(cache)]) == 0
+    assert "--cache-dir is deprecated; use --cache" in capsys.readouterr().err
+    assert any(files for _, _, files in os.walk(cache))
+    args = build_parser().parse_args(["simulate", "-o", "x", "--cache-dir", "c"])
+    assert args.cache == "c"
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    help_text = capsys.readouterr().out
+    assert "--cache FOLDER" in help_text and "--cache-dir" not in help_text
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Fail the test if make_echoes is called."""
+
+    def simulate(*args, **kwargs):
+        raise AssertionError("simulated before checking the arguments")
+
+    monkeypatch.setattr(sknmr.datasets, "make_echoes", simulate)
+
+
+@pytest.mark.parametrize(
+    "output, message",
+    [
+        ("", "expected a file name"),
+        ("folder", "is a folder"),
+        ("blocker/x.npz", "is not a folder"),
+        ("missing/x.npz", "does not exist"),
+        ("existing.npz", "exists; pass --overwrite"),
+    ],
+)
+def test_simulate_checks_output_before_any_work(
+    tmp_path, capsys, monkeypatch, no_simulation, output, message
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "blocker").write_text("")
+    (tmp_path / "existing.npz").write_text("keep")
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "-o", output, "-n", "1", *TINY])
+    assert exc.value.code == 2
+    err = one_line_error(capsys)
+    assert "argument -o/--output" in err and message in err
+    assert sorted(os.listdir(tmp_path)) == before
+    assert (tmp_path / "existing.npz").read_text() == "keep"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["simulate", "-o", "ro/x.npz", "-n", "1", *TINY], "argument -o/--output"),
+        (["reproduce", "--output", "ro/report"], "argument --output"),
+        (["reproduce", "--output", "report", "--cache", "ro/c"], "argument --cache"),
+    ],
+)
+def test_read_only_folder(tmp_path, capsys, monkeypatch, no_simulation, argv, message):
+    # os.access says yes to root on a read-only mount: the checks write (and
+    # remove) a temporary file, refused here in "ro" as a read-only folder would.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ro").mkdir()
+    temporary_file = tempfile.TemporaryFile
+
+    def refuse(*args, dir=None, **kwargs):
+        if os.path.samefile(dir, tmp_path / "ro"):
+            raise PermissionError(13, "Permission denied")
+        return temporary_file(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = one_line_error(capsys)
+    assert message in err and "Permission denied" in err
+    assert os.listdir(tmp_path) == ["ro"] and os.listdir(tmp_path / "ro") == []
+
+
+def test_simulate_overwrite(tmp_path):
+    path = tmp_path / "echoes.npz"
+    path.write_text("old")
+    argv = ["simulate", "-o", str(path), "-n", "1", "-q", "--overwrite", *TINY]
+    assert main(argv) == 0
+    assert load_echoes(path).data.shape[0] == 3
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--output", "blocker/report"], "argument --output: must be a folder"),
+        (["--output", "blocker"], "argument --output: must be a folder"),
+        (["--cache", "blocker/cache"], "argument --cache: must be a folder"),
+    ],
+)
+def test_reproduce_checks_folders_before_any_work(
+    tmp_path, capsys, monkeypatch, options, message
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "blocker").write_text("")
+
+    def run(*args, **kwargs):
+        raise AssertionError("reproduce ran before the arguments were checked")
+
+    monkeypatch.setattr(sknmr.study, "reproduce", run)
+    with pytest.raises(SystemExit) as exc:
+        main(["reproduce", *options])
+    assert exc.value.code == 2
+    assert message in one_line_error(capsys)
+    assert os.listdir(tmp_path) == ["blocker"]  # no report or figures folder
+
+
+def test_reproduce_runs_the_library(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        sknmr.study, "reproduce", lambda *args, **kwargs: calls.append((args, kwargs))
+    )
+    out, cache = str(tmp_path / "out"), str(tmp_path / "cache")
+    argv = ["reproduce", "--full", "--output", out, "--cache", cache, "--n-jobs", "1"]
+    assert main([*argv, "--seed", "5", "--linewidth", "0.008", "-q"]) == 0
+    assert calls == [
+        (
+            (out, "full"),
+            {
+                "memory": cache,
+                "n_jobs": 1,
+                "random_state": 5,
+                "verbose": False,
+                "linewidth": 0.008,
+            },
+        )
+    ]
+
+
+def test_reproduce_parser():
+    parser = build_parser()
+    args = parser.parse_args(["reproduce"])
+    assert (
+        args.preset,
+        args.output,
+        args.cache,
+        args.n_jobs,
+        args.seed,
+        args.linewidth,
+        args.quiet,
+    ) == ("quick", "sknmr_report", None, None, 0, None, False)
+    args = parser.parse_args(
+        [
+            "reproduce",
+            "--full",
+            "--output",
+            "out",
+            "--cache",
+            "c",
+            "--n-jobs",
+            "2",
+            "--seed",
+            "5",
+            "--linewidth",
+            "0.008",
+        ]
+    )
+    assert (
+        args.preset,
+        args.output,
+        args.cache,
+        args.n_jobs,
+        args.seed,
+        args.linewidth,
+    ) == ("full", "out", "c", 2, 5, 0.008)
+    assert callable(args.func)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["reproduce", "--quick", "--full"])
+
+
+def interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("cache", [None, "cache"])
+def test_ctrl_c_simulate(tmp_path, capsys, monkeypatch, cache):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sknmr.datasets, "make_echoes", interrupt)
+    argv = ["simulate", "-o", "x.npz", "-n", "1", *TINY]
+    if cache is not None:
+        argv += ["--cache", cache]
+    assert main(argv) == 130
+    err = one_line_error(capsys)
+    assert err.startswith("sknmr simulate: interrupted; ")
+    if cache is None:
+        assert "rerun with --cache FOLDER" in err
+    else:
+        assert "rerun with the same --cache cache to resume" in err
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_ctrl_c_reproduce(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sknmr.study, "reproduce", interrupt)
+    argv = ["reproduce", "--output", str(tmp_path / "out"), "--cache", "c", "-q"]
+    assert main(argv) == 130
+    err = one_line_error(capsys)
+    assert err.startswith("sknmr reproduce: interrupted; rerun with the same --cache c")
+
+
+def test_library_errors_map_to_options():
+    parser = build_parser()
+    options = {"lattice_size": "--lattice-size", "memory": "--cache"}
+    with pytest.raises(SystemExit):
+        _option_error(
+            parser,
+            ValueError("The 'lattice_size' parameter of make_echoes must be x."),
+            options,
+        )
+    with pytest.raises(SystemExit):
+        _option_error(parser, ValueError("memory must be a folder"), options)
+    # An error about no known parameter is not a usage error.
+    with pytest.raises(ValueError, match="something else"):
+        _option_error(parser, ValueError("something else broke"), options)
 
 
 def test_python_dash_m(tmp_path):

@@ -1,6 +1,5 @@
-"""Tests of sknmr.reproduce: the analyses on tiny data and one tiny report."""
+"""Tests of sknmr.study.reproduce: the analyses on tiny data and one tiny report."""
 
-import argparse
 import json
 import os
 import warnings
@@ -15,13 +14,11 @@ import pytest  # noqa: E402
 from sklearn.utils import Bunch  # noqa: E402
 
 from sknmr import EchoSimulator  # noqa: E402
+from sknmr._paper import PAPER_N_PER_KERNEL, PAPER_RESULTS  # noqa: E402
 from sknmr.datasets import make_echoes, save_echoes  # noqa: E402
-from sknmr.reproduce import (  # noqa: E402
+from sknmr.study import (  # noqa: E402
     PAPER,
     PRESETS,
-    _load_data,
-    _resolve_preset,
-    add_parser,
     classification_analysis,
     elbow_point,
     latent_orderings,
@@ -30,6 +27,9 @@ from sknmr.reproduce import (  # noqa: E402
     reproduce,
     table_i,
 )
+from sknmr.study._presets import _resolve_preset  # noqa: E402
+from sknmr.study._reproduce import _load_data  # noqa: E402
+from sknmr.utils._random import derive_seed  # noqa: E402
 
 #: A preset that runs in seconds: 20 echoes per kernel on an 8 x 8 lattice.
 TINY = {
@@ -151,19 +151,73 @@ def test_results_json(report):
 
 
 def test_reproduce_on_given_data_checks_sections_and_args(tmp_path):
-    # Bad arguments fail before any simulation.
+    # Bad arguments fail before any simulation, and before any folder is made.
+    out = tmp_path / "report"
     with pytest.raises(ValueError, match="preset must be one of"):
-        reproduce(tmp_path, "medium", verbose=False)
+        reproduce(out, "medium", verbose=False)
     with pytest.raises(ValueError, match="too few for cubic fits"):
-        reproduce(tmp_path, {**TINY, "sections": (4, 5, 10)}, verbose=False)
+        reproduce(out, {**TINY, "sections": (4, 5, 10)}, verbose=False)
     with pytest.raises(ValueError, match="n_jobs"):
-        reproduce(tmp_path, TINY, n_jobs=0, verbose=False)
+        reproduce(out, TINY, n_jobs=0, verbose=False)
+    with pytest.raises(ValueError, match="n_jobs"):
+        reproduce(out, TINY, n_jobs=-(os.cpu_count() or 1) - 1, verbose=False)
     with pytest.raises(TypeError, match="random_state"):
-        reproduce(tmp_path, TINY, random_state=None, verbose=False)
+        reproduce(out, TINY, random_state=None, verbose=False)
+    with pytest.raises(ValueError, match="random_state"):
+        reproduce(out, TINY, random_state=-1, verbose=False)
     with pytest.raises(ValueError, match="linewidth"):
-        reproduce(tmp_path, TINY, linewidth=-1.0, verbose=False)
+        reproduce(out, TINY, linewidth=-1.0, verbose=False)
+    with pytest.raises(ValueError, match="linewidth"):
+        reproduce(out, TINY, linewidth=float("inf"), verbose=False)
+    with pytest.raises(TypeError, match="linewidth"):
+        reproduce(out, TINY, linewidth="0.008", verbose=False)
     with pytest.raises(TypeError, match="lacks 'data'"):
-        reproduce(tmp_path, TINY, data=object(), verbose=False)
+        reproduce(out, TINY, data=object(), verbose=False)
+    with pytest.raises(ValueError, match="data must be .* cannot be read"):
+        reproduce(out, TINY, data=str(tmp_path / "missing.npz"), verbose=False)
+    with pytest.raises(ValueError, match="The preset setting 'cv'"):
+        reproduce(out, {**TINY, "cv": 1}, verbose=False)
+    with pytest.raises(ValueError, match="lattice_size"):
+        reproduce(out, {**TINY, "lattice_size": 1}, verbose=False)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ValueError, match="output_dir must be a folder; .* is a file"):
+        reproduce(blocker, TINY, verbose=False)
+    with pytest.raises(ValueError, match="output_dir must be a folder that can be"):
+        reproduce(blocker / "report", TINY, verbose=False)
+    with pytest.raises(ValueError, match="memory must be a folder that can be"):
+        reproduce(out, TINY, memory=str(blocker / "cache"), verbose=False)
+    with pytest.raises(TypeError, match="memory must be"):
+        reproduce(out, TINY, memory=3, verbose=False)
+    with pytest.raises(TypeError, match="output_dir must be a str or path-like"):
+        reproduce(None, TINY, verbose=False)
+    assert sorted(os.listdir(tmp_path)) == ["file"]  # nothing was created
+
+
+def test_paper_numbers_come_from_sknmr_paper():
+    assert PAPER is PAPER_RESULTS
+    assert PRESETS["full"]["n_per_kernel"] == PAPER_N_PER_KERNEL
+
+
+def test_reproduce_seeds_each_analysis_from_random_state(
+    tiny_data, monkeypatch, tmp_path
+):
+    from sknmr.study import _reproduce
+
+    seeds = {}
+
+    def stop(X, y, **kwargs):
+        seeds["table_i"] = kwargs["random_state"]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_reproduce, "table_i", stop)
+    data, _ = tiny_data
+    with pytest.raises(KeyboardInterrupt):
+        reproduce(
+            tmp_path, {"sections": (2, 4)}, data=data, random_state=3, verbose=False
+        )
+    # The offsets of the per-analysis seeds are those of earlier releases.
+    assert seeds["table_i"] == derive_seed(3, 1)
 
 
 def test_resolve_preset():
@@ -283,46 +337,3 @@ def test_pca_kmeans_finds_the_w_split():
     assert result.k2_splits_w and result.k2_auc == pytest.approx(1.0)
     assert sorted(result.k2_mean_w)[0] < 0.15 < sorted(result.k2_mean_w)[1]
     assert abs(result.orderings.loc["axis 1", "W"]) > 0.9
-
-
-def test_add_parser():
-    parser = argparse.ArgumentParser(prog="sknmr")
-    subparsers = parser.add_subparsers(dest="command")
-    add_parser(subparsers)
-    args = parser.parse_args(["reproduce"])
-    assert (
-        args.preset,
-        args.output,
-        args.cache,
-        args.n_jobs,
-        args.seed,
-        args.linewidth,
-        args.quiet,
-    ) == ("quick", "sknmr_report", None, None, 0, None, False)
-    args = parser.parse_args(
-        [
-            "reproduce",
-            "--full",
-            "--output",
-            "out",
-            "--cache",
-            "c",
-            "--n-jobs",
-            "2",
-            "--seed",
-            "5",
-            "--linewidth",
-            "0.008",
-        ]
-    )
-    assert (
-        args.preset,
-        args.output,
-        args.cache,
-        args.n_jobs,
-        args.seed,
-        args.linewidth,
-    ) == ("full", "out", "c", 2, 5, 0.008)
-    assert callable(args.func)
-    with pytest.raises(SystemExit):
-        parser.parse_args(["reproduce", "--quick", "--full"])

@@ -1,5 +1,8 @@
 """Tests for sknmr.study (Table I, power false-positive rate, Fig. 5(e))."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,9 +12,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.svm import SVC, LinearSVC
 
+import sknmr.study
+from sknmr import _paper
 from sknmr.study import (
     PAPER_TABLE_I,
     classification_models,
@@ -195,3 +200,78 @@ def test_regression_table_missing_target(regression_data):
     X, targets = regression_data
     with pytest.raises(ValueError, match="target_names"):
         regression_table(X, targets.drop(columns="L"))
+
+
+def test_public_names():
+    # Every name sknmr.study and sknmr.reproduce exported is importable here.
+    names = {
+        "PAPER",
+        "PAPER_TABLE_I",
+        "PRESETS",
+        "REGRESSION_TARGETS",
+        "classification_analysis",
+        "classification_models",
+        "classification_table",
+        "elbow_point",
+        "latent_orderings",
+        "make_oversampled_pipeline",
+        "pca_kmeans_analysis",
+        "power_false_positive_rate",
+        "power_subsets",
+        "prepare_features",
+        "regression_analysis",
+        "regression_table",
+        "reproduce",
+        "row_normalized_confusion",
+        "table_i",
+        "vae_analysis",
+    }
+    assert set(sknmr.study.__all__) == names
+    for name in names:
+        assert hasattr(sknmr.study, name), name
+    # The paper's numbers are those of sknmr._paper, not copies.
+    assert sknmr.study.PAPER_TABLE_I is _paper.PAPER_TABLE_I
+    assert sknmr.study.PAPER is _paper.PAPER_RESULTS
+
+
+def test_import_loads_neither_torch_nor_matplotlib():
+    code = (
+        "import sys, sknmr.study; "
+        "print('torch' in sys.modules, 'matplotlib' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_int_seed_is_used_as_given(regression_data):
+    # An int random_state seeds every model and split as given
+    # (sknmr.utils._random.check_seed); a RandomState draws one seed.
+    models = classification_models(random_state=7)
+    for name in ("SVM", "kernel SVM", "SGD", "decision tree", "random forest"):
+        assert models[name][-1].random_state == 7
+    assert models["SGD"][0].random_state == 7
+    drawn = classification_models(random_state=np.random.RandomState(0))
+    assert drawn["SGD"][-1].random_state == np.random.RandomState(0).randint(2**31 - 1)
+    with pytest.raises(ValueError, match="random_state"):
+        classification_models(random_state=-1)
+    X, targets = regression_data
+    fitted = []
+
+    class Recorder(LinearRegression):
+        def fit(self, X, y):
+            fitted.append(np.asarray(X)[:, 0].astype(int))
+            return super().fit(X, y)
+
+    X_ids = np.column_stack([np.arange(len(X)), X])
+    regression_table(
+        X_ids,
+        targets,
+        target_names=["W"],
+        subsets={"all": np.ones(len(X), dtype=bool)},
+        regressor=Recorder(),
+        random_state=7,
+    )
+    train, _ = train_test_split(np.arange(len(X)), test_size=0.25, random_state=7)
+    np.testing.assert_array_equal(fitted[0], train)

@@ -1,83 +1,35 @@
-"""The paper's supervised study as a few functions (Sec. III.B-C, Table I, Fig. 5).
+"""Power vs non-power classification: Table I, the confusion matrix, W screening."""
 
-- :func:`classification_models` and :func:`classification_table`: Table I,
-  power vs non-power F1 of seven standard classifiers, each in an
-  imbalanced-learn pipeline so that the minority class is oversampled inside
-  training folds only.
-- :func:`power_false_positive_rate`: the paper's "false-positive rate" of
-  the power class (Fig. 4(b-c), Figs. 8-9).
-- :func:`regression_table`: Fig. 5(e), out-of-bag and test R^2 of random
-  forests for W, L, alpha_xy and alpha_z, on all kernels and on the power /
-  non-power subsets.
-
-W screening itself is :class:`sknmr.WScreenedClassifier`; the successive
-feature elimination of Fig. 4(a) is :func:`sknmr.selection.successive_elimination`.
-
-Examples
---------
->>> from sklearn.datasets import make_classification
->>> from sknmr.study import classification_table
->>> X, y = make_classification(n_samples=90, n_features=5, weights=[0.67],
-...                            random_state=0)
->>> table = classification_table(X, y, cv=3, random_state=0)
->>> table.columns.tolist()
-['f1', 'f1_std', 'paper_f1']
-"""
-
+import warnings
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling import RandomOverSampler
-from imblearn.pipeline import Pipeline
-from sklearn.base import clone
+from imblearn.pipeline import Pipeline, make_pipeline
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression, SGDClassifier
-from sklearn.metrics import confusion_matrix, r2_score
-from sklearn.model_selection import (
-    StratifiedKFold,
-    check_cv,
-    cross_validate,
-    train_test_split,
-)
+from sklearn.metrics import confusion_matrix, f1_score, r2_score
+from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch
+
+from .._paper import PAPER_TABLE_I, PAPER_W_BINS
+from ..screening import WScreenedClassifier
+from ..utils._random import check_seed
 
 __all__ = [
-    "PAPER_TABLE_I",
-    "REGRESSION_TARGETS",
+    "classification_analysis",
     "classification_models",
     "classification_table",
     "make_oversampled_pipeline",
     "power_false_positive_rate",
-    "power_subsets",
-    "regression_table",
     "row_normalized_confusion",
+    "table_i",
 ]
-
-#: Table I of the paper: power vs non-power F1 score per model.
-PAPER_TABLE_I = {
-    "logistic regression": 0.795,
-    "k-nearest neighbors": 0.793,
-    "SVM": 0.796,
-    "kernel SVM": 0.69,
-    "SGD": 0.79,
-    "decision tree": 0.756,
-    "random forest": 0.82,
-}
-
-#: The regression targets of Fig. 5(e), in the paper's order.
-REGRESSION_TARGETS = ("W", "L", "alpha_xy", "alpha_z")
-
-
-def _seed(random_state):
-    """An int seed from ``random_state`` (None stays None)."""
-    if random_state is None:
-        return None
-    return int(check_random_state(random_state).randint(2**31 - 1))
 
 
 def make_oversampled_pipeline(model, *, scale=False, random_state=None):
@@ -103,6 +55,7 @@ def make_oversampled_pipeline(model, *, scale=False, random_state=None):
     Examples
     --------
     >>> from sklearn.svm import SVC
+    >>> from sknmr.study import make_oversampled_pipeline
     >>> make_oversampled_pipeline(SVC(), scale=True).named_steps.keys()
     dict_keys(['oversample', 'scale', 'model'])
     """
@@ -119,22 +72,25 @@ def classification_models(random_state=None, n_jobs=None):
     Parameters
     ----------
     random_state : int, RandomState instance or None, default=None
-        Seeds the oversamplers and the randomized models.
+        Seeds the oversamplers and the randomized models, all with one int
+        seed: an int is used as given; a RandomState, a Generator or None
+        (numpy's global random state) draws one.
     n_jobs : int, default=None
         For the k-nearest neighbors and the random forest.
 
     Returns
     -------
     models : dict of str to imblearn.pipeline.Pipeline
-        Keyed like :data:`PAPER_TABLE_I`.
+        Keyed like :data:`~sknmr.study.PAPER_TABLE_I`.
 
     Examples
     --------
+    >>> from sknmr.study import classification_models
     >>> list(classification_models(random_state=0))  # doctest: +NORMALIZE_WHITESPACE
     ['logistic regression', 'k-nearest neighbors', 'SVM', 'kernel SVM', 'SGD',
      'decision tree', 'random forest']
     """
-    rs = _seed(random_state)
+    rs = check_seed(random_state)
     models = {
         "logistic regression": (LogisticRegression(max_iter=1000), True),
         "k-nearest neighbors": (KNeighborsClassifier(n_jobs=n_jobs), True),
@@ -157,7 +113,7 @@ def _check_cv(cv, y, random_state):
     """Shuffled stratified folds for an int (rows may be ordered by kernel)."""
     if isinstance(cv, Integral) and not isinstance(cv, bool):
         return StratifiedKFold(
-            n_splits=cv, shuffle=True, random_state=_seed(random_state)
+            n_splits=cv, shuffle=True, random_state=check_seed(random_state)
         )
     return check_cv(cv, y, classifier=True)
 
@@ -196,6 +152,7 @@ def classification_table(
     --------
     >>> from sklearn.datasets import make_classification
     >>> from sklearn.linear_model import LogisticRegression
+    >>> from sknmr.study import classification_table, make_oversampled_pipeline
     >>> X, y = make_classification(n_samples=60, n_features=4, random_state=0)
     >>> models = {"logistic regression": make_oversampled_pipeline(
     ...     LogisticRegression(), scale=True, random_state=0)}
@@ -240,6 +197,7 @@ def power_false_positive_rate(y_true, y_pred, *, power_label=1):
 
     Examples
     --------
+    >>> from sknmr.study import power_false_positive_rate
     >>> power_false_positive_rate([1, 1, 1, 1, 0, 0], [1, 1, 0, 0, 0, 1])
     0.5
     """
@@ -254,133 +212,164 @@ def power_false_positive_rate(y_true, y_pred, *, power_label=1):
 def row_normalized_confusion(y_true, y_pred, labels=(0, 1)):
     """Confusion matrix with each true-class row summing to 1 (Fig. 4(b-c)).
 
+    A row of a class absent from ``y_true`` is all zeros.
+
     Examples
     --------
+    >>> from sknmr.study import row_normalized_confusion
     >>> row_normalized_confusion([0, 0, 1, 1], [0, 0, 1, 0]).tolist()
     [[1.0, 0.0], [0.5, 0.5]]
     """
     return confusion_matrix(y_true, y_pred, labels=list(labels), normalize="true")
 
 
-def power_subsets(targets):
-    """Row masks for all kernels, power-law only and non-power only.
+def table_i(X, y, *, cv=5, n_estimators=100, random_state=0, n_jobs=None):
+    """Table I: cross-validated power vs non-power F1 of seven classifiers.
 
-    Parameters
-    ----------
-    targets : pandas.DataFrame
-        With a ``power`` column (1 power law, 0 otherwise).
-
-    Returns
-    -------
-    subsets : dict of str to ndarray of bool
-        ``{"all": ..., "power": ..., "non-power": ...}``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> masks = power_subsets(pd.DataFrame({"power": [0, 1, 0]}))
-    >>> {name: mask.tolist() for name, mask in masks.items()}
-    {'all': [True, True, True], 'power': [False, True, False],
-     'non-power': [True, False, True]}
-    """
-    if "power" not in targets:
-        raise ValueError("targets needs a 'power' column to build the power subsets.")
-    power = np.asarray(targets["power"]) == 1
-    return {"all": np.ones(power.size, dtype=bool), "power": power, "non-power": ~power}
-
-
-def regression_table(
-    X,
-    targets,
-    *,
-    target_names=REGRESSION_TARGETS,
-    subsets=None,
-    regressor=None,
-    test_size=0.25,
-    random_state=None,
-    n_jobs=None,
-):
-    """Out-of-bag and test R^2 of a random forest per target and subset (Fig. 5(e)).
-
-    For each subset of rows and each target, the rows are split into
-    training and test sets (the same split for every target of a subset),
-    a random forest with ``oob_score=True`` is fitted on the training rows,
-    and its out-of-bag R^2 and held-out test R^2 are recorded. No
-    oversampling: duplicated rows would sit both in and out of the bag and
-    inflate the out-of-bag score.
+    Each classifier is an imbalanced-learn pipeline (oversampling, scaling
+    where the model needs it, the model) from :func:`classification_models`,
+    so the minority (power) class is oversampled in training folds only.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-    targets : pandas.DataFrame
-        The target table (as from :meth:`sknmr.EchoSimulator.sample`), with
-        the ``target_names`` columns and, for the default subsets, ``power``.
-    target_names : sequence of str, default=("W", "L", "alpha_xy", "alpha_z")
-    subsets : dict of str to array-like of bool, default=None
-        Row masks; None: :func:`power_subsets` ("all", "power", "non-power").
-    regressor : regressor, default=None
-        None: ``RandomForestRegressor(oob_score=True)`` seeded by
-        ``random_state``. A given regressor is used as is (``oob_r2`` is
-        its ``oob_score_`` if it has one, else NaN).
-    test_size : float, default=0.25
-    random_state : int, RandomState instance or None, default=None
-        Seeds the splits and the default forest.
+    y : array-like of shape (n_samples,)
+        1 power, 0 non-power.
+    cv : int, default=5
+        Shuffled stratified folds.
+    n_estimators : int, default=100
+        Trees of the random forest.
+    random_state : int, default=0
     n_jobs : int, default=None
-        For the default forest.
+        For the random forest and k-nearest neighbors.
 
     Returns
     -------
     table : pandas.DataFrame
-        Indexed by (subset, target), columns ``oob_r2``, ``test_r2``,
-        ``n_train``, ``n_test``.
+        One row per model: ``f1``, ``f1_std``, ``paper_f1``.
+    warnings : list of str
+        Distinct warnings raised while fitting (e.g. convergence).
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.random((80, 3))
-    >>> targets = pd.DataFrame({"W": X[:, 0], "L": X[:, 1] ** 2,
-    ...                         "power": np.arange(80) % 2})
-    >>> from sklearn.ensemble import RandomForestRegressor
-    >>> table = regression_table(X, targets, target_names=["W", "L"],
-    ...     regressor=RandomForestRegressor(20, oob_score=True, random_state=0),
-    ...     random_state=0)
-    >>> table.index.tolist()  # doctest: +NORMALIZE_WHITESPACE
-    [('all', 'W'), ('all', 'L'), ('power', 'W'), ('power', 'L'),
-     ('non-power', 'W'), ('non-power', 'L')]
-    >>> bool((table["test_r2"] > 0.5).all())
-    True
+    >>> import numpy as np
+    >>> from sknmr.study import table_i
+    >>> y = np.r_[np.ones(10), np.zeros(20)].astype(int)
+    >>> X = np.random.default_rng(0).normal(size=(30, 3)) + 3.0 * y[:, None]
+    >>> table, _ = table_i(X, y, cv=3, n_estimators=5, random_state=0)
+    >>> table.shape
+    (7, 3)
     """
-    X = np.asarray(X) if not hasattr(X, "iloc") else X
-    missing = [name for name in target_names if name not in targets]
-    if missing:
-        raise ValueError(f"targets lacks the target_names columns {missing}.")
-    if subsets is None:
-        subsets = power_subsets(targets)
-    if regressor is None:
-        regressor = RandomForestRegressor(
-            oob_score=True, random_state=_seed(random_state), n_jobs=n_jobs
-        )
-    split_seed = _seed(random_state)
-    rows = {}
-    for subset, mask in subsets.items():
-        index = np.flatnonzero(np.asarray(mask, dtype=bool))
-        train, test = train_test_split(
-            index, test_size=test_size, random_state=split_seed
-        )
-        for name in target_names:
-            values = np.asarray(targets[name], dtype=float)
-            model = clone(regressor).fit(_rows(X, train), values[train])
-            rows[(subset, name)] = {
-                "oob_r2": float(getattr(model, "oob_score_", np.nan)),
-                "test_r2": r2_score(values[test], model.predict(_rows(X, test))),
-                "n_train": train.size,
-                "n_test": test.size,
-            }
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index = pd.MultiIndex.from_tuples(table.index, names=["subset", "target"])
-    return table
+    models = classification_models(random_state=random_state, n_jobs=n_jobs)
+    models["random forest"].set_params(model__n_estimators=n_estimators)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = classification_table(X, y, models, cv=cv, random_state=random_state)
+    messages = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+    return table, messages
 
 
-def _rows(X, index):
-    return X.iloc[index] if hasattr(X, "iloc") else X[index]
+def _scores(y_true, y_pred):
+    """Confusion counts and rates, the power FPR, non-power recall and F1."""
+    rates = row_normalized_confusion(y_true, y_pred)
+    return {
+        "confusion": rates.tolist(),
+        "counts": confusion_matrix(y_true, y_pred, labels=[0, 1]).tolist(),
+        "power_fpr": power_false_positive_rate(y_true, y_pred),
+        "non_power_recall": float(rates[0, 0]),
+        "f1": float(f1_score(y_true, y_pred, zero_division=0.0)),
+    }
+
+
+def classification_analysis(
+    X,
+    y,
+    w,
+    train,
+    test,
+    *,
+    n_estimators=100,
+    regression_max_features=1.0,
+    cv=5,
+    random_state=0,
+    n_jobs=None,
+):
+    """Random forest power vs non-power, unscreened and W-screened (Fig. 4, C5).
+
+    Fitted on ``train``, scored on ``test``; the minority class is
+    oversampled inside training only. Four classifiers:
+
+    - ``unscreened``: one oversampled random forest (Fig. 4(b-c));
+    - ``screened``: :class:`~sknmr.WScreenedClassifier` over the paper's W
+      bins with its default ``bin_assignment="oof"`` (training echoes binned
+      by out-of-fold predicted W, test echoes routed by predicted W): what
+      can be deployed;
+    - ``screened_true_bins``: the same with training echoes binned by their
+      true W (the paper's training protocol), test echoes routed by
+      predicted W;
+    - ``screened_oracle``: the ``screened_true_bins`` bin models, each scored
+      on the test echoes whose *true* W lies in its bin, an upper bound
+      that needs W to be known.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        1 power, 0 non-power.
+    w : ndarray of shape (n_samples,)
+        True W (MHz).
+    train, test : ndarray of int
+        Row indices.
+    n_estimators : int, default=100
+    regression_max_features : int, float or str, default=1.0
+        ``max_features`` of the W regressor.
+    cv : int, default=5
+        Folds of the out-of-fold W prediction.
+    random_state : int, default=0
+    n_jobs : int, default=None
+
+    Returns
+    -------
+    result : Bunch
+        ``metrics`` (a dict per classifier: row-normalized ``confusion``,
+        ``counts``, ``power_fpr`` (power echoes called non-power),
+        ``non_power_recall``, ``f1`` of the power class; and ``w_r2``, the
+        test R^2 of the screening W regressor) and ``models``.
+    """
+    X, y, w = np.asarray(X), np.asarray(y), np.asarray(w, dtype=float)
+    forest = RandomForestClassifier(n_estimators=n_estimators, n_jobs=n_jobs)
+    unscreened = make_oversampled_pipeline(
+        forest.set_params(random_state=random_state), random_state=random_state
+    ).fit(X[train], y[train])
+    metrics = {"unscreened": _scores(y[test], unscreened.predict(X[test]))}
+    models = {"unscreened": unscreened}
+    regressor = RandomForestRegressor(
+        n_estimators=n_estimators, max_features=regression_max_features, n_jobs=n_jobs
+    )
+    classifier = make_pipeline(
+        RandomOverSampler(),
+        RandomForestClassifier(n_estimators=n_estimators, n_jobs=n_jobs),
+    )
+    for name, assignment in (("screened", "oof"), ("screened_true_bins", "true")):
+        model = WScreenedClassifier(
+            regressor,
+            classifier,
+            bins=PAPER_W_BINS,
+            bin_assignment=assignment,
+            cv=cv,
+            random_state=random_state,
+        ).fit(X[train], y[train], w=w[train])
+        metrics[name] = _scores(y[test], model.predict(X[test]))
+        models[name] = model
+    # The oracle: each bin's model on the test echoes of its true-W bin, binned
+    # by the classifier's own routing.
+    model = models["screened_true_bins"]
+    bins = model._bin_index(w[test])
+    y_pred = np.empty(len(test), dtype=y.dtype)
+    for k, estimator in enumerate(model.classifiers_):
+        mask = bins == k
+        if mask.any():
+            y_pred[mask] = estimator.predict(X[test][mask])
+    metrics["screened_oracle"] = _scores(y[test], y_pred)
+    metrics["w_r2"] = float(r2_score(w[test], models["screened"].predict_w(X[test])))
+    return Bunch(metrics=metrics, models=models)

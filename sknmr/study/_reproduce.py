@@ -1,0 +1,500 @@
+""":func:`reproduce`: simulate the paper's dataset, run its analyses, write a report."""
+
+import os
+import platform
+import tempfile
+import time
+from numbers import Integral, Real
+
+import joblib
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils import Bunch
+
+from .. import __version__
+from ..datasets import load_echoes, make_echoes
+from ..kernels import KERNELS
+from ..simulator import EchoSimulator
+from ..utils._random import check_seed, derive_seed
+from ..utils._resources import check_n_jobs
+from ..window import EchoWindow
+from ._classification import classification_analysis, table_i
+from ._features import _check_sections, _grid, prepare_features
+from ._figures import _make_figures
+from ._presets import _resolve_preset
+from ._regression import regression_analysis
+from ._report import (
+    _comparison,
+    _jsonable,
+    _nested,
+    _notes,
+    _write_report,
+    _write_results,
+)
+from ._unsupervised import _ORDERED_RHO, pca_kmeans_analysis, vae_analysis
+
+__all__ = ["reproduce"]
+
+# Offsets of the per-analysis seeds, ``derive_seed(random_state, offset)``.
+_TABLE_I, _SPLIT, _CLASSIFICATION, _REGRESSION, _VAE, _PCA_KMEANS = range(1, 7)
+
+
+def _log(verbose, message):
+    if verbose:
+        print(f"[sknmr reproduce] {message}", flush=True)
+
+
+def _simulator(settings, linewidth):
+    params = {
+        "lattice_size": settings["lattice_size"],
+        "tau": settings["tau"],
+        "backend": settings["backend"],
+        # single precision, as make_echoes' default: ~1e-7 on |M|
+        "dtype": settings.get("dtype", "float32"),
+    }
+    if settings["dt"] is not None:
+        params["dt"] = settings["dt"]
+    if linewidth is not None:
+        params["linewidth"] = linewidth
+    return EchoSimulator(**params)
+
+
+def _load_data(data):
+    """The dataset ``data`` names: a Bunch as it is, or read from a ``.npz`` file."""
+    if isinstance(data, (str, os.PathLike)):
+        try:
+            return load_echoes(data)
+        except OSError as exc:
+            raise ValueError(
+                f"data must be a dataset or a readable .npz file from save_echoes; "
+                f"{os.fspath(data)!r} cannot be read: {exc}"
+            ) from None
+    for attribute in ("data", "target", "times"):
+        if not hasattr(data, attribute):
+            raise TypeError(
+                "data must be a Bunch from sknmr.datasets.make_echoes/load_echoes "
+                f"or the path of a .npz file from save_echoes; it lacks {attribute!r}."
+            )
+    return data
+
+
+def _check_folder(path, name):
+    """Check that folder ``path`` exists or can be created, and can be written.
+
+    Creates nothing: the nearest existing folder on the path is checked with
+    a temporary file that leaves no trace (``os.access`` says yes to root on
+    read-only mounts). Returns the path as a str.
+    """
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a str or path-like; got {type(path).__name__}."
+        ) from None
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not path:
+        raise ValueError(f"{name} must name a folder; got an empty path.")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{name} must be a folder; {path!r} is a file.")
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(
+            f"{name} must be a folder that can be created; {path!r} cannot: "
+            f"{existing!r} is a file."
+        )
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"{name} must be a folder that can be written; {path!r} cannot: "
+            f"{exc.strerror or exc}."
+        ) from None
+    return path
+
+
+def _check_memory(memory):
+    """Check a cache folder (or ``joblib.Memory``) before anything is written."""
+    if memory is None:
+        return None
+    if isinstance(memory, joblib.Memory):
+        location = getattr(memory, "location", None)
+        if location is not None:
+            _check_folder(location, "memory")
+        return memory
+    if not isinstance(memory, (str, os.PathLike)):
+        raise TypeError(
+            "memory must be None, a folder (str or path-like) or a joblib.Memory; "
+            f"got {type(memory).__name__}."
+        )
+    return _check_folder(os.path.expanduser(os.fspath(memory)), "memory")
+
+
+def _check_arguments(
+    output_dir,
+    preset="quick",
+    *,
+    data=None,
+    memory=None,
+    n_jobs=None,
+    random_state=0,
+    verbose=True,
+    linewidth=None,
+):
+    """Validate every argument of :func:`reproduce` before any work.
+
+    Raises a ValueError or TypeError that names the parameter; creates
+    nothing. Returns the resolved arguments: ``name``, ``settings``, ``out``,
+    ``memory``, ``n_jobs``, ``random_state``, ``dataset`` (the given data,
+    loaded, or None) and ``simulator`` (None when data is given).
+    """
+    name, settings = _resolve_preset(preset)
+    if not isinstance(random_state, Integral) or isinstance(random_state, bool):
+        raise TypeError(
+            f"random_state must be an int (the seed of the dataset and of every "
+            f"analysis); got {random_state!r}."
+        )
+    random_state = check_seed(random_state, "random_state")
+    n_jobs = check_n_jobs(n_jobs, "n_jobs")
+    if not isinstance(verbose, (Integral, np.bool_)):
+        raise TypeError(f"verbose must be a bool; got {verbose!r}.")
+    if linewidth is not None:
+        if not isinstance(linewidth, Real) or isinstance(linewidth, bool):
+            raise TypeError(
+                f"linewidth must be a positive number (MHz) or None; got {linewidth!r}."
+            )
+        if not (np.isfinite(linewidth) and linewidth > 0):
+            raise ValueError(
+                f"linewidth must be a positive, finite number (MHz); got {linewidth!r}."
+            )
+    out = _check_folder(output_dir, "output_dir")
+    if os.path.exists(os.path.join(out, "figures")) and not os.path.isdir(
+        os.path.join(out, "figures")
+    ):
+        raise ValueError(
+            f"output_dir must be a folder that can hold figures/; "
+            f"{os.path.join(out, 'figures')!r} is a file."
+        )
+    memory = _check_memory(memory)
+    dataset = simulator = None
+    if data is not None:
+        dataset = _load_data(data)
+    else:
+        simulator = _simulator(settings, linewidth)
+        # Fail now, not after the simulation, on bad simulator settings or a
+        # window too short for the polynomial sections.
+        window = EchoWindow.for_simulator(simulator).fit(
+            np.zeros((1, simulator.n_times))
+        )
+        _check_sections(window.times_.size, settings["sections"])
+    return Bunch(
+        name=name,
+        settings=settings,
+        out=out,
+        memory=memory,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        dataset=dataset,
+        simulator=simulator,
+    )
+
+
+def reproduce(
+    output_dir,
+    preset="quick",
+    *,
+    data=None,
+    memory=None,
+    n_jobs=None,
+    random_state=0,
+    verbose=True,
+    linewidth=None,
+):
+    """Run the paper's analyses and write a report folder.
+
+    Simulates the dataset with :func:`sknmr.datasets.make_echoes` (or reads
+    it from ``memory``'s cache, or takes ``data``), then runs, with the
+    package's own estimators, every analysis whose number the paper reports:
+
+    - Table I, power vs non-power F1 of seven classifiers, cross-validated,
+      the minority class oversampled inside training folds only
+      (:func:`table_i`);
+    - the random forest's confusion matrix and the power class's
+      "false-positive rate" with and without W screening
+      (:class:`~sknmr.WScreenedClassifier`), and the screened F1
+      (:func:`classification_analysis` on the pointwise and the polynomial
+      features, Fig. 4(b-c), Appendix C5);
+    - the regression R^2 of W, L, alpha_xy and alpha_z on all / power /
+      non-power echoes (:func:`regression_analysis`, both features,
+      Fig. 5(e));
+    - the order of W, L and the kernel along the latent axes of a
+      :class:`~sknmr.BetaVAE`, for the full series and the window
+      (:func:`vae_analysis`, Fig. 3);
+    - PCA with 2 components and the K-means elbow
+      (:func:`pca_kmeans_analysis`, Fig. 6);
+
+    draws every figure with :mod:`sknmr.plotting`, and writes into
+    ``output_dir``:
+
+    - ``report.md``: the paper's numbers beside ours, every table, figure
+      and setting;
+    - ``results.json``: every number, the preset and the dataset's
+      generation settings;
+    - ``figures/*.png``.
+
+    Every argument is checked before any folder is created or any echo
+    simulated. The features are those of :func:`prepare_features`.
+
+    Parameters
+    ----------
+    output_dir : str or path-like
+        The report folder (created if needed; files in it are overwritten).
+    preset : {"quick", "full"} or dict, default="quick"
+        The settings (:data:`PRESETS`): ``"quick"`` runs in minutes on two
+        CPU cores (500 echoes per kernel on a 32 x 32 lattice, see
+        :data:`PRESETS`), ``"full"`` is the paper's 5000 per kernel on
+        100 x 100 (minutes on a GPU, an hour or more of CPU). A dict gives
+        settings over those of ``"quick"`` (e.g. for tests).
+    data : Bunch or path, default=None
+        A dataset from ``make_echoes``/``load_echoes`` or a ``.npz`` file
+        from ``save_echoes`` to analyse instead of simulating one; the
+        preset's simulation settings are then unused.
+    memory : str, path or joblib.Memory, default=None
+        Cache of simulated chunks (see ``make_echoes``): a second run, or a
+        resumed one, reads them back.
+    n_jobs : int, default=None
+        Chunks simulated at once, and cores of the random forests: None
+        (one), a positive int, or -1 .. -(number of cores) counted from the
+        end.
+    random_state : int, default=0
+        Seeds the dataset and every analysis (each gets its own seed derived
+        from this one), in ``[0, 2**32 - 1]``.
+    verbose : bool, default=True
+        Print progress.
+    linewidth : float, default=None
+        Offset linewidth (MHz) of the simulator; None keeps its default
+        (0.08). The paper states 0.008.
+
+    Returns
+    -------
+    result : Bunch
+        ``results`` (what ``results.json`` holds), ``report`` (path of
+        ``report.md``), ``output_dir``, ``figures`` (list of paths) and
+        ``dataset``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sknmr.study import reproduce
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     reproduce(os.path.join(folder, "report"), n_jobs=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_jobs must be None, a positive int or a negative int ...
+    """
+    started = time.perf_counter()
+    args = _check_arguments(
+        output_dir,
+        preset,
+        data=data,
+        memory=memory,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        verbose=verbose,
+        linewidth=linewidth,
+    )
+    name, settings, out = args.name, args.settings, args.out
+    n_jobs, random_state = args.n_jobs, args.random_state
+    os.makedirs(os.path.join(out, "figures"), exist_ok=True)
+    timings = {}
+
+    def step(label):
+        timings[label] = time.perf_counter() - step.t0
+        step.t0 = time.perf_counter()
+
+    step.t0 = time.perf_counter()
+
+    if args.dataset is None:
+        _log(
+            verbose,
+            f"preset {name!r}: simulating {len(KERNELS) * settings['n_per_kernel']} "
+            f"echoes on {settings['lattice_size']}x{settings['lattice_size']}",
+        )
+        dataset = make_echoes(
+            settings["n_per_kernel"],
+            simulator=args.simulator,
+            random_state=random_state,
+            memory=args.memory,
+            n_jobs=n_jobs,
+            chunk_size=settings["chunk_size"],
+            verbose=int(bool(verbose)),
+        )
+    else:
+        dataset = args.dataset
+        _log(verbose, f"analysing the given dataset of {len(dataset.target)} echoes")
+    step("dataset")
+
+    features = prepare_features(dataset, sections=settings["sections"])
+    step("features")
+    generation = getattr(dataset, "settings", None) or {}
+    sim_settings = generation.get("simulation", {}).get("settings", {})
+    tau, dt = _grid(dataset)
+    counts = features.targets["kernel"].value_counts().to_dict()
+    results = {
+        "sknmr_version": __version__,
+        "preset": name,
+        "preset_settings": settings,
+        "random_state": int(random_state),
+        "machine": f"{platform.machine()} with {os.cpu_count()} CPU cores",
+        "dataset": {
+            "n_echoes": int(len(features.targets)),
+            "counts": {k: int(counts.get(k, 0)) for k in KERNELS},
+            "lattice_size": sim_settings.get("lattice_size"),
+            "tau": tau,
+            "dt": dt,
+            "n_times": int(features.full.shape[1]),
+            "linewidth": sim_settings.get("linewidth"),
+            "seed": generation.get("seed"),
+            "backend": sim_settings.get("backend"),
+            "generation_settings": generation,
+        },
+        "features": {
+            "n_window": int(features.window.shape[1]),
+            "n_poly": int(features.poly.shape[1]),
+            "window_us": [
+                float(features.window_times[0]),
+                float(features.window_times[-1]),
+            ],
+        },
+    }
+    parts = {}
+    n_estimators = settings["n_estimators"]
+
+    _log(verbose, "Table I: seven classifiers, cross-validated F1")
+    table, table_warnings = table_i(
+        features.window,
+        features.y,
+        cv=settings["cv"],
+        n_estimators=n_estimators,
+        random_state=derive_seed(random_state, _TABLE_I),
+        n_jobs=n_jobs,
+    )
+    results["table_i"] = {
+        model: {"f1": row["f1"], "f1_std": row["f1_std"], "paper_f1": row["paper_f1"]}
+        for model, row in table.iterrows()
+    }
+    results["table_i_warnings"] = table_warnings
+    step("table_i")
+
+    train, test = train_test_split(
+        np.arange(len(features.y)),
+        test_size=settings["test_size"],
+        stratify=features.y,
+        random_state=derive_seed(random_state, _SPLIT),
+    )
+    featurizations = (("pointwise", features.window), ("polynomial", features.poly))
+    parts["classification"] = {}
+    for featurization, X in featurizations:
+        _log(verbose, f"random forest and W screening ({featurization} features)")
+        parts["classification"][featurization] = classification_analysis(
+            X,
+            features.y,
+            features.w,
+            train,
+            test,
+            n_estimators=n_estimators,
+            regression_max_features=settings["regression_max_features"],
+            cv=settings["cv"],
+            random_state=derive_seed(random_state, _CLASSIFICATION),
+            n_jobs=n_jobs,
+        )
+    results["classification"] = {
+        k: v.metrics for k, v in parts["classification"].items()
+    }
+    step("classification")
+
+    parts["regression"] = {}
+    for featurization, X in featurizations:
+        _log(verbose, f"regression of W, L, alpha_xy, alpha_z ({featurization})")
+        parts["regression"][featurization] = regression_analysis(
+            X,
+            features.targets,
+            n_estimators=n_estimators,
+            max_features=settings["regression_max_features"],
+            test_size=settings["test_size"],
+            random_state=derive_seed(random_state, _REGRESSION),
+            n_jobs=n_jobs,
+        )
+    results["regression"] = {k: _nested(v) for k, v in parts["regression"].items()}
+    step("regression")
+
+    results["vae"] = {}
+    for key, X, params in (
+        ("full", features.full, settings["vae"]),
+        ("window", features.window, settings["vae_window"]),
+    ):
+        _log(verbose, f"BetaVAE on the {key} series")
+        result = vae_analysis(
+            X,
+            features.targets,
+            vae_params=params,
+            device=settings["device"],
+            threads=settings["torch_threads"],
+            random_state=derive_seed(random_state, _VAE),
+        )
+        parts[f"vae_{key}"] = result
+        results["vae"][key] = {
+            "orderings": result.orderings.to_dict(orient="index"),
+            "w_axis": result.w_axis,
+            "w_rho": result.w_rho,
+            "w_ordered": bool(abs(result.w_rho) >= _ORDERED_RHO),
+            "n_epochs": result.n_epochs,
+            "hidden_sizes": list(params.get("hidden_sizes", (512, 128, 16))),
+        }
+    step("vae")
+
+    _log(verbose, "PCA and K-means")
+    pk = pca_kmeans_analysis(
+        features.full,
+        features.targets,
+        max_clusters=settings["max_clusters"],
+        random_state=derive_seed(random_state, _PCA_KMEANS),
+    )
+    parts["pca_kmeans"] = pk
+    results["pca_kmeans"] = {
+        "explained_variance_ratio": pk.explained_variance_ratio,
+        "orderings": pk.orderings.to_dict(orient="index"),
+        "ks": pk.ks,
+        "sse": pk.sse,
+        "elbow": pk.elbow,
+        "k2_mean_w": pk.k2_mean_w,
+        "k2_auc": pk.k2_auc,
+        "k2_splits_w": pk.k2_splits_w,
+    }
+    step("pca_kmeans")
+
+    _log(verbose, "figures")
+    figures = _make_figures(out, features, parts, settings)
+    step("figures")
+
+    results["timings_s"] = timings
+    results["wall_time_s"] = time.perf_counter() - started
+    results["notes"] = _notes(results)
+    results["comparison"] = [
+        {"result": r, "paper": p, "ours": o if isinstance(o, str) else _jsonable(o)}
+        for r, p, o in _comparison(results)
+    ]
+    results = _jsonable(results)
+    report = _write_report(out, results, figures)
+    _write_results(out, results)
+    _log(verbose, f"wrote {report} ({results['wall_time_s']:.0f} s)")
+    return Bunch(
+        results=results,
+        report=report,
+        output_dir=out,
+        figures=[os.path.join(out, f["file"]) for f in figures],
+        dataset=dataset,
+    )
