@@ -19,18 +19,15 @@ and cached in ``$SKNMR_DATA_HOME`` (default ``~/sknmr_data``).
 # :func:`~sknmr.datasets.make_echoes` draws the paper's prior and simulates
 # each echo; with ``memory`` the chunks are cached, so the other examples of
 # the gallery read them back instead of simulating again.
-import os
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 from sknmr import EchoSimulator, EchoWindow
-from sknmr.datasets import make_echoes
+from sknmr.datasets import get_data_home, make_echoes
 from sknmr.kernels import kernel_on_lattice, kernel_stats, lattice_distances
 from sknmr.plotting import EchoDisplay
 
-data_home = Path(os.environ.get("SKNMR_DATA_HOME", Path.home() / "sknmr_data"))
+data_home = get_data_home()
 simulator = EchoSimulator(lattice_size=32)
 echoes = make_echoes(200, simulator=simulator, random_state=0, memory=data_home)
 X, targets, times = echoes.data, echoes.target, echoes.times

@@ -16,19 +16,16 @@ Quick size: 600 echoes on a 32 x 32 lattice (the paper: 15000 on
 # %%
 # The dataset
 # -----------
-import os
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import spearmanr
 from sklearn.pipeline import make_pipeline
 
 from sknmr import BetaVAE, EchoSimulator, EchoWindow, curve_scaler
-from sknmr.datasets import make_echoes
+from sknmr.datasets import get_data_home, make_echoes
 from sknmr.plotting import EchoDisplay, LatentSpaceDisplay
 
-data_home = Path(os.environ.get("SKNMR_DATA_HOME", Path.home() / "sknmr_data"))
+data_home = get_data_home()
 echoes = make_echoes(200, simulator=EchoSimulator(lattice_size=32), random_state=0,
                      memory=data_home)
 X, targets, times = echoes.data, echoes.target, echoes.times

@@ -19,9 +19,6 @@ imbalanced-learn pipeline. Quick size: 600 echoes on a 32 x 32 lattice.
 # %%
 # The dataset and the two featurizations
 # --------------------------------------
-import os
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 from imblearn.over_sampling import RandomOverSampler
@@ -31,12 +28,12 @@ from sklearn.metrics import ConfusionMatrixDisplay, f1_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from sknmr import EchoSimulator, EchoWindow, PolynomialSectionFeaturizer, curve_scaler
-from sknmr.datasets import make_echoes
+from sknmr.datasets import get_data_home, make_echoes
 from sknmr.plotting import EchoDisplay, FeatureImportanceDisplay
 from sknmr.selection import successive_elimination
 from sknmr.study import power_false_positive_rate
 
-data_home = Path(os.environ.get("SKNMR_DATA_HOME", Path.home() / "sknmr_data"))
+data_home = get_data_home()
 echoes = make_echoes(200, simulator=EchoSimulator(lattice_size=32), random_state=0,
                      memory=data_home)
 X, targets = echoes.data, echoes.target

@@ -17,9 +17,6 @@ act on), and L well for power-law echoes only (above 0.8). Quick size here:
 # %%
 # The dataset
 # -----------
-import os
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -27,10 +24,10 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import make_pipeline
 
 from sknmr import EchoSimulator, EchoWindow, PolynomialSectionFeaturizer, curve_scaler
-from sknmr.datasets import make_echoes
+from sknmr.datasets import get_data_home, make_echoes
 from sknmr.study import REGRESSION_TARGETS, regression_table
 
-data_home = Path(os.environ.get("SKNMR_DATA_HOME", Path.home() / "sknmr_data"))
+data_home = get_data_home()
 echoes = make_echoes(200, simulator=EchoSimulator(lattice_size=32), random_state=0,
                      memory=data_home)
 X, targets = echoes.data, echoes.target

@@ -14,18 +14,15 @@ and slope at each section's centre.
 # %%
 # One echo's area of interest
 # ---------------------------
-import os
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import make_pipeline
 
 from sknmr import EchoSimulator, EchoWindow, PolynomialSectionFeaturizer, curve_scaler
-from sknmr.datasets import make_echoes
+from sknmr.datasets import get_data_home, make_echoes
 
-data_home = Path(os.environ.get("SKNMR_DATA_HOME", Path.home() / "sknmr_data"))
+data_home = get_data_home()
 echoes = make_echoes(200, simulator=EchoSimulator(lattice_size=32), random_state=0,
                      memory=data_home)
 

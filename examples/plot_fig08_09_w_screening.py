@@ -21,9 +21,6 @@ lattice, so about 50 test echoes per bin: expect noisy numbers.
 # %%
 # The dataset and the features
 # ----------------------------
-import os
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 from imblearn.over_sampling import RandomOverSampler
@@ -39,11 +36,11 @@ from sknmr import (
     WScreenedClassifier,
     curve_scaler,
 )
-from sknmr.datasets import make_echoes
+from sknmr.datasets import get_data_home, make_echoes
 from sknmr.plotting import FeatureImportanceDisplay
 from sknmr.study import power_false_positive_rate
 
-data_home = Path(os.environ.get("SKNMR_DATA_HOME", Path.home() / "sknmr_data"))
+data_home = get_data_home()
 echoes = make_echoes(200, simulator=EchoSimulator(lattice_size=32), random_state=0,
                      memory=data_home)
 targets = echoes.target

@@ -20,18 +20,15 @@ panel, on 600 echoes of a 32 x 32 lattice.
 # %%
 # The dataset and the features
 # ----------------------------
-import os
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 from sklearn.ensemble import RandomForestRegressor
 
 from sknmr import EchoSimulator, EchoWindow, PolynomialSectionFeaturizer, curve_scaler
-from sknmr.datasets import make_echoes
+from sknmr.datasets import get_data_home, make_echoes
 from sknmr.plotting import FeatureImportanceDisplay
 from sknmr.study import power_subsets
 
-data_home = Path(os.environ.get("SKNMR_DATA_HOME", Path.home() / "sknmr_data"))
+data_home = get_data_home()
 echoes = make_echoes(200, simulator=EchoSimulator(lattice_size=32), random_state=0,
                      memory=data_home)
 targets = echoes.target

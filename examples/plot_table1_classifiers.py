@@ -21,18 +21,15 @@ test split, so an honest reproduction may land below Table I. Quick size:
 # %%
 # The dataset and the features
 # ----------------------------
-import os
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.pipeline import make_pipeline
 
 from sknmr import EchoSimulator, EchoWindow, curve_scaler
-from sknmr.datasets import make_echoes
+from sknmr.datasets import get_data_home, make_echoes
 from sknmr.study import classification_table
 
-data_home = Path(os.environ.get("SKNMR_DATA_HOME", Path.home() / "sknmr_data"))
+data_home = get_data_home()
 echoes = make_echoes(200, simulator=EchoSimulator(lattice_size=32), random_state=0,
                      memory=data_home)
 X = make_pipeline(curve_scaler(), EchoWindow()).fit_transform(echoes.data)

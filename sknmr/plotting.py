@@ -24,6 +24,8 @@ from numbers import Integral
 
 import numpy as np
 
+from .utils._importances import feature_importances
+
 __all__ = ["EchoDisplay", "FeatureImportanceDisplay", "LatentSpaceDisplay"]
 
 #: Colours of the polynomial coefficient orders c0, c1, c2, c3, ... (Fig. 4(f)).
@@ -528,31 +530,6 @@ class LatentSpaceDisplay:
         return display.plot(ax=ax, **kwargs)
 
 
-def _importances_of(estimator):
-    """Importances of a fitted estimator, or of a pipeline's last step.
-
-    ``feature_importances_``, else the absolute ``coef_`` (the norm over
-    classes for a 2-D one).
-    """
-    candidates = [estimator]
-    if hasattr(estimator, "steps"):
-        candidates.append(estimator.steps[-1][1])
-    for obj in candidates:
-        try:
-            return np.asarray(obj.feature_importances_, dtype=float)
-        except AttributeError:
-            pass
-        coef = getattr(obj, "coef_", None)
-        if coef is not None:
-            coef = np.abs(np.asarray(coef, dtype=float))
-            return np.linalg.norm(coef.reshape(-1, coef.shape[-1]), axis=0)
-    raise ValueError(
-        f"{type(estimator).__name__} has no feature_importances_ or coef_ (nor "
-        "does its last pipeline step); pass the importances to "
-        "FeatureImportanceDisplay directly."
-    )
-
-
 def _find_featurizer(obj):
     """The last step of ``obj`` (or ``obj``) that describes its output features:
     one with ``feature_spans_`` (polynomial) or ``times_`` (a window)."""
@@ -747,8 +724,9 @@ class FeatureImportanceDisplay:
         Parameters
         ----------
         estimator : fitted estimator or Pipeline
-            Its ``feature_importances_`` (or ``|coef_|``), or those of its
-            last pipeline step, give the importances.
+            Its ``feature_importances_`` (else the absolute ``coef_``, the
+            norm over classes of a 2-d one), or those of its last pipeline
+            step, give the importances.
         featurizer : fitted transformer, default=None
             What made the model's input features. With ``feature_spans_``
             (a :class:`~sknmr.PolynomialSectionFeaturizer`) the ranking is
@@ -769,7 +747,13 @@ class FeatureImportanceDisplay:
         -------
         display : FeatureImportanceDisplay
         """
-        importances = _importances_of(estimator)
+        try:
+            importances = feature_importances(estimator)
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} Pass the importances to FeatureImportanceDisplay "
+                "directly instead."
+            ) from exc
         found = _find_featurizer(featurizer if featurizer is not None else estimator)
         if featurizer is not None and found is None:
             raise ValueError(

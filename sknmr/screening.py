@@ -34,6 +34,7 @@ from sklearn.base import (
 )
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import KFold, check_cv, cross_val_predict
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -49,14 +50,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_method_params,
     check_is_fitted,
-    column_or_1d,
     validate_data,
 )
 
-__all__ = ["PAPER_W_BINS", "MissingWWarning", "WScreenedClassifier"]
+from ._paper import PAPER_W_BINS
+from .utils._importances import feature_importances
 
-#: The paper's W bin edges in MHz (Sec. III.B).
-PAPER_W_BINS = (0.1, 0.17, 0.23, 0.3)
+__all__ = ["PAPER_W_BINS", "MissingWWarning", "WScreenedClassifier"]
 
 
 class MissingWWarning(UserWarning):
@@ -91,20 +91,6 @@ def _seed_unset(estimator, rng):
     if names:
         estimator.set_params(**{name: int(rng.randint(2**31 - 1)) for name in names})
     return estimator
-
-
-def _final_importances(estimator, n_features):
-    """``feature_importances_`` of an estimator or of a pipeline's last step.
-
-    A pipeline's last step counts only if it saw all ``n_features`` features
-    (samplers and scalers keep them; a PCA would not).
-    """
-    importances = getattr(estimator, "feature_importances_", None)
-    if importances is None and hasattr(estimator, "steps"):
-        last = estimator.steps[-1][1]
-        if getattr(last, "n_features_in_", None) == n_features:
-            importances = getattr(last, "feature_importances_", None)
-    return importances
 
 
 class WScreenedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -299,7 +285,26 @@ class WScreenedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return edges
 
     def _check_w(self, w, n_samples):
-        w = column_or_1d(np.asarray(w, dtype=float), warn=True)
+        try:
+            w = np.asarray(w, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "w must be an array-like of floats, the W of each echo (MHz); "
+                f"converting it to floats failed: {exc}."
+            ) from exc
+        if w.ndim == 2 and w.shape[1] == 1:
+            warnings.warn(
+                f"w has shape {w.shape}, a column vector; a 1-d array of shape "
+                f"({w.shape[0]},) was expected. It is raveled.",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            w = w.ravel()
+        if w.ndim != 1:
+            raise ValueError(
+                f"w must be a 1-d array of shape (n_samples,) = ({n_samples},), "
+                f"one W per echo; got an array of shape {w.shape}."
+            )
         if w.shape[0] != n_samples:
             raise ValueError(
                 f"w must hold one W per echo: got {w.shape[0]} values for "
@@ -508,10 +513,14 @@ class WScreenedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         for count, estimator in zip(self.bin_counts_, self.classifiers_, strict=True):
             if estimator is self.fallback_ or isinstance(estimator, DummyClassifier):
                 continue
-            importances = _final_importances(estimator, self.n_features_in_)
-            if importances is not None:
-                total = total + count * np.asarray(importances, dtype=float)
-                weight += count
+            try:
+                importances = feature_importances(
+                    estimator, n_features=self.n_features_in_, use_coef=False
+                )
+            except ValueError:  # no importances, or not of the input features
+                continue
+            total = total + count * importances
+            weight += count
         if weight == 0:
             raise AttributeError(
                 "No per-bin classifier of this WScreenedClassifier has "

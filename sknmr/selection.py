@@ -27,39 +27,9 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv, cross_validate
 from sklearn.utils import Bunch, _safe_indexing
 
+from .utils._importances import feature_importances
+
 __all__ = ["successive_elimination"]
-
-
-def _raw_importances(estimator, getter):
-    if callable(getter):
-        return getter(estimator)
-    if getter != "auto":
-        obj = estimator
-        for name in getter.split("."):
-            obj = getattr(obj, name)
-        return obj
-    # "auto": the estimator's own, else the last step of a pipeline.
-    candidates = [estimator]
-    if hasattr(estimator, "steps"):
-        candidates.append(estimator.steps[-1][1])
-    for obj in candidates:
-        for attribute in ("feature_importances_", "coef_"):
-            if hasattr(obj, attribute):
-                return getattr(obj, attribute)
-    raise ValueError(
-        "importance_getter='auto' needs feature_importances_ or coef_ on the "
-        f"estimator or its last pipeline step; {type(estimator).__name__} has "
-        "neither. Pass importance_getter as an attribute path or a callable."
-    )
-
-
-def _importances(estimator, getter):
-    """Importances of a fitted estimator: absolute values, or for a 2-D
-    ``coef_`` (one row per class) the norm over classes."""
-    values = np.asarray(_raw_importances(estimator, getter), dtype=float)
-    if values.ndim > 1:
-        return np.linalg.norm(values.reshape(-1, values.shape[-1]), axis=0)
-    return np.abs(values)
 
 
 def _keep_above_median(importances, min_features):
@@ -115,11 +85,15 @@ def successive_elimination(
     min_features : int, default=2
         Stop once this many features remain (the paper stops at two).
     importance_getter : "auto", str or callable, default="auto"
-        "auto": ``feature_importances_`` or the norm of ``coef_`` over
-        classes, of the estimator or of the last step of a pipeline. A str:
-        a dotted attribute path on the fitted estimator (e.g.
+        "auto": ``feature_importances_`` or the absolute ``coef_`` (the norm
+        over classes of a 2-d one), of the estimator or else of the last step
+        of a pipeline, which must then see every feature of the step (a PCA
+        before it would not). A str: a dotted attribute path on the fitted
+        estimator (e.g.
         ``"named_steps.randomforestclassifier.feature_importances_"``). A
-        callable: ``getter(fitted_estimator)``.
+        callable: ``getter(fitted_estimator)``. The values are made
+        non-negative as for "auto" (absolute values, norm over rows of a 2-d
+        array) and must be one per feature.
     params : dict, default=None
         Fit parameters (e.g. ``{"w": w}`` for
         :class:`~sknmr.WScreenedClassifier`), sliced per fold as in
@@ -179,12 +153,15 @@ def successive_elimination(
             n_jobs=n_jobs,
         )["test_score"]
         fitted = clone(estimator).fit(X_step, y, **params)
-        importances = _importances(fitted, importance_getter)
-        if importances.shape != (support.size,):
-            raise ValueError(
-                f"importances have shape {importances.shape}; expected "
-                f"({support.size},), one per feature."
+        try:
+            importances = feature_importances(
+                fitted, importance_getter, n_features=support.size
             )
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} Pass importance_getter as a dotted attribute path or a "
+                "callable that gives one importance per feature."
+            ) from exc
         path.n_features.append(support.size)
         path.support.append(support)
         path.cv_scores.append(scores)

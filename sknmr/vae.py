@@ -147,8 +147,9 @@ class BetaVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     echo window the paper used ``hidden_sizes=(128, 32, 16)``.
 
     The input must lie in [0, 1]: scale each curve first, e.g. with
-    ``sklearn.preprocessing.minmax_scale(X, axis=1)`` (the paper's per-curve
-    scaling). ``likelihood="gaussian"`` instead gives a linear output and a
+    :func:`~sknmr.curve_scaler` (the paper's per-curve min-max scaling,
+    clipped so that float32 rounding cannot exceed 1).
+    ``likelihood="gaussian"`` instead gives a linear output and a
     squared-error loss for real-valued data of any range. Computations are
     in float32.
 
@@ -497,13 +498,14 @@ class BetaVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if low >= 0 and high <= 1:
             return
         problem = "Negative values in data" if low < 0 else "Values above 1 in data"
+        # 9 significant digits tell every float32 apart: 1.00000012 is not 1.
         raise ValueError(
             f"{problem} passed to BetaVAE.{method}: with likelihood='bernoulli' "
             "every value of X must lie in [0, 1] (the sigmoid output and "
-            f"binary cross-entropy assume it); got values in [{low:.4g}, "
-            f"{high:.4g}]. Scale each curve first, e.g. with "
-            "sklearn.preprocessing.minmax_scale(X, axis=1), or use "
-            "likelihood='gaussian'."
+            f"binary cross-entropy assume it); got values in [{float(low):.9g}, "
+            f"{float(high):.9g}]. Scale each curve first, e.g. with "
+            "sknmr.curve_scaler() (sklearn.preprocessing.minmax_scale(X, axis=1) "
+            "clipped to [0, 1]), or use likelihood='gaussian'."
         )
 
     @property

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sknmr._backends as backends_module
 import sknmr.datasets._echoes as echoes_module
 from sknmr import EchoSimulator
 from sknmr._backends import cuda_backend, get_backend
@@ -174,6 +175,67 @@ def test_explicitly_allowed_simulator_is_the_auto_choice(simulated):
     assert simulated["auto"] == "cuda"
 
 
+_FIRST_SAMPLE_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, warnings
+    import numpy as np
+    import pandas as pd
+
+    sys.setswitchinterval(1e-4)
+
+    from sknmr import EchoSimulator
+    from sknmr._backends import cuda_backend as cb
+
+    # Fill every new device array with the largest float, as uninitialised
+    # memory may hold: a sample read before it is written then overflows in
+    # the cast to float32 (a RuntimeWarning) or shows in the echo.
+    allocate = cb.cuda.device_array
+
+    def poisoned(*args, **kwargs):
+        array = allocate(*args, **kwargs)
+        array._ary[...] = np.finfo(array.dtype).max  # the simulator's host copy
+        return array
+
+    cb.cuda.device_array = poisoned
+    cb.FFT_METHOD = "dft"
+    params = pd.DataFrame({"kernel": ["gaussian", "power"], "length": [1.5, 2.0],
+                           "alpha_xy": [0.05, 0.1], "alpha_z": [0.0, 0.02]})
+    results = {}
+    for output, dtype in [("complex", "float32"), ("z", "float32"),
+                          ("complex", "float64")]:
+        settings = dict(lattice_size=4, tau=0.5, dt=0.25, random_state=3,
+                        refocus_axis="y", output=output, dtype=dtype)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = EchoSimulator(backend="cuda", **settings).simulate(params)
+        want = EchoSimulator(backend="numpy", **settings).simulate(params)
+        results[f"{output}_{dtype}"] = {
+            "runtime_warnings": [str(w.message) for w in caught
+                                 if issubclass(w.category, RuntimeWarning)],
+            "sample0_error": float(np.max(np.abs(got[:, 0] - want[:, 0]))),
+            "error": float(np.max(np.abs(got - want))),
+        }
+    print(json.dumps(results))
+    """
+)
+
+
+@needs_numba_cuda
+def test_first_sample_is_written_on_the_device():
+    """Sample 0 of the device result is written, never read uninitialised.
+
+    The result array is poisoned with huge values when allocated: an
+    unwritten sample 0 made the cast to float32 overflow (a RuntimeWarning)
+    before being patched on the host.
+    """
+    results = _run_python(_FIRST_SAMPLE_SCRIPT, _simulator_env(allow=True))
+    for case, result in results.items():
+        assert result["runtime_warnings"] == [], (case, result)
+        tolerance = 1e-6 if case.endswith("float32") else 1e-14
+        assert result["sample0_error"] <= tolerance, (case, result)
+        assert result["error"] < (2e-5 if case.endswith("float32") else 1e-10)
+
+
 @needs_numba_cuda
 def test_auto_never_picks_the_simulator_unasked():
     code = textwrap.dedent(
@@ -294,6 +356,7 @@ def test_kernels_compile_for_a_gpu_in_float32():
             arr(f64, 3),
         ),
         "_finalize": (arr(f64, 3), arr(f64, 3), types.int64, f64),
+        "_first_sample": (arr(f64, 3), f64, f64, f64),
         "_dft_pack": (arr(f32, 4), arr(f32, 3), arr(f32, 4), flag),
         "_dft_pass": (
             arr(f32, 4),
@@ -309,6 +372,7 @@ def test_kernels_compile_for_a_gpu_in_float32():
     allowed_f64 = {
         "_update": {"acc_x", "acc_y", "acc_z"},
         "_finalize": {"scale", "sx", "sy", "sz"},
+        "_first_sample": {"x", "y", "z"},
     }
     for name, signature in kernels.items():
         kernel = getattr(cuda_backend, name)
@@ -323,13 +387,15 @@ def test_kernels_compile_for_a_gpu_in_float32():
 
 def test_make_echoes_sizes_its_chunks_for_the_gpu(monkeypatch):
     """Default chunks are the backend's batch (512 echoes on a GPU), not 100."""
-    gpu = types.SimpleNamespace(name="cuda", default_batch_size=512)
-    monkeypatch.setattr(echoes_module._backends, "get_backend", lambda name: gpu)
+    gpu = types.SimpleNamespace(
+        name="cuda", default_batch_size=512, default_dtype=np.float32
+    )
+    monkeypatch.setattr(backends_module, "get_backend", lambda name: gpu)
     simulator = EchoSimulator(backend="cuda")
-    assert echoes_module._chunk_size(None, simulator, "cuda") == 512
-    assert echoes_module._chunk_size(64, simulator, "cuda") == 64
+    assert echoes_module._chunk_size(None, simulator) == 512
+    assert echoes_module._chunk_size(64, simulator) == 64
     simulator.set_params(batch_size=1024)
-    assert echoes_module._chunk_size(None, simulator, "cuda") == 1024
+    assert echoes_module._chunk_size(None, simulator) == 1024
 
 
 @needs_numba_cuda

@@ -285,9 +285,28 @@ def test_feature_importance_from_estimator_errors(classified):
         FeatureImportanceDisplay.from_estimator(PCA(2).fit(X))
 
 
+def test_feature_importance_from_estimator_reads_importances_like_selection(
+    classified,
+):
+    # The display reads importances with sknmr's one helper: a pipeline's last
+    # step, and the norm over classes of a multiclass coef_.
+    t, X, y = classified
+    y3 = np.arange(len(y)) % 3
+    pipe = make_pipeline(PCA(5), LogisticRegression()).fit(X, y3)
+    display = FeatureImportanceDisplay.from_estimator(pipe, top_k=2)
+    np.testing.assert_allclose(
+        display.importances, np.linalg.norm(pipe[-1].coef_, axis=0)
+    )
+    with pytest.raises(
+        ValueError,
+        match="PCA has no feature_importances_ or coef_.*FeatureImportanceDisplay",
+    ):
+        FeatureImportanceDisplay.from_estimator(PCA(2).fit(X))
+
+
 def test_importing_plotting_does_not_import_matplotlib():
     code = (
-        "import sys, sknmr, sknmr.plotting, sknmr.reproduce; "
+        "import sys, sknmr, sknmr.plotting, sknmr.study; "
         "print('matplotlib' in sys.modules)"
     )
     out = subprocess.run(

@@ -10,8 +10,10 @@ from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import make_pipeline as imb_pipeline
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_classification
+from sklearn.decomposition import PCA
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -208,12 +210,35 @@ def test_bad_bins(data, bins):
 
 @pytest.mark.parametrize(
     "w_bad, match",
-    [(np.full(10, 0.2), "one W per echo"), (np.full(150, np.nan), "finite")],
+    [
+        (np.full(10, 0.2), "one W per echo"),
+        (np.full(150, np.nan), "finite"),
+        # A 2-d w is named as w, with its shape (not as "y").
+        (np.full((150, 2), 0.2), r"w must be a 1-d array .*shape \(150, 2\)"),
+        (np.full((2, 150), 0.2), r"w must be a 1-d array .*shape \(2, 150\)"),
+        (np.float64(0.2), r"w must be a 1-d array .*shape \(\)"),
+        (["a"] * 150, "w must be an array-like of floats"),
+    ],
 )
 def test_bad_w(data, w_bad, match):
     X, y, _ = data
     with pytest.raises(ValueError, match=match):
         small().fit(X, y, w=w_bad)
+
+
+def test_column_vector_w_warns_naming_w(data):
+    X, y, w = data
+    with pytest.warns(DataConversionWarning, match=r"w has shape \(150, 1\)"):
+        column = small(bin_assignment="true").fit(X, y, w=w[:, None])
+    flat = small(bin_assignment="true").fit(X, y, w=w)
+    np.testing.assert_array_equal(column.predict_proba(X), flat.predict_proba(X))
+
+
+def test_paper_bins_come_from_the_constants_module():
+    from sknmr import _paper, screening
+
+    assert screening.PAPER_W_BINS is _paper.PAPER_W_BINS
+    assert WScreenedClassifier().bins is _paper.PAPER_W_BINS
 
 
 def test_bad_bin_assignment(data):
@@ -268,6 +293,14 @@ def test_feature_importances_absent_without_inner_importances(data):
     X, y, w = data
     clf = small(classifier=LogisticRegression()).fit(X, y, w=w)
     assert not hasattr(clf, "feature_importances_")
+    # A pipeline whose last step sees other features than the input's does
+    # not rank the input features either.
+    reduced = make_pipeline(
+        PCA(2), RandomForestClassifier(n_estimators=5, random_state=0)
+    )
+    clf = small(classifier=reduced).fit(X, y, w=w)
+    with pytest.raises(AttributeError, match="No per-bin classifier"):
+        _ = clf.feature_importances_
 
 
 def test_predict_proba_only_if_classifier_has_it(data):

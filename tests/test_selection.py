@@ -130,3 +130,89 @@ def test_estimator_without_importances(data):
     X, y = data
     with pytest.raises(ValueError, match="feature_importances_ or coef_"):
         successive_elimination(KNeighborsClassifier(), X, y, cv=3)
+
+
+# -- the one feature-importance helper --------------------------------------------
+def test_one_importance_helper_for_selection_plotting_and_screening():
+    import sknmr.plotting
+    import sknmr.screening
+    import sknmr.selection
+    from sknmr.utils._importances import feature_importances
+
+    assert sknmr.selection.feature_importances is feature_importances
+    assert sknmr.plotting.feature_importances is feature_importances
+    assert sknmr.screening.feature_importances is feature_importances
+
+
+def test_feature_importances_auto(data):
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sknmr.utils._importances import feature_importances
+
+    X, y = data
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(
+        feature_importances(forest), forest.feature_importances_
+    )
+    # A binary coef_ (1, n): its absolute values; a multiclass one: the norm
+    # over classes.
+    linear = LogisticRegression().fit(X, y)
+    np.testing.assert_allclose(feature_importances(linear), np.abs(linear.coef_[0]))
+    y3 = np.arange(len(y)) % 3
+    multi = LogisticRegression().fit(X, y3)
+    np.testing.assert_allclose(
+        feature_importances(multi), np.linalg.norm(multi.coef_, axis=0)
+    )
+    # The last step of a pipeline (scikit-learn's or imbalanced-learn's).
+    pipe = sk_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    np.testing.assert_allclose(
+        feature_importances(pipe, n_features=20), np.abs(pipe[-1].coef_[0])
+    )
+    imb = make_pipeline(RandomOverSampler(random_state=0), forest).fit(X, y)
+    np.testing.assert_array_equal(
+        feature_importances(imb, n_features=20), imb[-1].feature_importances_
+    )
+    # Without coef_: only feature_importances_ counts.
+    with pytest.raises(ValueError, match="LogisticRegression has no feature_imp"):
+        feature_importances(linear, use_coef=False)
+    # A last step that did not see the pipeline's features.
+    reduced = sk_pipeline(PCA(3), LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match=r"\(LogisticRegression\) saw 3 features"):
+        feature_importances(reduced, n_features=20)
+    # Nothing to read: the message names the estimator and what is needed.
+    with pytest.raises(
+        ValueError, match="KNeighborsClassifier has no feature_importances_ or coef_"
+    ):
+        feature_importances(KNeighborsClassifier().fit(X, y))
+    with pytest.raises(ValueError, match="its last step PCA"):
+        feature_importances(sk_pipeline(StandardScaler(), PCA(2)).fit(X, y))
+
+
+def test_feature_importances_getters_and_shape(data):
+    from sknmr.utils._importances import feature_importances
+
+    X, y = data
+    pipe = make_pipeline(RandomOverSampler(random_state=0), LogisticRegression())
+    pipe.fit(X, y)
+    by_path = feature_importances(pipe, "named_steps.logisticregression.coef_")
+    np.testing.assert_allclose(by_path, np.abs(pipe[-1].coef_[0]))
+    by_callable = feature_importances(pipe, lambda est: -est[-1].coef_[0])
+    np.testing.assert_allclose(by_callable, by_path)
+    with pytest.raises(ValueError, match="'named_steps.nothing' is not an attribute"):
+        feature_importances(pipe, "named_steps.nothing")
+    with pytest.raises(TypeError, match="getter must be 'auto'"):
+        feature_importances(pipe, 3)
+    with pytest.raises(ValueError, match=r"shape \(20,\); expected \(5,\)"):
+        feature_importances(pipe, lambda est: np.ones(20), n_features=5)
+
+
+def test_selection_reports_a_reducing_pipeline(data):
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+
+    X, y = data
+    reduced = sk_pipeline(PCA(3), LogisticRegression())
+    with pytest.raises(ValueError, match="saw 3 features, not the 20.*importance_get"):
+        successive_elimination(reduced, X, y, cv=3)

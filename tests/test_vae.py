@@ -221,3 +221,36 @@ def test_finds_the_one_latent_factor():
     assert max(rho) > 0.8, rho
     # and the decoder reproduces the curves.
     assert np.abs(vae.inverse_transform(Z) - X).mean() < 0.05
+
+
+# -- float32 input: the documented make_echoes -> curve_scaler -> BetaVAE path --
+def test_out_of_range_message_shows_the_offending_digits():
+    # minmax_scale alone rounds this float32 row's maximum to 1.0000001; the
+    # message must show enough digits to see that it is above 1.
+    X = np.tile(np.array([0.1, 0.9, 0.5], dtype=np.float32), (8, 1))
+    scaled = minmax_scale(X, axis=1)
+    assert scaled.max() > 1
+    with pytest.raises(ValueError, match=r"got values in \[0, 1\.00000012\]"):
+        BetaVAE(**SMALL).fit(scaled)
+    with pytest.raises(ValueError, match=r"got values in \[-0\.100000001, "):
+        BetaVAE(**SMALL).fit(X - np.float32(0.2))
+
+
+def test_float32_curve_scaler_output_fits():
+    from sknmr.scaling import curve_scaler
+
+    X = np.tile(np.array([0.1, 0.9, 0.5], dtype=np.float32), (8, 1))
+    vae = make_pipeline(curve_scaler(), BetaVAE(**SMALL)).fit(X)
+    assert vae.transform(X).shape == (8, 2)
+
+
+def test_make_echoes_curve_scaler_betavae_in_float32():
+    from sknmr import EchoSimulator, curve_scaler
+    from sknmr.datasets import make_echoes
+
+    simulator = EchoSimulator(lattice_size=4, tau=1.0, dtype="float32")
+    X = make_echoes(2, simulator=simulator, random_state=0).data
+    assert X.dtype == np.float32
+    pipe = make_pipeline(curve_scaler(), BetaVAE(**SMALL))
+    Z = pipe.fit_transform(X)
+    assert Z.shape == (6, 2) and Z.dtype == np.float32

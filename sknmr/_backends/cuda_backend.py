@@ -24,8 +24,10 @@ Per time step and batch of ``B`` echoes, everything stays on the device:
    vector exactly, applies dephasing and the refocusing pulse, and reduces
    the magnetisation of its block in shared memory;
 3. one small kernel adds the block sums of every echo, in a fixed order, into
-   the sample ``k`` of a ``(B, n_times)`` device array. Results are copied to
-   the host once, at the end.
+   the sample ``k`` of a ``(B, n_times)`` device array, whose sample 0 (the
+   state after the first pulse) another small kernel writes before the first
+   step, so no sample is left uninitialised. Results are copied to the host
+   once, at the end.
 
 Sums are taken in a fixed order (no atomics), so a run is repeatable bit for
 bit on the same GPU. Under ``NUMBA_ENABLE_CUDASIM=1`` the simulator only
@@ -254,6 +256,16 @@ if cuda is not None:
             partials[b, chunk, 0] = shared[0, 0]
             partials[b, chunk, 1] = shared[0, 1]
             partials[b, chunk, 2] = shared[0, 2]
+
+    @cuda.jit
+    def _first_sample(out, x, y, z):
+        """``out[b, 0] = (x, y, z)`` for every echo b: the state after the first
+        pulse, the same for every nucleus (``out`` is allocated uninitialised)."""
+        b = cuda.grid(1)
+        if b < out.shape[0]:
+            out[b, 0, 0] = x
+            out[b, 0, 1] = y
+            out[b, 0, 2] = z
 
     @cuda.jit
     def _finalize(partials, out, k, scale):
@@ -500,9 +512,13 @@ def simulate(batch, progress=None):
         (n_echoes, batch.n_times, 3), dtype=np.float64, stream=stream
     )
     update = _configure(_update, (n_echoes, n_chunks), _THREADS, stream)
-    finalize = _configure(
-        _finalize, _blocks(n_echoes, _FINALIZE_THREADS), _FINALIZE_THREADS, stream
-    )
+    per_echo = (_blocks(n_echoes, _FINALIZE_THREADS), _FINALIZE_THREADS, stream)
+    finalize = _configure(_finalize, *per_echo)
+    # Sample 0 is the state right after the first pulse, the same for every
+    # nucleus, in the run's precision; the loop writes samples 1 and later.
+    # Every sample of `out` is thus written before the copy reads it.
+    first = [float(real.type(value)) for value in start]
+    _configure(_first_sample, *per_echo)(out, *first)
     angle_per_mhz = real.type(2 * np.pi * batch.dt)
     decay, one = real.type(batch.decay), real.type(1.0)
     scale = 1.0 / (n * n)
@@ -529,9 +545,6 @@ def simulate(batch, progress=None):
 
     mxy = (result[:, :, 0] + 1j * result[:, :, 1]).astype(cplx)
     mz = result[:, :, 2].astype(real)
-    # sample 0: the state right after the first pulse, the same for every nucleus
-    mxy[:, 0] = complex(real.type(start[0]), real.type(start[1]))
-    mz[:, 0] = real.type(start[2])
     if progress is not None:
         progress(n_echoes)
     return mxy, mz
