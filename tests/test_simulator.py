@@ -1,4 +1,5 @@
-"""The physics checks of SPEC section 1 and the EchoSimulator's contract."""
+"""The physics checks of the model (see the physics guide) and the EchoSimulator's
+contract."""
 
 from pathlib import Path
 
