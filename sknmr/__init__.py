@@ -23,8 +23,9 @@ _LAZY = {
     "WScreenedClassifier": "sknmr.screening",
     "datasets": "sknmr.datasets",
     "plotting": "sknmr.plotting",
+    "study": "sknmr.study",
 }
-_LAZY_MODULES = ("datasets", "plotting")
+_LAZY_MODULES = ("datasets", "plotting", "study")
 
 __all__ = ["KERNELS", "EchoSimulator", "__version__", "kernels", "prior", *_LAZY]
 

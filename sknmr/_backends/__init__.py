@@ -1,7 +1,7 @@
 """Simulation backends.
 
 Each backend is a module with ``name``, ``is_available()`` and
-``simulate(batch, progress=None) -> (mxy, mz)`` taking an
+``simulate(batch) -> (mxy, mz)`` taking an
 :class:`~sknmr._physics.EchoBatch` and returning the complex transverse
 magnetisation and ``<I^z>`` of every echo at every sample. All implement the
 same model (see the physics guide); ``numpy`` is the readable reference.

@@ -475,7 +475,7 @@ def _stream(method):
     return cuda.default_stream()
 
 
-def simulate(batch, progress=None):
+def simulate(batch):
     """Simulate every echo of an :class:`~sknmr._physics.EchoBatch` on the GPU."""
     reason = unavailable_reason()
     if reason is not None:
@@ -545,6 +545,4 @@ def simulate(batch, progress=None):
 
     mxy = (result[:, :, 0] + 1j * result[:, :, 1]).astype(cplx)
     mz = result[:, :, 2].astype(real)
-    if progress is not None:
-        progress(n_echoes)
     return mxy, mz

@@ -252,7 +252,7 @@ if numba is not None:
             out_z[b, k] = sz * scale
 
 
-def simulate(batch, progress=None):
+def simulate(batch):
     """Simulate every echo of an :class:`~sknmr._physics.EchoBatch`.
 
     With ``batch.n_jobs > 1`` the echoes are split into that many groups, each
@@ -268,8 +268,6 @@ def simulate(batch, progress=None):
             parts = list(pool.map(lambda rows: _simulate_group(batch, rows), groups))
         mxy = np.concatenate([p[0] for p in parts])
         mz = np.concatenate([p[1] for p in parts])
-    if progress is not None:
-        progress(batch.n_echoes)
     return mxy, mz
 
 

@@ -61,7 +61,7 @@ def simulate_echo(spectrum, offsets, alpha_xy, alpha_z, batch):
     return m, mz
 
 
-def simulate(batch, progress=None):
+def simulate(batch):
     """Simulate every echo of an :class:`~sknmr._physics.EchoBatch`."""
     mxy, mz = [], []
     for b in range(batch.n_echoes):
@@ -74,6 +74,4 @@ def simulate(batch, progress=None):
         )
         mxy.append(m)
         mz.append(z)
-        if progress is not None:
-            progress(1)
     return np.array(mxy), np.array(mz)

@@ -50,7 +50,7 @@ def _simulator(settings, linewidth):
         "tau": settings["tau"],
         "backend": settings["backend"],
         # single precision, as make_echoes' default: ~1e-7 on |M|
-        "dtype": settings.get("dtype", "float32"),
+        "dtype": "float32",
     }
     if settings["dt"] is not None:
         params["dt"] = settings["dt"]
