@@ -24,8 +24,9 @@ _LAZY = {
     "datasets": "sknmr.datasets",
     "plotting": "sknmr.plotting",
     "study": "sknmr.study",
+    "io": "sknmr.io",
 }
-_LAZY_MODULES = ("datasets", "plotting", "study")
+_LAZY_MODULES = ("datasets", "plotting", "study", "io")
 
 __all__ = ["KERNELS", "EchoSimulator", "__version__", "kernels", "prior", *_LAZY]
 

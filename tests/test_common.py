@@ -43,6 +43,8 @@ ESTIMATOR_PARAMS = {
     "EchoSimulator": dict(lattice_size=6, tau=1.0, random_state=0, backend="numpy"),
     # The checks feed series of only 2 samples: a window and sections that fit.
     "EchoWindow": dict(center=0.5, half_width=0.5, dt=1.0),
+    # Columns taken on the target grid's step (no source_times): 2 samples fit.
+    "EchoResampler": dict(dt=1.0, n_times=2),
     "PolynomialSectionFeaturizer": dict(sections=(1, 2), degree=0, dt=1.0),
     # The checks' random X is not in [0, 1], which the Bernoulli likelihood needs.
     "BetaVAE": dict(
@@ -102,6 +104,7 @@ def _screened_features(rng, n=60):
 DATA_FACTORIES = {
     "EchoSimulator": _parameter_table,
     "EchoWindow": _curves,
+    "EchoResampler": _curves,
     "PolynomialSectionFeaturizer": _curves,
     "BetaVAE": _curves,
     "WScreenedClassifier": _screened_features,
@@ -110,6 +113,7 @@ DATA_FACTORIES = {
 GRID_PARAMS = {
     "EchoSimulator": {"pulse_angle": [90.0, 45.0]},
     "EchoWindow": {"center": [0.5, 5.0]},
+    "EchoResampler": {"n_times": [2, 12]},
     "PolynomialSectionFeaturizer": {"degree": [0, 1]},
     "BetaVAE": {"n_components": [1, 2]},
     "WScreenedClassifier": {"bin_assignment": ["true", "oof"]},

@@ -1,0 +1,42 @@
+"""Measured echoes: read them from files, put them on a model's time grid.
+
+- :func:`read_echo` reads a spin echo measured on a spectrometer (a Bruker or
+  Varian/Agilent experiment folder, a Tecmag ``.tnt`` file; through nmrglue,
+  the ``io`` extra: ``pip install "sknmr[io]"``) or exported as text or
+  NumPy, into a :class:`MeasuredEcho`: times (us), complex signal and the
+  metadata the file states (dwell time, tau, dead time, ...).
+  :func:`write_echo` writes the text and NumPy formats.
+- :class:`EchoResampler` is a scikit-learn transformer that aligns, phases,
+  interpolates and normalizes measured echoes onto the time grid of
+  :class:`~sknmr.EchoSimulator`, marking (NaN) the samples a measurement
+  does not cover.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sknmr.io import EchoResampler, MeasuredEcho
+>>> t = np.arange(0.0, 3.0, 0.2)
+>>> echo = MeasuredEcho(t, 1.0 - 0.1 * t)
+>>> EchoResampler(dt=0.5, n_times=7).fit_transform(echo).round(3)
+array([[1.  , 0.95, 0.9 , 0.85, 0.8 , 0.75,  nan]])
+"""
+
+from ._echo import METADATA_KEYS, MeasuredEcho
+from ._formats import FORMATS, guess_format, read_echo, write_echo
+from ._resample import EchoResampler
+
+# Public names live here: documentation, pickles and sknmr's estimator
+# discovery (sknmr.utils.all_estimators) see sknmr.io.EchoResampler.
+for _obj in (MeasuredEcho, EchoResampler, read_echo, write_echo, guess_format):
+    _obj.__module__ = __name__
+del _obj
+
+__all__ = [
+    "FORMATS",
+    "METADATA_KEYS",
+    "EchoResampler",
+    "MeasuredEcho",
+    "guess_format",
+    "read_echo",
+    "write_echo",
+]
