@@ -63,8 +63,14 @@ _OPTIONS = {
         "n_jobs": "--n-jobs",
         "random_state": "--seed",
         "linewidth": "--linewidth",
+        "ablations": "--ablations",
+        "ablation_lattice_sizes": "--ablation-lattice-sizes",
+        "ablation_n_per_kernel": "--ablation-n-per-kernel",
     },
 }
+#: :data:`sknmr.study.ABLATIONS`, spelled out so that building the parser does not
+#: import the study (and imbalanced-learn); tests/test_cli.py checks they agree.
+_ABLATIONS = ("oversampling", "screening", "linewidth", "lattice")
 # The simulator's n_jobs is its threads per chunk.
 _SIMULATOR_OPTIONS = {**_OPTIONS["simulate"], "n_jobs": "--threads"}
 
@@ -392,6 +398,36 @@ def _add_reproduce(subparsers):
         default=None,
         help="offset linewidth in MHz (default: the simulator's 0.08)",
     )
+    parser.add_argument(
+        "--ablations",
+        nargs="+",
+        choices=_ABLATIONS,
+        default=None,
+        help="also measure each difference from the paper by switching one "
+        "setting, a row each in the report: oversampling (before the split vs "
+        "inside training folds), screening (training bins by true vs "
+        "out-of-fold W, scored routed by predicted W vs per true-W range), "
+        "linewidth (the paper's 0.008 MHz vs 0.08: one more simulated dataset), "
+        "lattice (one simulated dataset per --ablation-lattice-sizes)",
+    )
+    parser.add_argument(
+        "--ablation-lattice-sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="lattice sides of the lattice ablation (default: half the preset's "
+        "and the preset's, 16 32 with --quick); the first is the linewidth "
+        "ablation's lattice (default the preset's)",
+    )
+    parser.add_argument(
+        "--ablation-n-per-kernel",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="echoes per kernel of the linewidth and lattice ablations' datasets "
+        "(default: the preset's)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     parser.set_defaults(func=lambda args: _run_reproduce(args, parser=parser))
     return parser
@@ -408,6 +444,11 @@ def _run_reproduce(args, *, parser):
         "verbose": not args.quiet,
         "linewidth": args.linewidth,
     }
+    # The ablation options are passed only when given: left out, the library's
+    # defaults apply.
+    for name in ("ablations", "ablation_lattice_sizes", "ablation_n_per_kernel"):
+        if getattr(args, name) is not None:
+            kwargs[name] = getattr(args, name)
     try:  # the library's checks, mapped to options, before anything is written
         _check_arguments(args.output, args.preset, **kwargs)
     except (TypeError, ValueError) as exc:

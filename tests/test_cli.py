@@ -433,3 +433,129 @@ def test_version(capsys):
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.startswith("sknmr 0.")
+
+
+# -- reproduce --ablations -----------------------------------------------------------
+@pytest.fixture
+def tiny_quick(monkeypatch):
+    """``--quick`` shrunk to seconds: 20 echoes per kernel on an 8 x 8 lattice."""
+    from sknmr.study import _presets
+
+    quick = _presets.PRESETS["quick"]
+    tiny = {
+        **quick,
+        "n_per_kernel": 20,
+        "lattice_size": 8,
+        "tau": 5.0,
+        "backend": "numpy",
+        "sections": (2, 4),
+        "cv": 3,
+        "n_estimators": 20,
+        "vae": {**quick["vae"], "hidden_sizes": (8,), "max_epochs": 2},
+        "vae_window": {**quick["vae_window"], "hidden_sizes": (8,), "max_epochs": 2},
+        "max_clusters": 4,
+        "max_curves": 30,
+    }
+    monkeypatch.setitem(_presets.PRESETS, "quick", tiny)
+    return tiny
+
+
+def test_cli_ablation_choices_are_the_librarys():
+    from sknmr.cli import _ABLATIONS
+
+    assert _ABLATIONS == sknmr.study.ABLATIONS
+
+
+def test_reproduce_ablations_end_to_end(tmp_path, capsys, tiny_quick):
+    import json
+    import warnings
+
+    out, cache = tmp_path / "report", tmp_path / "cache"
+    argv = ["reproduce", "--output", str(out), "--cache", str(cache), "--seed", "2"]
+    argv += ["--ablations", "oversampling", "lattice"]
+    argv += ["--ablation-lattice-sizes", "6", "--ablation-n-per-kernel", "10"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(argv) == 0
+    captured = capsys.readouterr()
+    # Progress: the ablations log, their simulation shows make_echoes' bar.
+    assert "[sknmr reproduce] ablation oversampling:" in captured.out
+    assert "ablation lattice: simulating 30 echoes on 6x6" in captured.out
+    assert "make_echoes" in captured.err
+    results = json.loads((out / "results.json").read_text())
+    assert results["preset"] == "quick" and results["dataset"]["n_echoes"] == 60
+    block = results["ablations"]
+    assert block["asked"] == ["oversampling", "lattice"]
+    assert [(r["ablation"], r["setting"]) for r in block["rows"]] == [
+        ("oversampling", "inside training folds (sknmr)"),
+        ("oversampling", "before the split (notebooks)"),
+        ("lattice", "6 x 6"),
+    ]
+    assert block["rows"][2]["details"]["n_echoes"] == 30
+    assert len(block["reproducing"]) == 6
+    text = (out / "report.md").read_text()
+    assert "## Ablations" in text
+    assert "| lattice | 6 x 6 |" in text
+    assert "| oversampling | before the split (notebooks) |" in text
+    assert "### Which setting reproduces each paper number" in text
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--ablations", "bagging"], "argument --ablations: invalid choice"),
+        (["--ablations"], "argument --ablations: expected at least one"),
+        (
+            ["--ablations", "lattice", "--ablation-lattice-sizes", "8", "1"],
+            "argument --ablation-lattice-sizes: must be a non-empty sequence of "
+            "ints >= 2",
+        ),
+        (
+            ["--ablations", "lattice", "--ablation-lattice-sizes", "x"],
+            "argument --ablation-lattice-sizes: invalid int value",
+        ),
+        (
+            ["--ablations", "linewidth", "--ablation-n-per-kernel", "0"],
+            "argument --ablation-n-per-kernel: expected a positive integer",
+        ),
+        (
+            ["--ablations", "screening", "--ablation-n-per-kernel", "5"],
+            "argument --ablation-n-per-kernel: sets the datasets of the "
+            "'linewidth' and 'lattice' ablations",
+        ),
+        (
+            ["--ablation-lattice-sizes", "16"],
+            "argument --ablation-lattice-sizes: sets the datasets",
+        ),
+    ],
+)
+def test_reproduce_bad_ablation_options(
+    tmp_path, capsys, monkeypatch, no_simulation, options, message
+):
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args, **kwargs):
+        raise AssertionError("reproduce ran before the arguments were checked")
+
+    monkeypatch.setattr(sknmr.study, "reproduce", run)
+    with pytest.raises(SystemExit) as exc:
+        main(["reproduce", "--output", "report", *options])
+    assert exc.value.code == 2
+    assert message in one_line_error(capsys)
+    assert os.listdir(tmp_path) == []
+
+
+def test_reproduce_passes_the_ablation_options(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        sknmr.study, "reproduce", lambda *args, **kwargs: calls.append(kwargs)
+    )
+    out = str(tmp_path / "out")
+    argv = ["reproduce", "--output", out, "-q", "--ablations", "lattice", "linewidth"]
+    assert main([*argv, "--ablation-lattice-sizes", "16", "32"]) == 0
+    assert main([*argv, "--ablation-n-per-kernel", "50"]) == 0
+    assert calls[0]["ablations"] == ["lattice", "linewidth"]
+    assert calls[0]["ablation_lattice_sizes"] == [16, 32]
+    assert "ablation_n_per_kernel" not in calls[0]
+    assert calls[1]["ablation_n_per_kernel"] == 50
+    assert "ablation_lattice_sizes" not in calls[1]

@@ -18,14 +18,19 @@ from sknmr._paper import PAPER_N_PER_KERNEL, PAPER_RESULTS  # noqa: E402
 from sknmr.datasets import make_echoes, save_echoes  # noqa: E402
 from sknmr.study import (  # noqa: E402
     PAPER,
+    PAPER_TARGETS,
     PRESETS,
     classification_analysis,
+    core_metrics,
     elbow_point,
     latent_orderings,
+    lattice_ablation,
+    linewidth_ablation,
     pca_kmeans_analysis,
     prepare_features,
     reproduce,
     table_i,
+    which_settings_reproduce,
 )
 from sknmr.study._presets import _resolve_preset  # noqa: E402
 from sknmr.study._reproduce import _load_data  # noqa: E402
@@ -129,7 +134,10 @@ def test_results_json(report):
     assert list(results["table_i"]) == list(PAPER["table_i"])
     for model, row in results["table_i"].items():
         assert row["paper_f1"] == PAPER["table_i"][model]
-        assert 0 <= row["f1"] <= 1
+        for average in ("weighted", "binary", "macro"):
+            assert 0 <= row[f"f1_{average}"] <= 1
+            assert row[f"f1_{average}_std"] >= 0
+        assert "f1" not in row
     for featurization in ("pointwise", "polynomial"):
         block = results["classification"][featurization]
         for key in ("unscreened", "screened", "screened_true_bins", "screened_oracle"):
@@ -137,6 +145,9 @@ def test_results_json(report):
             assert counts.sum() == 15  # the 25% test split of 60 echoes
             assert counts[1].sum() == 5  # of which 5 power echoes
             assert block[key]["power_fpr"] == pytest.approx(counts[1, 0] / 5)
+            assert "f1" not in block[key]
+            for average in ("weighted", "binary", "macro"):
+                assert 0 <= block[key][f"f1_{average}"] <= 1
         table = results["regression"][featurization]
         assert set(table) == {"all", "power", "non-power"}
         assert set(table["all"]) == {"W", "L", "alpha_xy", "alpha_z"}
@@ -148,6 +159,198 @@ def test_results_json(report):
     assert pk["ks"] == [1, 2, 3, 4] and len(pk["sse"]) == 4
     assert np.all(np.diff(pk["sse"]) <= 1e-9)
     assert len(results["comparison"]) == 7 + 3 + 4 + 1 + 3
+
+
+# -- ablations -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ablated(tmp_path_factory, report):
+    """The report fixture's run again, with every ablation, from its cache."""
+    _, cache, _ = report
+    folder = tmp_path_factory.mktemp("ablated")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Some inputs do not have OOB")
+        result = reproduce(
+            folder,
+            TINY,
+            memory=str(cache),
+            random_state=3,
+            verbose=False,
+            ablations=("lattice", "oversampling", "linewidth", "screening"),
+            ablation_lattice_sizes=(6, 8),
+        )
+    return folder, result
+
+
+def test_ablations_leave_the_main_numbers_unchanged(report, ablated):
+    _, _, plain = report
+    _, result = ablated
+    assert "ablations" not in plain.results
+    for key in ("table_i", "classification", "regression", "pca_kmeans"):
+        assert result.results[key] == plain.results[key], key
+
+
+def test_ablation_rows(ablated):
+    folder, result = ablated
+    block = json.loads((folder / "results.json").read_text())["ablations"]
+    assert block == json.loads(json.dumps(result.results["ablations"]))
+    assert block["asked"] == ["oversampling", "screening", "linewidth", "lattice"]
+    assert block["lattice_sizes"] == [6, 8] and block["linewidth_lattice"] == 6
+    assert block["n_per_kernel"] == 20 and block["tolerance"] == 0.03
+    settings = [(r["ablation"], r["setting"]) for r in block["rows"]]
+    assert settings == [
+        ("oversampling", "inside training folds (sknmr)"),
+        ("oversampling", "before the split (notebooks)"),
+        (
+            "screening",
+            "bins by out-of-fold W, oversampled inside training folds (sknmr)",
+        ),
+        ("screening", "bins by true W, oversampled inside training folds (sknmr)"),
+        (
+            "screening",
+            "bins by out-of-fold W, oversampled before the split (notebooks)",
+        ),
+        ("screening", "bins by true W, oversampled before the split (notebooks)"),
+        ("linewidth", "0.008 MHz (paper)"),
+        ("linewidth", "0.08 MHz (sknmr default)"),
+        ("lattice", "6 x 6"),
+        ("lattice", "8 x 8"),
+    ]
+    rows = {row["setting"]: row for row in block["rows"]}
+    for row in block["rows"]:
+        assert row["fpr_unscreened"] is None or 0 <= row["fpr_unscreened"] <= 1
+        if row["ablation"] in ("linewidth", "lattice"):
+            assert row["r2_W"] is not None and row["r2_L_power"] is not None
+            assert row["rf_f1_weighted"] is not None
+            assert row["details"]["n_echoes"] == 60
+        else:
+            assert row["r2_W"] is None
+    # The linewidth ablation's lattice is the first size; the lattice rows keep
+    # the main run's linewidth; equal settings, equal datasets, equal numbers.
+    assert rows["0.008 MHz (paper)"]["details"]["lattice_size"] == 6
+    assert rows["0.08 MHz (sknmr default)"]["details"]["linewidth"] == 0.08
+    assert rows["0.08 MHz (sknmr default)"]["details"]["lattice_size"] == 6
+    assert rows["6 x 6"]["details"]["linewidth"] == 0.08
+    same = {k: v for k, v in rows["6 x 6"].items() if k not in ("ablation", "setting")}
+    other = rows["0.08 MHz (sknmr default)"]
+    assert same == {k: other[k] for k in same}
+    # Before the split, the test split holds copies of training echoes.
+    assert rows["before the split (notebooks)"]["details"]["test_copies"] > 0
+    assert rows["inside training folds (sknmr)"]["details"]["test_copies"] == 0
+    reproducing = block["reproducing"]
+    assert [r["number"] for r in reproducing] == [n for n, *_ in PAPER_TARGETS]
+    assert reproducing == which_settings_reproduce(block["rows"], tolerance=0.03)
+
+
+def test_ablation_report(ablated):
+    folder, result = ablated
+    text = (folder / "report.md").read_text()
+    assert "## Ablations" in text
+    section = text[text.index("## Ablations") : text.index("## Settings")]
+    for row in result.results["ablations"]["rows"]:
+        assert f"| {row['ablation']} | {row['setting']} |" in section
+    for ablation in ("oversampling", "screening", "linewidth", "lattice"):
+        assert f"- **{ablation}** (" in section
+    assert "### Which setting reproduces each paper number" in section
+    for name, *_ in PAPER_TARGETS:
+        assert f"- {name}, paper " in section
+    # The notes point to the ablations.
+    assert "oversampling ablation below" in text
+    assert "The linewidth ablation below compares the two." in text
+    # Weighted F1 beside the paper's Table I, and why.
+    assert "the first author's notebooks compute" in text
+    assert "| model | F1 weighted (ours) | std | F1 binary (power) |" in text
+
+
+def test_ablation_wrappers_on_datasets(tiny_data):
+    data, _ = tiny_data
+    wider = make_echoes(
+        6,
+        simulator=EchoSimulator(lattice_size=8, tau=8.0, linewidth=0.008),
+        random_state=0,
+    )
+    kwargs = dict(sections=(2, 4), cv=2, n_estimators=10, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = linewidth_ablation({0.008: wider, 0.08: data}, **kwargs)
+        again = core_metrics(data, **kwargs)
+        lattice = lattice_ablation({8: data}, **kwargs)
+    assert [r["setting"] for r in rows] == [
+        "0.008 MHz (paper)",
+        "0.08 MHz (sknmr default)",
+    ]
+    assert rows[0]["details"]["linewidth"] == 0.008
+    assert rows[1]["details"] == {
+        "n_echoes": 18,
+        "lattice_size": 8,
+        "linewidth": 0.08,
+        "seed": 0,
+    }
+    assert {k: rows[1][k] for k in again} == again
+    assert lattice[0]["setting"] == "8 x 8"
+    assert {k: lattice[0][k] for k in again} == again
+
+
+def test_bad_ablation_arguments_fail_before_any_work(tmp_path, monkeypatch, tiny_data):
+    from sknmr.study import _reproduce
+
+    def simulate(*args, **kwargs):
+        raise AssertionError("simulated before the arguments were checked")
+
+    monkeypatch.setattr(_reproduce, "make_echoes", simulate)
+    out = tmp_path / "report"
+    for kwargs, error, message in (
+        ({"ablations": ("oversampling", "bagging")}, ValueError, "ablations must be"),
+        ({"ablations": 3}, TypeError, "ablations must be"),
+        (
+            {"ablations": "lattice", "ablation_lattice_sizes": (8, 1)},
+            ValueError,
+            "ablation_lattice_sizes must be .* ints >= 2",
+        ),
+        (
+            {"ablations": "lattice", "ablation_lattice_sizes": ()},
+            ValueError,
+            "ablation_lattice_sizes must be a non-empty",
+        ),
+        (
+            {"ablations": "lattice", "ablation_lattice_sizes": 8},
+            TypeError,
+            "ablation_lattice_sizes must be a sequence",
+        ),
+        (
+            {"ablations": "linewidth", "ablation_n_per_kernel": 0},
+            ValueError,
+            "ablation_n_per_kernel must be a positive int",
+        ),
+        (
+            {"ablations": "linewidth", "ablation_n_per_kernel": 2.5},
+            ValueError,
+            "ablation_n_per_kernel must be a positive int",
+        ),
+        (
+            {"ablations": "oversampling", "ablation_n_per_kernel": 5},
+            ValueError,
+            "ablation_n_per_kernel sets the datasets of the 'linewidth'",
+        ),
+        (
+            {"ablation_lattice_sizes": (8,)},
+            ValueError,
+            "ablation_lattice_sizes sets the datasets",
+        ),
+    ):
+        with pytest.raises(error, match=message):
+            reproduce(out, TINY, verbose=False, **kwargs)
+    # With data given, the simulators of the ablation datasets are still
+    # checked: the preset's window is too short for 10 sections.
+    data, _ = tiny_data
+    with pytest.raises(ValueError, match="too few for cubic fits"):
+        reproduce(
+            out,
+            {**TINY, "sections": (10,)},
+            data=data,
+            verbose=False,
+            ablations=("lattice",),
+        )
+    assert os.listdir(tmp_path) == []  # nothing was created
 
 
 def test_reproduce_on_given_data_checks_sections_and_args(tmp_path):
@@ -277,7 +480,8 @@ def test_table_i_uses_all_seven_models():
     X = rng.normal(size=(60, 5)) + 3.0 * y[:, None]
     table, _ = table_i(X, y, cv=3, n_estimators=10, random_state=0)
     assert table.index.tolist() == list(PAPER["table_i"])
-    assert (table["f1"] > 0.9).all()  # well separated classes
+    for average in ("weighted", "binary", "macro"):
+        assert (table[f"f1_{average}"] > 0.9).all()  # well separated classes
 
 
 def test_classification_analysis_screens_by_w():
@@ -304,7 +508,19 @@ def test_classification_analysis_screens_by_w():
         np.testing.assert_allclose(np.sum(m["confusion"], axis=1), 1)
         assert m["power_fpr"] == pytest.approx(m["confusion"][1][0])
     assert metrics["w_r2"] > 0.9
-    assert metrics["screened_oracle"]["f1"] > 0.9
+    assert metrics["screened_oracle"]["f1_binary"] > 0.9
+    for key in ("unscreened", "screened", "screened_true_bins", "screened_oracle"):
+        m = metrics[key]
+        y_test = y[test]
+        # The F1s agree with the confusion counts: binary is the power class's.
+        tn, fp, fn, tp = np.ravel(m["counts"])
+        assert m["f1_binary"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+        f1_non_power = 2 * tn / (2 * tn + fn + fp)
+        assert m["f1_macro"] == pytest.approx((m["f1_binary"] + f1_non_power) / 2)
+        n_power = np.sum(y_test == 1)
+        assert m["f1_weighted"] == pytest.approx(
+            (m["f1_binary"] * n_power + f1_non_power * (60 - n_power)) / 60
+        )
 
 
 def test_latent_orderings_and_elbow():

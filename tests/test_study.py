@@ -8,24 +8,33 @@ import pandas as pd
 import pytest
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import Pipeline
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestRegressor
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.svm import SVC, LinearSVC
 
 import sknmr.study
 from sknmr import _paper
 from sknmr.study import (
+    ABLATION_METRICS,
+    ABLATIONS,
     PAPER_TABLE_I,
+    PAPER_TARGETS,
+    ablation_row,
     classification_models,
     classification_table,
     make_oversampled_pipeline,
+    oversample_before_split,
+    oversampling_ablation,
     power_false_positive_rate,
     power_subsets,
     regression_table,
     row_normalized_confusion,
+    screening_ablation,
+    which_settings_reproduce,
 )
 
 
@@ -91,11 +100,72 @@ def test_classification_table(imbalanced):
     )
     table = classification_table(X, y, models, cv=3, random_state=0)
     assert table.index.tolist() == ["logistic regression", "random forest", "extra"]
-    assert ((table["f1"] > 0.5) & (table["f1"] <= 1)).all()
+    assert table.columns.tolist() == [
+        "f1_weighted",
+        "f1_weighted_std",
+        "f1_binary",
+        "f1_binary_std",
+        "f1_macro",
+        "f1_macro_std",
+        "paper_f1",
+    ]
+    for average in ("weighted", "binary", "macro"):
+        column = table[f"f1_{average}"]
+        assert ((column > 0.5) & (column <= 1)).all()
     assert table.loc["random forest", "paper_f1"] == 0.82
     assert np.isnan(table.loc["extra", "paper_f1"])
     again = classification_table(X, y, models, cv=3, random_state=0)
     pd.testing.assert_frame_equal(table, again)
+
+
+def test_three_f1_averages_match_f1_score(imbalanced):
+    # Each column is the mean over the folds of sklearn's f1_score with that
+    # average on the fold's predictions; binary is the power class (1).
+    X, y = imbalanced
+    model = make_oversampled_pipeline(
+        LogisticRegression(max_iter=1000), scale=True, random_state=0
+    )
+    table = classification_table(X, y, {"m": model}, cv=4, random_state=0)
+    folds = StratifiedKFold(4, shuffle=True, random_state=0).split(X, y)
+    scores = {"weighted": [], "binary": [], "macro": []}
+    for train, test in folds:
+        y_pred = clone(model).fit(X[train], y[train]).predict(X[test])
+        for average in scores:
+            scores[average].append(f1_score(y[test], y_pred, average=average))
+    for average, values in scores.items():
+        assert table.loc["m", f"f1_{average}"] == pytest.approx(np.mean(values))
+        assert table.loc["m", f"f1_{average}_std"] == pytest.approx(np.std(values))
+    # The three differ on an imbalanced problem.
+    assert len({round(np.mean(v), 6) for v in scores.values()}) == 3
+    # A hand-made case: 2:1 classes, the power class half recalled.
+    y_true, y_pred = [0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 1, 0]
+    f1_power, f1_other = 2 / 3, 8 / 9
+    assert f1_score(y_true, y_pred) == pytest.approx(f1_power)
+    assert f1_score(y_true, y_pred, average="macro") == pytest.approx(
+        (f1_power + f1_other) / 2
+    )
+    assert f1_score(y_true, y_pred, average="weighted") == pytest.approx(
+        (f1_power * 2 + f1_other * 4) / 6
+    )
+
+
+def test_classification_table_scoring(imbalanced):
+    X, y = imbalanced
+    model = {
+        "m": make_oversampled_pipeline(
+            LinearSVC(random_state=0), scale=True, random_state=0
+        )
+    }
+    table = classification_table(X, y, model, cv=3, scoring="f1", random_state=0)
+    default = classification_table(X, y, model, cv=3, random_state=0)
+    assert table.columns.tolist() == ["f1", "f1_std", "paper_f1"]
+    assert table.loc["m", "f1"] == default.loc["m", "f1_binary"]
+    table = classification_table(
+        X, y, model, cv=3, scoring={"acc": "accuracy"}, random_state=0
+    )
+    assert table.columns.tolist() == ["acc", "acc_std", "paper_f1"]
+    with pytest.raises(TypeError, match="scoring"):
+        classification_table(X, y, model, cv=3, scoring=3)
 
 
 def test_oversampling_stays_out_of_test_folds(imbalanced):
@@ -205,16 +275,26 @@ def test_regression_table_missing_target(regression_data):
 def test_public_names():
     # Every name sknmr.study and sknmr.reproduce exported is importable here.
     names = {
+        "ABLATIONS",
+        "ABLATION_METRICS",
+        "F1_SCORERS",
         "PAPER",
         "PAPER_TABLE_I",
+        "PAPER_TARGETS",
         "PRESETS",
         "REGRESSION_TARGETS",
+        "ablation_row",
         "classification_analysis",
         "classification_models",
         "classification_table",
+        "core_metrics",
         "elbow_point",
+        "lattice_ablation",
         "latent_orderings",
+        "linewidth_ablation",
         "make_oversampled_pipeline",
+        "oversample_before_split",
+        "oversampling_ablation",
         "pca_kmeans_analysis",
         "power_false_positive_rate",
         "power_subsets",
@@ -223,8 +303,10 @@ def test_public_names():
         "regression_table",
         "reproduce",
         "row_normalized_confusion",
+        "screening_ablation",
         "table_i",
         "vae_analysis",
+        "which_settings_reproduce",
     }
     assert set(sknmr.study.__all__) == names
     for name in names:
@@ -275,3 +357,158 @@ def test_int_seed_is_used_as_given(regression_data):
     )
     train, _ = train_test_split(np.arange(len(X)), test_size=0.25, random_state=7)
     np.testing.assert_array_equal(fitted[0], train)
+
+
+# -- ablations ------------------------------------------------------------------
+def test_oversample_before_split_leaks_copies():
+    y = np.r_[np.zeros(60), np.ones(30)].astype(int)
+    split = oversample_before_split(y, test_size=0.25, random_state=0)
+    # Balanced, every original row kept, minority rows repeated.
+    assert np.bincount(y[split.index]).tolist() == [60, 60]
+    assert set(split.index) == set(range(90))
+    assert sorted(np.r_[split.train, split.test]) == list(range(120))
+    test_power = split.index[split.test][y[split.index][split.test] == 1]
+    leaked = np.isin(test_power, split.index[split.train]).mean()
+    assert split.test_copies == pytest.approx(leaked) and leaked > 0.3
+    again = oversample_before_split(y, test_size=0.25, random_state=0)
+    np.testing.assert_array_equal(again.index, split.index)
+
+
+@pytest.fixture(scope="module")
+def noise():
+    """Features that carry no class: any score above chance is a leak."""
+    rng = np.random.default_rng(0)
+    y = (np.arange(150) % 3 == 0).astype(int)
+    return rng.normal(size=(150, 6)), y, rng.uniform(0.1, 0.3, 150)
+
+
+def test_oversampling_ablation_measures_the_leak(noise):
+    X, y, w = noise
+    kwargs = dict(cv=3, n_estimators=20, random_state=0)
+    result = oversampling_ablation(X, y, w, **kwargs)
+    inside, before = result.rows
+    assert inside["setting"].startswith("inside")
+    assert before["setting"].startswith("before")
+    assert inside["details"]["test_copies"] == 0.0
+    assert before["details"]["test_copies"] > 0.3
+    # Copies of trained-on power echoes in the test folds inflate every score.
+    assert before["rf_f1_binary"] > inside["rf_f1_binary"] + 0.2
+    assert before["rf_f1_weighted"] > inside["rf_f1_weighted"] + 0.1
+    assert before["fpr_unscreened"] < inside["fpr_unscreened"] - 0.2
+    for row in result.rows:
+        assert set(ABLATION_METRICS) <= set(row)
+        assert row["r2_W"] is None and row["fpr_oracle"] is not None
+    # The screening ablation reuses the fits: the rows agree.
+    screening = screening_ablation(X, y, w, analyses=result.analyses, **kwargs)
+    fresh = screening_ablation(X, y, w, **kwargs)
+    assert screening.rows == fresh.rows
+    assert [r["setting"] for r in fresh.rows] == [
+        "bins by out-of-fold W, oversampled inside training folds (sknmr)",
+        "bins by true W, oversampled inside training folds (sknmr)",
+        "bins by out-of-fold W, oversampled before the split (notebooks)",
+        "bins by true W, oversampled before the split (notebooks)",
+    ]
+    by_setting = {r["setting"]: r for r in fresh.rows}
+    true_inside = by_setting[
+        "bins by true W, oversampled inside training folds (sknmr)"
+    ]
+    oof_inside = by_setting[
+        "bins by out-of-fold W, oversampled inside training folds (sknmr)"
+    ]
+    # The oversampling row's screened / per-range figures are the OOF-bin routed
+    # and true-bin per-range ones; the baseline is shared.
+    assert inside["fpr_screened"] == oof_inside["fpr_screened"]
+    assert inside["fpr_oracle"] == true_inside["fpr_oracle"]
+    assert {r["fpr_unscreened"] for r in fresh.rows[:2]} == {inside["fpr_unscreened"]}
+    with pytest.raises(ValueError, match="analyses lacks"):
+        screening_ablation(X, y, w, analyses={"inside": {}}, **kwargs)
+
+
+def test_ablation_row():
+    row = ablation_row("lattice", "8 x 8", {"r2_W": np.float32(0.5)}, n_echoes=3)
+    assert list(row)[:2] == ["ablation", "setting"]
+    assert row["r2_W"] == 0.5 and type(row["r2_W"]) is float
+    assert all(row[k] is None for k in ABLATION_METRICS if k != "r2_W")
+    assert row["details"] == {"n_echoes": 3}
+    with pytest.raises(ValueError, match="unknown keys"):
+        ablation_row("lattice", "8 x 8", {"f1": 0.5})
+
+
+def test_which_settings_reproduce_on_hand_made_rows():
+    rows = [
+        ablation_row(
+            "oversampling",
+            "before",
+            {
+                "rf_f1_weighted": 0.84,  # within 0.03 of 0.82
+                "rf_f1_binary": 0.86,  # not
+                "fpr_unscreened": 0.42,
+                "fpr_screened": 0.35,
+                "fpr_oracle": 0.18,
+                "f1_oracle_binary": 0.9,
+            },
+        ),
+        ablation_row(
+            "screening",
+            "x",
+            {"fpr_unscreened": 0.30, "fpr_screened": 0.2, "fpr_oracle": 0.2},
+        ),
+        ablation_row(
+            "lattice",
+            "100 x 100",
+            {
+                "r2_W": 0.77,
+                "r2_alpha_xy": 0.95,
+                "r2_L_power": 0.81,
+                "rf_f1_macro": 0.79,
+            },
+        ),
+        ablation_row("lattice", "32 x 32", {"r2_L_power": 0.8, "r2_W": 0.8}),
+    ]
+    found = {f["number"]: f for f in which_settings_reproduce(rows)}
+    assert list(found) == [name for name, *_ in PAPER_TARGETS]
+
+    def matched(number):
+        return [
+            (m["ablation"], m["setting"], m["column"]) for m in found[number]["matches"]
+        ]
+
+    assert matched("Table I random forest F1") == [
+        ("oversampling", "before", "rf_f1_weighted"),
+        ("lattice", "100 x 100", "rf_f1_macro"),
+    ]
+    assert matched("W-screened F1") == [("oversampling", "before", "f1_oracle_binary")]
+    # The pair needs both ends: 0.30 -> 0.2 is not 0.4 -> 0.2.
+    assert matched("Power FPR unscreened -> W-screened") == [
+        ("oversampling", "before", "fpr_unscreened -> fpr_oracle")
+    ]
+    assert found["Power FPR unscreened -> W-screened"]["matches"][0]["value"] == [
+        0.42,
+        0.18,
+    ]
+    assert matched("R^2 of W") == [
+        ("lattice", "100 x 100", "r2_W"),
+        ("lattice", "32 x 32", "r2_W"),
+    ]
+    assert matched("R^2 of alpha_xy") == []  # 0.95 is 0.05 away
+    # "> 0.8" is strict.
+    assert matched("R^2 of L (power)") == [("lattice", "100 x 100", "r2_L_power")]
+    assert found["R^2 of L (power)"]["criterion"] == "above 0.8"
+    # A tighter tolerance drops the near misses; no rows, no matches.
+    tight = which_settings_reproduce(rows, tolerance=0.01)
+    assert tight[0]["matches"] == [] and tight[0]["criterion"] == "within 0.01"
+    assert all(not f["matches"] for f in which_settings_reproduce([]))
+
+
+def test_paper_targets_are_the_papers():
+    targets = {name: value for name, value, *_ in PAPER_TARGETS}
+    assert targets["Table I random forest F1"] == PAPER_TABLE_I["random forest"]
+    assert targets["W-screened F1"] == _paper.PAPER_RESULTS["screened_f1"]
+    low, high = targets["Power FPR unscreened -> W-screened"]
+    assert _paper.PAPER_RESULTS["power_fpr"] == f"~{low:g} -> ~{high:g}"
+    assert _paper.PAPER_RESULTS["r2_W"] == f"~{targets['R^2 of W']:g}"
+    assert _paper.PAPER_RESULTS["r2_alpha_xy"] == f"~{targets['R^2 of alpha_xy']:g}"
+    assert _paper.PAPER_RESULTS["r2_L"].startswith(
+        f"> {targets['R^2 of L (power)']:g} (power)"
+    )
+    assert ABLATIONS == ("oversampling", "screening", "linewidth", "lattice")

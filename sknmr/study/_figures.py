@@ -83,7 +83,13 @@ def _make_figures(out, features, parts, settings):
                     np.asarray(metrics[key]["confusion"]),
                     display_labels=["non-power", "power"],
                 ).plot(ax=ax, colorbar=False, values_format=".2f", cmap="Blues")
-                ax.set_title(f"{title}\nF1 {metrics[key]['f1']:.2f}", fontsize=9)
+                m = metrics[key]
+                # The weighted F1 is the one comparable with the paper's.
+                ax.set_title(
+                    f"{title}\nF1 {m['f1_weighted']:.2f} weighted, "
+                    f"{m['f1_binary']:.2f} power",
+                    fontsize=9,
+                )
             _save(
                 fig,
                 out,

@@ -18,10 +18,25 @@ from ..simulator import EchoSimulator
 from ..utils._random import check_seed, derive_seed
 from ..utils._resources import check_n_jobs
 from ..window import EchoWindow
+from ._ablations import (
+    ABLATIONS,
+    _lattice_label,
+    _linewidth_label,
+    ablation_row,
+    core_metrics,
+    oversampling_ablation,
+    screening_ablation,
+    which_settings_reproduce,
+)
 from ._classification import classification_analysis, table_i
 from ._features import _check_sections, _grid, prepare_features
 from ._figures import _make_figures
-from ._presets import _resolve_preset
+from ._presets import (
+    _PAPER_LINEWIDTH,
+    _default_ablation_lattices,
+    _default_linewidth,
+    _resolve_preset,
+)
 from ._regression import regression_analysis
 from ._report import (
     _comparison,
@@ -37,6 +52,13 @@ __all__ = ["reproduce"]
 
 # Offsets of the per-analysis seeds, ``derive_seed(random_state, offset)``.
 _TABLE_I, _SPLIT, _CLASSIFICATION, _REGRESSION, _VAE, _PCA_KMEANS = range(1, 7)
+# The ablations' own offsets, so that asking for them changes no other number:
+# one for the oversampling and screening ablations (they share their fits),
+# one for the core metrics of every dataset of the linewidth and lattice
+# ablations (the same seeds on each, so rows differ by their data only).
+_ABLATION_SPLITS, _ABLATION_CORE = 7, 8
+#: The tolerance within which an ablation row "reproduces" a paper number.
+_REPRODUCE_TOLERANCE = 0.03
 
 
 def _log(verbose, message):
@@ -116,6 +138,12 @@ def _check_folder(path, name):
     return path
 
 
+def _check_window(simulator, settings):
+    """Fail on bad simulator settings or a window too short for the sections."""
+    window = EchoWindow.for_simulator(simulator).fit(np.zeros((1, simulator.n_times)))
+    _check_sections(window.times_.size, settings["sections"])
+
+
 def _check_memory(memory):
     """Check a cache folder (or ``joblib.Memory``) before anything is written."""
     if memory is None:
@@ -133,6 +161,73 @@ def _check_memory(memory):
     return _check_folder(os.path.expanduser(os.fspath(memory)), "memory")
 
 
+def _check_ablations(ablations, lattice_sizes, n_per_kernel, settings):
+    """Validate the ablation arguments; returns them resolved.
+
+    ``(ablations, lattice_sizes, n_per_kernel, linewidth_lattice)``: the
+    ablations in the order they run, the lattice ablation's sizes, the echoes
+    per kernel of the simulated ablation datasets and the lattice of the
+    linewidth ablation.
+    """
+    if isinstance(ablations, str):
+        ablations = (ablations,)
+    try:
+        names = list(ablations)
+    except TypeError:
+        raise TypeError(
+            f"ablations must be a sequence of names among {list(ABLATIONS)}; got "
+            f"{ablations!r}."
+        ) from None
+    for name in names:
+        if name not in ABLATIONS:
+            raise ValueError(
+                f"ablations must be names among {list(ABLATIONS)}; got {name!r}."
+            )
+    names = tuple(a for a in ABLATIONS if a in names)
+    simulated = {"linewidth", "lattice"} & set(names)
+    given = lattice_sizes
+    if lattice_sizes is not None:
+        if isinstance(lattice_sizes, (str, bytes)) or not hasattr(
+            lattice_sizes, "__iter__"
+        ):
+            raise TypeError(
+                "ablation_lattice_sizes must be a sequence of ints >= 2 (lattice "
+                f"sides) or None; got {lattice_sizes!r}."
+            )
+        lattice_sizes = list(lattice_sizes)
+        if not lattice_sizes or not all(_is_int(n) and n >= 2 for n in lattice_sizes):
+            raise ValueError(
+                "ablation_lattice_sizes must be a non-empty sequence of ints >= 2 "
+                f"(lattice sides); got {lattice_sizes!r}."
+            )
+        lattice_sizes = tuple(dict.fromkeys(int(n) for n in lattice_sizes))
+    if n_per_kernel is not None and (not _is_int(n_per_kernel) or n_per_kernel < 1):
+        raise ValueError(
+            f"ablation_n_per_kernel must be a positive int or None; got "
+            f"{n_per_kernel!r}."
+        )
+    for option, value in (
+        ("ablation_lattice_sizes", given),
+        ("ablation_n_per_kernel", n_per_kernel),
+    ):
+        if value is not None and not simulated:
+            raise ValueError(
+                f"{option} sets the datasets of the 'linewidth' and 'lattice' "
+                "ablations; ask for one of them in ablations, or leave it out."
+            )
+    if lattice_sizes is None:
+        lattice_sizes = _default_ablation_lattices(settings["lattice_size"])
+        linewidth_lattice = settings["lattice_size"]
+    else:
+        linewidth_lattice = lattice_sizes[0]
+    n = settings["n_per_kernel"] if n_per_kernel is None else int(n_per_kernel)
+    return names, lattice_sizes, n, linewidth_lattice
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
 def _check_arguments(
     output_dir,
     preset="quick",
@@ -143,13 +238,19 @@ def _check_arguments(
     random_state=0,
     verbose=True,
     linewidth=None,
+    ablations=(),
+    ablation_lattice_sizes=None,
+    ablation_n_per_kernel=None,
 ):
     """Validate every argument of :func:`reproduce` before any work.
 
     Raises a ValueError or TypeError that names the parameter; creates
     nothing. Returns the resolved arguments: ``name``, ``settings``, ``out``,
     ``memory``, ``n_jobs``, ``random_state``, ``dataset`` (the given data,
-    loaded, or None) and ``simulator`` (None when data is given).
+    loaded, or None), ``simulator`` (None when data is given), ``linewidth``
+    (of the simulated dataset, or of the ablation datasets when data is
+    given), ``ablations``, ``ablation_lattice_sizes``,
+    ``ablation_n_per_kernel`` and ``linewidth_lattice`` (resolved).
     """
     name, settings = _resolve_preset(preset)
     if not isinstance(random_state, Integral) or isinstance(random_state, bool):
@@ -178,6 +279,9 @@ def _check_arguments(
             f"output_dir must be a folder that can hold figures/; "
             f"{os.path.join(out, 'figures')!r} is a file."
         )
+    ablations, lattice_sizes, n_ablation, linewidth_lattice = _check_ablations(
+        ablations, ablation_lattice_sizes, ablation_n_per_kernel, settings
+    )
     memory = _check_memory(memory)
     dataset = simulator = None
     if data is not None:
@@ -186,11 +290,27 @@ def _check_arguments(
         simulator = _simulator(settings, linewidth)
         # Fail now, not after the simulation, on bad simulator settings or a
         # window too short for the polynomial sections.
-        window = EchoWindow.for_simulator(simulator).fit(
-            np.zeros((1, simulator.n_times))
-        )
-        _check_sections(window.times_.size, settings["sections"])
+        _check_window(simulator, settings)
+    # The simulators of the ablation datasets, checked the same way.
+    main_linewidth = _default_linewidth() if linewidth is None else float(linewidth)
+    if "linewidth" in ablations:
+        for width in (_PAPER_LINEWIDTH, _default_linewidth()):
+            _check_window(
+                _simulator({**settings, "lattice_size": linewidth_lattice}, width),
+                settings,
+            )
+    if "lattice" in ablations:
+        for size in lattice_sizes:
+            _check_window(
+                _simulator({**settings, "lattice_size": size}, main_linewidth),
+                settings,
+            )
     return Bunch(
+        linewidth=main_linewidth,
+        ablations=ablations,
+        ablation_lattice_sizes=lattice_sizes,
+        ablation_n_per_kernel=n_ablation,
+        linewidth_lattice=linewidth_lattice,
         name=name,
         settings=settings,
         out=out,
@@ -212,6 +332,9 @@ def reproduce(
     random_state=0,
     verbose=True,
     linewidth=None,
+    ablations=(),
+    ablation_lattice_sizes=None,
+    ablation_n_per_kernel=None,
 ):
     """Run the paper's analyses and write a report folder.
 
@@ -235,6 +358,8 @@ def reproduce(
       (:func:`vae_analysis`, Fig. 3);
     - PCA with 2 components and the K-means elbow
       (:func:`pca_kmeans_analysis`, Fig. 6);
+    - the ``ablations`` asked for, each a difference from the paper measured
+      by switching one setting (see below);
 
     draws every figure with :mod:`sknmr.plotting`, and writes into
     ``output_dir``:
@@ -277,6 +402,37 @@ def reproduce(
     linewidth : float, default=None
         Offset linewidth (MHz) of the simulator; None keeps its default
         (0.08). The paper states 0.008.
+    ablations : sequence of {"oversampling", "screening", "linewidth", \
+"lattice"}, default=()
+        Ablations to run after the main analyses, each with its own seeds
+        (the main numbers do not change), each a set of rows of the report's
+        "Ablations" table and of ``results["ablations"]``:
+
+        - ``"oversampling"``: the power class oversampled before the
+          train/test split (as the first author's notebooks did in places)
+          vs inside the training folds only
+          (:func:`~sknmr.study.oversampling_ablation`, window features);
+        - ``"screening"``: W screening with training bins by true or
+          out-of-fold W, scored routed by predicted W and per true-W range,
+          for both oversampling settings
+          (:func:`~sknmr.study.screening_ablation`);
+        - ``"linewidth"``: the :func:`~sknmr.study.core_metrics` of a
+          dataset simulated with the paper's 0.008 MHz and of one with
+          sknmr's 0.08 MHz (lattice ``ablation_lattice_sizes[0]``, or the
+          preset's);
+        - ``"lattice"``: the core metrics on each lattice of
+          ``ablation_lattice_sizes``.
+
+        The simulated datasets share the preset's prior, time grid and
+        ``random_state`` and are cached in ``memory``; the one equal to the
+        main dataset is not simulated again.
+    ablation_lattice_sizes : sequence of int, default=None
+        Lattice sides (>= 2) of the ``"lattice"`` ablation; None: half the
+        preset's lattice and the preset's (16 and 32 for ``"quick"``). The
+        paper's is 100.
+    ablation_n_per_kernel : int, default=None
+        Echoes per kernel of the datasets the ``"linewidth"`` and
+        ``"lattice"`` ablations simulate; None: the preset's.
 
     Returns
     -------
@@ -305,6 +461,9 @@ def reproduce(
         random_state=random_state,
         verbose=verbose,
         linewidth=linewidth,
+        ablations=ablations,
+        ablation_lattice_sizes=ablation_lattice_sizes,
+        ablation_n_per_kernel=ablation_n_per_kernel,
     )
     name, settings, out = args.name, args.settings, args.out
     n_jobs, random_state = args.n_jobs, args.random_state
@@ -383,7 +542,7 @@ def reproduce(
         n_jobs=n_jobs,
     )
     results["table_i"] = {
-        model: {"f1": row["f1"], "f1_std": row["f1_std"], "paper_f1": row["paper_f1"]}
+        model: {column: row[column] for column in table.columns}
         for model, row in table.iterrows()
     }
     results["table_i_warnings"] = table_warnings
@@ -476,6 +635,10 @@ def reproduce(
     }
     step("pca_kmeans")
 
+    if args.ablations:
+        results["ablations"] = _run_ablations(args, dataset, features, verbose)
+        step("ablations")
+
     _log(verbose, "figures")
     figures = _make_figures(out, features, parts, settings)
     step("figures")
@@ -498,3 +661,116 @@ def reproduce(
         figures=[os.path.join(out, f["file"]) for f in figures],
         dataset=dataset,
     )
+
+
+def _run_ablations(args, dataset, features, verbose):
+    """The ablations ``args`` asks for: their rows and which reproduce the paper."""
+    settings, n_jobs = args.settings, args.n_jobs
+    random_state = args.random_state
+    common = {
+        "cv": settings["cv"],
+        "test_size": settings["test_size"],
+        "n_estimators": settings["n_estimators"],
+        "regression_max_features": settings["regression_max_features"],
+        "n_jobs": n_jobs,
+    }
+    rows = []
+    analyses = None
+    for ablation, run in (
+        ("oversampling", oversampling_ablation),
+        ("screening", screening_ablation),
+    ):
+        if ablation not in args.ablations:
+            continue
+        _log(
+            verbose,
+            f"ablation {ablation}: "
+            + (
+                "random forest and W screening, oversampled inside training folds "
+                "and before the split (pointwise features)"
+                if analyses is None
+                else "the oversampling ablation's fits, every bin and routing"
+            ),
+        )
+        result = run(
+            features.window,
+            features.y,
+            features.w,
+            random_state=derive_seed(random_state, _ABLATION_SPLITS),
+            analyses=analyses,
+            **common,
+        )
+        analyses = result.analyses
+        rows += result.rows
+
+    datasets, core = {}, {}
+    n = args.ablation_n_per_kernel
+    if args.dataset is None:  # the main dataset, not simulated again
+        datasets[
+            (settings["lattice_size"], settings["n_per_kernel"], args.linewidth)
+        ] = dataset
+
+    def metrics_of(ablation, lattice_size, linewidth):
+        key = (lattice_size, n, float(linewidth))
+        if key not in datasets:
+            _log(
+                verbose,
+                f"ablation {ablation}: simulating {len(KERNELS) * n} echoes on "
+                f"{lattice_size}x{lattice_size}, linewidth {linewidth:g} MHz",
+            )
+            datasets[key] = make_echoes(
+                n,
+                simulator=_simulator(
+                    {**settings, "lattice_size": lattice_size}, linewidth
+                ),
+                random_state=random_state,
+                memory=args.memory,
+                n_jobs=n_jobs,
+                chunk_size=settings["chunk_size"],
+                verbose=int(bool(verbose)),
+            )
+        if key not in core:
+            _log(
+                verbose,
+                f"ablation {ablation}: core metrics on {lattice_size}x{lattice_size}, "
+                f"linewidth {linewidth:g} MHz",
+            )
+            core[key] = core_metrics(
+                datasets[key],
+                sections=settings["sections"],
+                random_state=derive_seed(random_state, _ABLATION_CORE),
+                **common,
+            )
+        details = {
+            "n_echoes": int(len(datasets[key].target)),
+            "lattice_size": lattice_size,
+            "linewidth": float(linewidth),
+        }
+        return core[key], details
+
+    if "linewidth" in args.ablations:
+        default = _default_linewidth()
+        for width in (_PAPER_LINEWIDTH, default):
+            metrics, details = metrics_of("linewidth", args.linewidth_lattice, width)
+            label = _linewidth_label(width, _PAPER_LINEWIDTH, default)
+            rows.append(ablation_row("linewidth", label, metrics, **details))
+    if "lattice" in args.ablations:
+        for size in args.ablation_lattice_sizes:
+            metrics, details = metrics_of("lattice", size, args.linewidth)
+            rows.append(
+                ablation_row("lattice", _lattice_label(size), metrics, **details)
+            )
+    return {
+        "asked": list(args.ablations),
+        "seeds": {
+            "oversampling_screening": derive_seed(random_state, _ABLATION_SPLITS),
+            "core_metrics": derive_seed(random_state, _ABLATION_CORE),
+            "datasets": int(random_state),
+        },
+        "lattice_sizes": list(args.ablation_lattice_sizes),
+        "linewidth_lattice": args.linewidth_lattice,
+        "n_per_kernel": n,
+        "tolerance": _REPRODUCE_TOLERANCE,
+        "rows": rows,
+        "reproducing": which_settings_reproduce(rows, tolerance=_REPRODUCE_TOLERANCE),
+    }
