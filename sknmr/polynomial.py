@@ -143,7 +143,7 @@ class PolynomialSectionFeaturizer(TransformerMixin, BaseEstimator):
     >>> poly.get_feature_names_out()[:5]
     array(['n4_s0_c0', 'n4_s0_c1', 'n4_s0_c2', 'n4_s0_c3', 'n4_s1_c0'],
           dtype=object)
-    >>> features[1, :4].round(6)  # 1 + 0.5 t about the centre t_c = 5.2 us
+    >>> features[1, :4].round(6) + 0.0  # 1 + 0.5 t about the centre t_c = 5.2 us
     array([3.6, 0.5, 0. , 0. ])
     >>> poly.feature_spans_[0]
     array([ 0. , 10.4])
