@@ -55,6 +55,7 @@ from sklearn.utils.validation import (
 
 from ._paper import PAPER_W_BINS
 from .utils._importances import feature_importances
+from .utils._random import check_seed
 
 __all__ = ["PAPER_W_BINS", "MissingWWarning", "WScreenedClassifier"]
 
@@ -89,7 +90,7 @@ def _seed_unset(estimator, rng):
         if (name == "random_state" or name.endswith("__random_state")) and value is None
     )
     if names:
-        estimator.set_params(**{name: int(rng.randint(2**31 - 1)) for name in names})
+        estimator.set_params(**{name: check_seed(rng) for name in names})
     return estimator
 
 
@@ -317,7 +318,7 @@ class WScreenedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _splitter(self, rng):
         cv = 5 if self.cv is None else self.cv
         if isinstance(cv, Integral):
-            seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
+            seed = None if self.random_state is None else check_seed(rng)
             return KFold(n_splits=cv, shuffle=True, random_state=seed)
         return check_cv(cv)
 

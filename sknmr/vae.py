@@ -30,6 +30,8 @@ from skorch.dataset import ValidSplit
 from skorch.utils import to_tensor
 from torch import nn
 
+from .utils._random import check_seed
+
 __all__ = ["BetaVAE"]
 
 # Rows pushed through the network at once in transform / inverse_transform.
@@ -338,7 +340,8 @@ class BetaVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 )
 
         rng = check_random_state(self.random_state)
-        torch_seed, split_seed = (int(s) for s in rng.randint(2**31 - 1, size=2))
+        # Two seeds from the one seed helper (the same draws as before).
+        torch_seed, split_seed = check_seed(rng), check_seed(rng)
         self.net_ = self._build_net(X.shape[1], hidden_sizes, split_seed)
         # Seed torch's generators (init, batch order, noise) inside a fork so
         # that the caller's torch random state is left untouched.
