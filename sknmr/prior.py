@@ -48,6 +48,10 @@ __all__ = [
     "split_counts",
 ]
 
+#: The paper's prior: ``alpha_xy`` and ``alpha_z`` ranges (MHz), each kernel's
+#: length-parameter range (``"length"``), and the window of ``W`` (MHz) a draw
+#: must land in.
+PAPER_PRIOR = PAPER_PRIOR
 #: The columns that define one echo.
 PARAM_COLUMNS = ("kernel", "length", "alpha_xy", "alpha_z")
 #: The derived learning targets added to a parameter table.

@@ -59,6 +59,9 @@ from .utils._random import check_seed
 
 __all__ = ["PAPER_W_BINS", "MissingWWarning", "WScreenedClassifier"]
 
+#: Edges of the W ranges (MHz) the paper screens by, the default ``bins``.
+PAPER_W_BINS = PAPER_W_BINS
+
 
 class MissingWWarning(UserWarning):
     """:meth:`WScreenedClassifier.fit` got no ``w`` and fitted one unscreened model.
