@@ -21,6 +21,7 @@ _LAZY = {
     "curve_scaler": "sknmr.scaling",
     "BetaVAE": "sknmr.vae",
     "WScreenedClassifier": "sknmr.screening",
+    "EchoInference": "sknmr.inference",
     "datasets": "sknmr.datasets",
     "plotting": "sknmr.plotting",
     "study": "sknmr.study",

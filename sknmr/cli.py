@@ -6,7 +6,10 @@ Subcommands:
   times, parameters and generation settings, to one ``.npz`` file
   (:func:`sknmr.datasets.make_echoes` then :func:`sknmr.datasets.save_echoes`);
 * ``reproduce``: the paper's analyses side by side with its numbers, written
-  to a report folder (:func:`sknmr.study.reproduce`).
+  to a report folder (:func:`sknmr.study.reproduce`);
+* ``infer``: a measured echo's W, L, couplings and p(power) with intervals
+  and an out-of-distribution flag (:class:`sknmr.inference.EchoInference`),
+  or ``--train`` a model for one's own settings.
 
 Each subcommand is an ``_add_<name>(subparsers)`` function that registers its
 parser and sets ``func``, called with the parsed arguments, and is listed in
@@ -56,6 +59,16 @@ _OPTIONS = {
         "n_jobs": "-j/--n-jobs",
         "chunk_size": "--chunk-size",
         "memory": "--cache",
+    },
+    "infer": {
+        "lattice_size": "--lattice-size",
+        "n_per_kernel": "--n-per-kernel",
+        "tau": "--tau",
+        "dt": "--dt",
+        "linewidth": "--linewidth",
+        "memory": "--cache",
+        "confidence": "--confidence",
+        "n_jobs": "--n-jobs",
     },
     "reproduce": {
         "output_dir": "--output",
@@ -457,8 +470,162 @@ def _run_reproduce(args, *, parser):
     return 0
 
 
+# -- infer --------------------------------------------------------------------
+def _add_infer(subparsers):
+    parser = subparsers.add_parser(
+        "infer",
+        help="W, L, the couplings and p(power) of a measured echo, with intervals",
+        description=(
+            "Read a measured echo (text/CSV, NumPy, or a Bruker, Varian/Agilent or "
+            "Tecmag file), predict W, L, alpha_xy and alpha_z with intervals, the "
+            "probability of a power-law kernel and an out-of-distribution flag "
+            "with a model trained on simulated echoes, print the table and write "
+            "it with a figure into --output. With --train, simulate a training set "
+            "for the given settings and save a model to --model instead."
+        ),
+    )
+    parser.add_argument("echo", nargs="?", help="the measured echo file or folder")
+    parser.add_argument(
+        "--model", required=True, help="the model file (joblib) to read, or to write"
+    )
+    parser.add_argument(
+        "--format",
+        default=None,
+        help="the echo's format (text, numpy, bruker, varian, tecmag; default: "
+        "guessed from the path)",
+    )
+    parser.add_argument(
+        "--output",
+        default="sknmr_inference",
+        help="folder for inference.csv and inference.png (default sknmr_inference)",
+    )
+    train = parser.add_argument_group("training (--train)")
+    train.add_argument(
+        "--train",
+        action="store_true",
+        help="simulate a training set and save a model to --model",
+    )
+    train.add_argument(
+        "--quick",
+        action="store_true",
+        help="a first try: 16x16 lattice, 100 echoes per kernel (default 32x32, 500)",
+    )
+    train.add_argument("--lattice-size", type=_positive_int, default=None)
+    train.add_argument("--n-per-kernel", type=_positive_int, default=None)
+    train.add_argument(
+        "--tau", type=_positive_float, default=100.0, help="tau in us (default 100)"
+    )
+    train.add_argument(
+        "--dt",
+        type=_positive_float,
+        default=1 / (2 * np.pi),
+        help="time step in us (default 1/(2 pi))",
+    )
+    train.add_argument(
+        "--linewidth",
+        type=_positive_float,
+        default=0.08,
+        help="offset linewidth in MHz (default 0.08)",
+    )
+    train.add_argument(
+        "--confidence",
+        type=_positive_float,
+        default=0.9,
+        help="coverage of the intervals, in (0, 1) (default 0.9)",
+    )
+    train.add_argument(
+        "--snr",
+        type=_positive_float,
+        default=None,
+        help="train on echoes with noise at this signal-to-noise ratio (default: "
+        "clean)",
+    )
+    train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    train.add_argument("--cache", default=None, metavar="FOLDER")
+    train.add_argument("--n-jobs", type=_n_jobs, default=None)
+    train.add_argument("--overwrite", action="store_true", help="replace --model")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print less")
+    parser.set_defaults(func=lambda args: _run_infer(args, parser=parser))
+    return parser
+
+
+def _run_infer(args, *, parser):
+    import joblib
+
+    if args.train:
+        if args.echo is not None:
+            parser.error("argument --train: takes no echo file (it writes --model)")
+        if not 0 < args.confidence < 1:
+            parser.error(
+                f"argument --confidence: expected a number in (0, 1), got "
+                f"{args.confidence}"
+            )
+        if os.path.lexists(args.model) and not args.overwrite:
+            parser.error(
+                f"argument --model: {args.model!r} exists; pass --overwrite "
+                "to replace it"
+            )
+        from .inference._workflow import TRAINING_PRESETS, train_model
+        from .simulator import EchoSimulator
+
+        sizes = TRAINING_PRESETS["quick" if args.quick else "default"]
+        try:
+            simulator = EchoSimulator(
+                lattice_size=args.lattice_size or sizes["lattice_size"],
+                tau=args.tau,
+                dt=args.dt,
+                linewidth=args.linewidth,
+                dtype="float32",
+            )
+            _ = simulator.n_times
+        except ValueError as exc:
+            _option_error(parser, exc, _OPTIONS["infer"])
+        params = {"confidence": args.confidence}
+        if args.snr is not None:
+            params["augment"] = {"snr": args.snr}
+        try:
+            model = train_model(
+                simulator,
+                n_per_kernel=args.n_per_kernel or sizes["n_per_kernel"],
+                random_state=args.seed,
+                memory=args.cache,
+                n_jobs=args.n_jobs,
+                verbose=0 if args.quiet else 1,
+                **params,
+            )
+        except ValueError as exc:
+            _option_error(parser, exc, _OPTIONS["infer"])
+        joblib.dump(model, args.model)
+        print(f"wrote {args.model}")
+        return 0
+
+    if args.echo is None:
+        parser.error("argument echo: give the measured echo to read (or --train)")
+    from .inference._workflow import infer_file, load_model, summary
+
+    try:
+        model = load_model(args.model)
+    except (OSError, ValueError) as exc:
+        parser.error(f"argument --model: {exc}")
+    try:
+        table, files = infer_file(
+            args.echo, model, format=args.format, output_dir=args.output
+        )
+    except (OSError, ValueError, TypeError) as exc:
+        parser.error(f"argument echo: {exc}")
+    print(summary(table).to_string())
+    if table["ood"].iloc[0]:
+        print(
+            "WARNING: this echo lies outside what the training simulations cover "
+            "(ood_score > 1): do not trust the estimates."
+        )
+    if not args.quiet:
+        print("wrote " + ", ".join(files))
+    return 0
+
+
 #: Subcommands, in the order ``--help`` lists them.
-_SUBCOMMANDS = (_add_simulate, _add_reproduce)
+_SUBCOMMANDS = (_add_simulate, _add_reproduce, _add_infer)
 
 
 def build_parser():
@@ -509,7 +676,7 @@ def main(argv=None):
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        if args.cache is None:
+        if getattr(args, "cache", None) is None:
             hint = (
                 "no --cache folder was given, so nothing was kept: rerun with "
                 "--cache FOLDER to make a run resumable"

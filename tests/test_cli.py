@@ -559,3 +559,75 @@ def test_reproduce_passes_the_ablation_options(tmp_path, monkeypatch):
     assert "ablation_n_per_kernel" not in calls[0]
     assert calls[1]["ablation_n_per_kernel"] == 50
     assert "ablation_lattice_sizes" not in calls[1]
+
+
+# -- infer ----------------------------------------------------------------------
+def test_infer_trains_then_reads_a_measured_echo(tmp_path, capsys):
+    from sknmr.io import MeasuredEcho, write_echo
+
+    model = tmp_path / "model.joblib"
+    train = [
+        "infer",
+        "--train",
+        "--model",
+        str(model),
+        "--lattice-size",
+        "6",
+        "--n-per-kernel",
+        "20",
+        "--tau",
+        "10",
+        "-q",
+    ]
+    assert main(train) == 0
+    assert model.exists()
+    # A second training refuses to overwrite without --overwrite.
+    with pytest.raises(SystemExit) as info:
+        main(train)
+    assert info.value.code == 2
+    assert "--overwrite" in capsys.readouterr().err
+
+    sim = EchoSimulator(lattice_size=6, tau=10.0, output="complex", random_state=3)
+    echo = sim.simulate(
+        {"kernel": "power", "length": 2.0, "alpha_xy": 0.05, "alpha_z": 0.03}
+    )[0]
+    path = tmp_path / "echo.csv"
+    write_echo(MeasuredEcho(sim.times, echo), path, format="text")
+    out_dir = tmp_path / "out"
+    assert (
+        main(["infer", str(path), "--model", str(model), "--output", str(out_dir)]) == 0
+    )
+    printed = capsys.readouterr().out
+    for name in ("W", "L", "alpha_xy", "alpha_z", "p_power", "ood"):
+        assert name in printed
+    table = pd.read_csv(out_dir / "inference.csv")
+    assert table.shape[0] == 1 and {"W", "W_lower", "W_upper"} <= set(table)
+    assert (out_dir / "inference.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["infer", "--model", "{tmp}/m.joblib"], "argument echo"),
+        (["infer", "{tmp}/e.csv", "--model", "{tmp}/missing.joblib"], "--model"),
+        (["infer", "{tmp}/e.csv", "--model", "{tmp}/not_a_model.joblib"], "--model"),
+        (["infer", "--train", "{tmp}/e.csv", "--model", "{tmp}/m.joblib"], "--train"),
+        (
+            ["infer", "--train", "--model", "{tmp}/m.joblib", "--confidence", "1.5"],
+            "--confidence",
+        ),
+        (
+            ["infer", "--train", "--model", "{tmp}/m.joblib", "--lattice-size", "1"],
+            "--lattice-size",
+        ),
+    ],
+)
+def test_infer_bad_arguments(tmp_path, capsys, argv, match):
+    (tmp_path / "e.csv").write_text("0,1\n1,2\n")
+    (tmp_path / "not_a_model.joblib").write_bytes(b"nothing")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and match in err, err

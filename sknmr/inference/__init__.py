@@ -1,0 +1,17 @@
+"""EchoInference: a measured echo's couplings, with intervals and an OOD flag.
+
+:class:`EchoInference` is trained on simulated echoes
+(:func:`sknmr.datasets.make_echoes`) and predicts, for each echo, W, L and
+the couplings with intervals of measured coverage, the probability that the
+kernel is a power law, and whether the echo is out of the simulations'
+distribution. See the user guide, "Interpreting a measured echo".
+"""
+
+from ._estimator import EchoInference
+from ._workflow import infer_file, load_model, train_model
+
+# Public names live here: documentation, pickles and sknmr's estimator
+# discovery (sknmr.utils.all_estimators) see sknmr.inference.EchoInference.
+EchoInference.__module__ = __name__
+
+__all__ = ["EchoInference", "infer_file", "load_model", "train_model"]

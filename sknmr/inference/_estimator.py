@@ -1,0 +1,1182 @@
+"""EchoInference: from a measured echo to the couplings, with intervals and a flag."""
+
+import contextlib
+import copy
+import logging
+import math
+import warnings
+from collections.abc import Mapping
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import (
+    BaseEstimator,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+)
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .._timegrid import times_from_names
+from ..io import EchoResampler, MeasuredEcho
+from ..scaling import curve_scaler
+from ..simulator import EchoSimulator
+from ..utils._random import check_seed, derive_seed
+from ..window import EchoWindow
+from ._augment import check_augment, make_augmenter
+from ._ood import KNNDistance, conformal_threshold
+
+__all__ = ["EchoInference"]
+
+#: Simulator settings that define the time grid and what a sample is: a
+#: measurement must match them (see :meth:`EchoInference.check_compatible`).
+GRID_KEYS = ("dt", "tau", "n_tau", "n_times", "output")
+#: Other simulator settings stored with the model (a difference only warns).
+PHYSICS_KEYS = (
+    "lattice_size",
+    "linewidth",
+    "cutoff",
+    "pulse_angle",
+    "refocus_axis",
+    "dephasing_rate",
+)
+_DT_RTOL = 1e-6
+# A measured tau (metadata) may differ from the model's by a pulse length.
+_TAU_RTOL = 0.02
+# The intervals of a target conformalized on too few echoes: infinite.
+_UNBOUNDED = "unbounded"
+# Seed streams derived from random_state, one per random part of fit.
+_SPLIT, _AUG_TRAIN, _AUG_CAL, _CLASSIFIER, _OOD, _REGRESSOR = range(6)
+
+
+def _settings_of(simulator):
+    """The stored settings of an EchoSimulator (JSON-able)."""
+    settings = {
+        "dt": float(simulator.dt),
+        "tau": float(simulator.tau),
+        "n_tau": int(simulator.n_tau),
+        "n_times": int(simulator.n_times),
+        "output": str(simulator.output),
+    }
+    for key in PHYSICS_KEYS:
+        value = getattr(simulator, key)
+        settings[key] = value if isinstance(value, str) else float(value)
+    settings["lattice_size"] = int(simulator.lattice_size)
+    return settings
+
+
+def _simulator_from(source):
+    """An EchoSimulator from a simulator, a make_echoes Bunch or its settings."""
+    if isinstance(source, EchoSimulator):
+        return source
+    if isinstance(source, Mapping):
+        if "settings" in source and "data" in source:  # a make_echoes Bunch
+            source = source["settings"]
+        if "simulation" in source:  # make_echoes' settings
+            source = source["simulation"]["settings"]
+        if "n_tau" in source:  # EchoInference.simulator_settings_
+            source = {k: v for k, v in source.items() if k not in ("n_tau", "n_times")}
+        return EchoSimulator(**source)
+    raise TypeError(
+        "Give an EchoSimulator, a make_echoes Bunch, its settings or "
+        f"simulator_settings_; got {type(source).__name__}."
+    )
+
+
+def _hold_fill(X):
+    """NaN samples replaced by the nearest covered sample of their row."""
+    X = np.array(X, copy=True)
+    for row in X:
+        bad = np.isnan(row.real) | np.isnan(row.imag)
+        if not bad.any():
+            continue
+        good = np.flatnonzero(~bad)
+        if good.size == 0:
+            raise ValueError("An echo has no covered sample.")
+        index = np.searchsorted(good, np.arange(row.size)).clip(0, good.size - 1)
+        before = good[np.maximum(index - 1, 0)]
+        after = good[index]
+        nearest = np.where(
+            np.abs(before - np.arange(row.size)) <= np.abs(after - np.arange(row.size)),
+            before,
+            after,
+        )
+        row[bad] = row[nearest[bad]]
+    return X
+
+
+class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
+    """W, L, the couplings and p(power) of an echo, with intervals and an OOD flag.
+
+    Trained on simulated echoes ``X`` and their parameter table ``y`` (as
+    :func:`sknmr.datasets.make_echoes` returns them), it predicts for each
+    echo, measured or simulated, one row of a table: every target with an
+    interval meant to hold the truth with probability ``confidence``; the
+    probability that the coupling kernel is a power law; and whether the
+    echo looks like none of the simulations (out of distribution, OOD), in
+    which case none of the rest should be trusted.
+
+    ``fit`` splits the echoes (stratified by the power flag) into a training
+    part and a held-out calibration part (``calibration_size``), then:
+
+    1. **augments** both parts (optional, ``augment``): instrument effects
+       (noise, receiver phase, dead time) through an imbalanced-learn
+       :class:`~imblearn.FunctionSampler`, so only ``fit`` sees them;
+    2. **detects** (``detection``, ``receiver_phase``): the complex echoes
+       become real channels (see Notes);
+    3. **featurizes** (``featurizer``): by default the echo window
+       ``2 tau +- tau/3`` (:meth:`EchoWindow.for_simulator`), each curve then
+       scaled to [0, 1] (:func:`~sknmr.curve_scaler`);
+    4. fits one clone of ``regressor`` per target on the training part, and
+       calibrates its **intervals** on the calibration part
+       (``interval_method``);
+    5. fits ``classifier`` on the training part and calibrates its
+       probabilities on the calibration part (sigmoid,
+       :class:`~sklearn.calibration.CalibratedClassifierCV`);
+    6. fits the **OOD detector** on the training features and sets the
+       threshold on the calibration echoes so that at most ``ood_false_alarm``
+       of echoes like the simulations are flagged.
+
+    Parameters
+    ----------
+    featurizer : transformer, "passthrough" or None, default=None
+        Turns the detected series into features (cloned, and fitted on the
+        training part with the first target as ``y``). None: on
+        the simulator's grid, ``make_pipeline(EchoWindow.for_simulator(sim),
+        curve_scaler())`` for magnitude detection, and the window of each
+        channel (a :class:`~sklearn.compose.ColumnTransformer` of two
+        :class:`~sknmr.EchoWindow`) for quadrature detection. Without a
+        simulator the grid is taken to be a simulator's, ``3 n_tau`` samples
+        (the window is then samples ``2 n_tau +- n_tau/3``); a series whose
+        length is not a multiple of 3 is used whole.
+    targets : str or sequence of str, default=("W", "L", "alpha_xy", "alpha_z")
+        Columns of ``y`` to predict, each with an interval.
+    power : str or None, default="power"
+        Column of ``y`` holding the 0/1 power-law flag whose probability is
+        predicted (``p_power``); None predicts no probability.
+    regressor : regressor or None, default=None
+        Cloned once per target. None: ``ExtraTreesRegressor(n_estimators=200)``
+        for ``interval_method="conformal"`` and
+        ``quantile_forest.ExtraTreesQuantileRegressor(n_estimators=200)`` for
+        the quantile methods, which need a regressor whose ``predict`` takes
+        ``quantiles`` (quantile-forest's).
+    classifier : classifier or None, default=None
+        Base classifier of the power flag, fitted on the training part and
+        calibrated (sigmoid) on the calibration part. None:
+        ``RandomForestClassifier(n_estimators=200)``.
+    confidence : float, default=0.9
+        Target coverage of the intervals, in (0, 1).
+    interval_method : {"conformalized_quantile", "conformal", "quantile"}, \
+            default="conformalized_quantile"
+        ``"conformal"``: split conformal intervals around the regressor's
+        prediction (MAPIE's
+        :class:`~mapie.regression.SplitConformalRegressor`, prefit, scored
+        by ``conformity_score``), covering at least ``confidence`` of echoes
+        like the calibration ones. ``"quantile"``: the quantiles
+        ``(1 -+ confidence) / 2`` of a quantile regression forest
+        (quantile-forest), not calibrated: adaptive but with no coverage
+        guarantee. ``"conformalized_quantile"``: those quantiles corrected
+        on the calibration part (MAPIE's
+        :class:`~mapie.regression.ConformalizedQuantileRegressor`): adaptive
+        and guaranteed, the default because it covered best in
+        ``benchmarks/bench_inference.py``, on clean and noisy echoes alike.
+        See the user guide for the measured coverage of each.
+    conformity_score : {"absolute", "gamma"}, default="absolute"
+        MAPIE's conformity score for ``"conformal"``: intervals of one width
+        per target (``"absolute"``) or of a width proportional to the
+        prediction (``"gamma"``, for positive targets).
+    ood_detector : estimator or None, default=None
+        Outlier detector on the features, with ``fit`` and ``score_samples``
+        (higher = more normal, e.g. :class:`~sklearn.ensemble.IsolationForest`);
+        cloned. None: the mean Euclidean distance to the 5 nearest training
+        echoes, between the features and (with the default featurizer, whose
+        features are the window's samples in time order) their first
+        differences, which sets noise far from every simulation (see the
+        user guide for the measurements behind this choice).
+    ood_false_alarm : float, default=0.01
+        Fraction of echoes like the simulations that may be flagged OOD: the
+        threshold is the conformal quantile of the calibration echoes'
+        scores. Needs ``1 / ood_false_alarm - 1`` calibration echoes to be
+        guaranteed (a warning says when there are fewer).
+    calibration_size : float or int, default=0.25
+        Held-out echoes for the intervals, the OOD threshold and the
+        probability calibration: a fraction in (0, 1) or a count.
+    simulator : EchoSimulator or None, default=None
+        The simulator the training echoes came from. Its settings are stored
+        (``simulator_settings_``); ``predict`` then refuses series on another
+        grid, and accepts :class:`~sknmr.io.MeasuredEcho` objects, which it
+        puts on the grid with :class:`~sknmr.io.EchoResampler`. None (with
+        array ``X``): the grid is unknown and only arrays are accepted.
+        ``fit`` with a make_echoes Bunch takes the simulator from it.
+    detection : {"magnitude", "quadrature"}, default="magnitude"
+        What is learnt from: ``|M(t)|``, or both quadratures of complex
+        echoes (``EchoSimulator(output="complex")``).
+    receiver_phase : {"calibrated", "blind"}, default="calibrated"
+        For quadrature detection: whether the measured phase is trusted
+        (``"calibrated"``: ``Re M`` and ``Im M`` as given, scaled by the echo
+        top's magnitude) or unknown (``"blind"``: ``M / M_top``, the signal
+        relative to the echo top, which no constant receiver phase changes).
+    augment : dict or None, default=None
+        Instrument effects added to the training and calibration echoes at
+        fit time only (never to what ``predict`` sees), each optional:
+        ``"snr"``: a signal-to-noise ratio or a range ``(low, high)`` drawn
+        log-uniformly per echo (noise standard deviation per quadrature =
+        echo top / SNR; Rician for magnitude echoes); ``"phase_error"``:
+        largest receiver phase error (degrees, complex echoes);
+        ``"dead_time"``: us after each pulse (0 and tau) whose samples are
+        replaced (``"dead_fill"``: ``"hold"``, the first sample after it,
+        or ``"zero"``); ``"copies"`` (default 1): augmented versions per
+        echo; ``"keep_original"`` (default False): keep the clean echoes too.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split, the augmentation and every default sub-estimator
+        (and unset seeds of given ones).
+    n_jobs : int or None, default=None
+        Passed to the default forests and the nearest-neighbour search.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Samples per echo seen in fit.
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame ``X``.
+    simulator_settings_ : dict or None
+        The simulator's grid (``dt``, ``tau``, ``n_tau``, ``n_times``,
+        ``output``) and physics settings; None when unknown.
+    times_ : ndarray or None
+        Sample times (us) of the grid.
+    window_ : slice or None
+        Samples of the echo window ``2 tau +- tau/3``.
+    targets_ : list of str
+    featurizer_ : transformer
+        The fitted featurizer.
+    regressors_ : dict
+        Fitted regressor of each target.
+    nonnegative_ : dict
+        Whether each target was never negative in training; its lower bounds
+        are then clipped at 0 (W, L and the couplings are physically >= 0).
+    intervals_ : dict
+        MAPIE's conformalized regressor of each target (None for
+        ``"quantile"``).
+    classifier_ : classifier or None
+        The calibrated power classifier.
+    ood_detector_ : estimator
+    ood_threshold_ : float
+        Outlyingness above which an echo is flagged.
+    ood_reference_ : float
+        Median outlyingness of the calibration echoes.
+    augmenter_ : imblearn.FunctionSampler or None
+        The sampler that augmented the training part (fit only).
+    calibration_coverage_ : pandas.Series
+        Coverage of each target's intervals on the calibration part: an
+        honest estimate for ``"quantile"``, at least ``confidence`` by
+        construction for the conformal methods.
+    n_train_, n_calibration_ : int
+        Echoes in each part (before augmentation).
+
+    See Also
+    --------
+    sknmr.datasets.make_echoes : The training echoes.
+    sknmr.io.read_echo : A measured echo from a file.
+
+    Notes
+    -----
+    **Detection.** Magnitude detection learns from ``|M(t)|`` (the absolute
+    value of complex input). Quadrature detection needs complex echoes; both
+    variants divide each echo by the magnitude ``|M_top|`` of its echo top
+    (largest ``|M|`` in the window), which removes the receiver gain, and
+    give the featurizer ``[Re Z, Im Z]`` (``2 n_times`` columns). With
+    ``receiver_phase="calibrated"`` ``Z = M / |M_top|`` keeps the measured
+    phase; with ``"blind"`` ``Z = M / M_top`` is the signal relative to the
+    echo top: its magnitude and its phase relative to the top's, unchanged
+    by any constant receiver phase.
+
+    **The output table** (:meth:`predict`) has, per target ``t``, the columns
+    ``t``, ``t_lower`` and ``t_upper``; then ``p_power`` (when ``power`` is
+    set); ``ood_score``, the detector's outlyingness rescaled so that the
+    median calibration echo scores 0 and the threshold 1; and ``ood``
+    (``ood_score > 1``). The estimate is the regressor's prediction (the
+    forest's mean for the quantile methods); an interval is widened to
+    contain it if needed, and the lower bound of a target never negative in
+    training is clipped at 0.
+
+    Examples
+    --------
+    >>> from sknmr import EchoInference, EchoSimulator
+    >>> from sknmr.datasets import make_echoes
+    >>> from quantile_forest import ExtraTreesQuantileRegressor
+    >>> sim = EchoSimulator(lattice_size=8, tau=8.0)
+    >>> echoes = make_echoes(20, simulator=sim, random_state=0)
+    >>> model = EchoInference(regressor=ExtraTreesQuantileRegressor(20),
+    ...                       simulator=sim, calibration_size=0.4,
+    ...                       ood_false_alarm=0.1, random_state=0)
+    >>> model = model.fit(echoes.data, echoes.target)
+    >>> table = model.predict(echoes.data[:2])
+    >>> table.columns.tolist()[:3]
+    ['W', 'W_lower', 'W_upper']
+    >>> table.shape
+    (2, 15)
+    >>> bool((table["W_lower"] <= table["W"]).all())
+    True
+    """
+
+    _parameter_constraints = {
+        "featurizer": [
+            HasMethods(["fit", "transform"]),
+            StrOptions({"passthrough"}),
+            None,
+        ],
+        "targets": [str, "array-like"],
+        "power": [str, None],
+        "regressor": [HasMethods(["fit", "predict"]), None],
+        "classifier": [HasMethods(["fit", "predict_proba"]), None],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "interval_method": [
+            StrOptions({"conformal", "quantile", "conformalized_quantile"})
+        ],
+        "conformity_score": [StrOptions({"absolute", "gamma"})],
+        "ood_detector": [HasMethods(["fit", "score_samples"]), None],
+        "ood_false_alarm": [Interval(Real, 0, 1, closed="neither")],
+        "calibration_size": [
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "simulator": [EchoSimulator, None],
+        "detection": [StrOptions({"magnitude", "quadrature"})],
+        "receiver_phase": [StrOptions({"calibrated", "blind"})],
+        "augment": [dict, None],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        featurizer=None,
+        *,
+        targets=("W", "L", "alpha_xy", "alpha_z"),
+        power="power",
+        regressor=None,
+        classifier=None,
+        confidence=0.9,
+        interval_method="conformalized_quantile",
+        conformity_score="absolute",
+        ood_detector=None,
+        ood_false_alarm=0.01,
+        calibration_size=0.25,
+        simulator=None,
+        detection="magnitude",
+        receiver_phase="calibrated",
+        augment=None,
+        random_state=None,
+        n_jobs=None,
+    ):
+        self.featurizer = featurizer
+        self.targets = targets
+        self.power = power
+        self.regressor = regressor
+        self.classifier = classifier
+        self.confidence = confidence
+        self.interval_method = interval_method
+        self.conformity_score = conformity_score
+        self.ood_detector = ood_detector
+        self.ood_false_alarm = ood_false_alarm
+        self.calibration_size = calibration_size
+        self.simulator = simulator
+        self.detection = detection
+        self.receiver_phase = receiver_phase
+        self.augment = augment
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    # -- the grid ----------------------------------------------------------------------
+    def _set_grid(self, settings, n_features):
+        """Store the simulator's settings, the times and the echo window."""
+        self.simulator_settings_ = settings
+        self.times_ = None
+        self.window_ = None
+        if settings is not None:
+            if n_features != settings["n_times"]:
+                raise ValueError(
+                    f"X has {n_features} samples per echo, but the simulator "
+                    f"(dt={settings['dt']:g} us, tau={settings['tau']:g} us) makes "
+                    f"{settings['n_times']}: the echoes did not come from it."
+                )
+            n_tau, step, tau = settings["n_tau"], settings["dt"], settings["tau"]
+            self.times_ = np.arange(n_features) * step
+        elif n_features % 3 == 0:  # a simulator's grid, in units of samples
+            n_tau = n_features // 3
+            step, tau = 1.0, float(n_tau)
+        else:
+            return
+        # The window 2 tau +- tau/3 around the echo sample, as EchoWindow finds it.
+        times = np.arange(n_features) * step
+        center, half, tol = times[2 * n_tau], tau / 3, 1e-6 * step
+        kept = np.flatnonzero(
+            (times >= center - half - tol) & (times <= center + half + tol)
+        )
+        self.window_ = slice(int(kept[0]), int(kept[-1]) + 1)
+
+    def _window_transformer(self):
+        """The EchoWindow of the grid (one channel of ``n_features_in_`` samples)."""
+        settings = self.simulator_settings_
+        if settings is not None:
+            return EchoWindow(
+                center=2 * settings["n_tau"] * settings["dt"],
+                half_width=settings["tau"] / 3,
+                dt=settings["dt"],
+            )
+        n_tau = self.n_features_in_ // 3
+        return EchoWindow(center=2.0 * n_tau, half_width=n_tau / 3, dt=1.0)
+
+    def _default_featurizer(self):
+        if self.window_ is None:
+            if self.detection == "magnitude":
+                return curve_scaler()
+            return "passthrough"
+        window = self._window_transformer()
+        if self.detection == "magnitude":
+            return make_pipeline(window, curve_scaler())
+        n = self.n_features_in_
+        return ColumnTransformer(
+            [
+                ("real", window, slice(0, n)),
+                ("imag", clone(window), slice(n, 2 * n)),
+            ]
+        )
+
+    def _check_grid_names(self):
+        """Times in DataFrame column names must follow the simulator's grid."""
+        names = getattr(self, "feature_names_in_", None)
+        named = times_from_names(names)
+        if named is None or self.times_ is None:
+            return
+        if np.max(np.abs(named - self.times_)) > self.simulator_settings_["dt"] / 2:
+            raise ValueError(
+                "The column names of X give sample times "
+                f"{named[0]:g}, {named[1]:g}, ... us that are not the simulator's "
+                f"grid t_k = k * {self.simulator_settings_['dt']:g} us."
+            )
+
+    def check_compatible(self, source):
+        """Refuse echoes made on another grid than the training echoes'.
+
+        Parameters
+        ----------
+        source : EchoSimulator, make_echoes Bunch or settings dict
+            Where new echoes come from.
+
+        Returns
+        -------
+        self : EchoInference
+
+        Raises
+        ------
+        ValueError
+            When its ``dt``, ``tau`` (``n_tau``), number of samples or
+            ``output`` differ from ``simulator_settings_``. Other differing
+            settings (lattice size, linewidth, ...) only warn: the echoes are
+            comparable, but the model was not trained for that physics.
+        """
+        check_is_fitted(self)
+        mine = self.simulator_settings_
+        if mine is None:
+            raise ValueError(
+                "This EchoInference was fitted without a simulator, so it does not "
+                "know its grid; fit it with simulator=... (or a make_echoes Bunch)."
+            )
+        theirs = _settings_of(_simulator_from(source))
+        bad = []
+        for key in GRID_KEYS:
+            a, b = mine[key], theirs[key]
+            same = (
+                math.isclose(a, b, rel_tol=_DT_RTOL) if isinstance(a, float) else a == b
+            )
+            if not same:
+                bad.append(f"{key}={b!r} (trained on {a!r})")
+        if bad:
+            raise ValueError(
+                "These echoes are on another grid than the training echoes: "
+                + ", ".join(bad)
+                + ". Train a model for these settings, or resample measured echoes "
+                "onto the model's grid (predict accepts MeasuredEcho objects)."
+            )
+        differ = [
+            f"{key}={theirs[key]!r} (trained on {mine[key]!r})"
+            for key in PHYSICS_KEYS
+            if theirs[key] != mine[key]
+        ]
+        if differ:
+            warnings.warn(
+                "The echoes come from other physical settings than the training "
+                "echoes: " + ", ".join(differ) + "; the predictions extrapolate.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _settings_for_fit(self, bunch_settings):
+        if self.simulator is not None:
+            return _settings_of(self.simulator)
+        if bunch_settings is not None:
+            return _settings_of(_simulator_from(bunch_settings))
+        return None
+
+    # -- inputs ------------------------------------------------------------------------
+    def make_resampler(self, **params):
+        """An :class:`~sknmr.io.EchoResampler` onto this model's grid.
+
+        It is what :meth:`predict` uses for :class:`~sknmr.io.MeasuredEcho`
+        input: the training grid, the magnitude (magnitude detection) or the
+        complex signal as measured (quadrature), and the echo window
+        required to be covered. ``params`` override its settings, e.g.
+        ``align="peak"`` with ``echo_time=2 * tau`` to move the echo top onto
+        the simulator's, or ``dead_time`` and ``pulse_times``.
+
+        Returns
+        -------
+        resampler : EchoResampler
+            Unfitted.
+        """
+        check_is_fitted(self)
+        if self.simulator_settings_ is None:
+            raise ValueError(
+                "This EchoInference was fitted without a simulator, so it cannot "
+                "put measured echoes on its grid; fit it with simulator=... (or a "
+                "make_echoes Bunch), or resample them yourself (EchoResampler)."
+            )
+        quadrature = self.detection == "quadrature"
+        require = None
+        if self.window_ is not None:
+            kept = self.times_[self.window_]
+            require = (float(kept[0]), float(kept[-1]))
+        settings = {
+            "times": self.times_,
+            "phase": "keep" if quadrature else "magnitude",
+            "output": "complex" if quadrature else "real",
+            "require": require,
+            "pulse_times": (0.0, self.simulator_settings_["tau"]),
+        }
+        settings.update(params)
+        return EchoResampler(**settings)
+
+    def _measured(self, echoes):
+        """MeasuredEcho objects on the grid, uncovered samples filled."""
+        check_is_fitted(self)
+        echoes = [echoes] if isinstance(echoes, MeasuredEcho) else list(echoes)
+        tau = self.simulator_settings_["tau"] if self.simulator_settings_ else None
+        for k, echo in enumerate(echoes):
+            stated = echo.metadata.get("tau")
+            if tau is not None and stated is not None:
+                if not math.isclose(float(stated), tau, rel_tol=_TAU_RTOL):
+                    raise ValueError(
+                        f"Echo {k} was measured with tau={float(stated):g} us, but the "
+                        f"model was trained on another grid: tau={tau:g} us. Train "
+                        "a model for its tau."
+                    )
+        X = self._fill_uncovered(self.make_resampler().fit_transform(echoes))
+        return X if np.iscomplexobj(X) else check_array(X, dtype=np.float64)
+
+    def _check_X(self, X, reset):
+        """Validated echoes (complex kept when detection is quadrature)."""
+        if isinstance(X, MeasuredEcho) or (
+            isinstance(X, (list, tuple))
+            and len(X) > 0
+            and all(isinstance(x, MeasuredEcho) for x in X)
+        ):
+            if reset:
+                raise TypeError(
+                    "fit takes simulated echoes (an array), not MeasuredEcho objects."
+                )
+            return self._measured(X)
+        data = X
+        if not hasattr(data, "dtype") and not isinstance(data, pd.DataFrame):
+            data = np.asarray(data)
+        if np.iscomplexobj(data) and not isinstance(data, pd.DataFrame):
+            data = np.asarray(data)
+            real = self._validate(data.real, reset)
+            imag = check_array(
+                data.imag,
+                dtype=np.float64,
+                ensure_all_finite="allow-nan" if not reset else True,
+            )
+            X = self._fill_uncovered(real + 1j * imag)
+            return np.abs(X) if self.detection == "magnitude" else X
+        X = self._fill_uncovered(self._validate(X, reset))
+        if self.detection == "quadrature":
+            raise ValueError(
+                "detection='quadrature' needs complex echoes (EchoSimulator("
+                "output='complex')); got real ones. Use detection='magnitude'."
+            )
+        return X
+
+    def _validate(self, X, reset):
+        """validate_data, saying what grid the model expects on a wrong length.
+
+        After fit, on a known grid, NaN (samples a measurement does not cover)
+        is accepted outside the echo window; see :meth:`_fill_uncovered`.
+        """
+        on_grid = (
+            not reset
+            and getattr(self, "simulator_settings_", None) is not None
+            and self.window_ is not None
+        )
+        try:
+            return validate_data(
+                self,
+                X,
+                reset=reset,
+                dtype=np.float64,
+                ensure_all_finite="allow-nan" if on_grid else True,
+            )
+        except ValueError as exc:
+            settings = getattr(self, "simulator_settings_", None)
+            if reset or settings is None or "features, but" not in str(exc):
+                raise
+            raise ValueError(
+                f"{exc} The model was trained on echoes of {settings['n_times']} "
+                f"samples (dt={settings['dt']:g} us, tau={settings['tau']:g} us); "
+                "these are on another grid. Resample measured echoes onto it "
+                "(pass MeasuredEcho objects, or see make_resampler)."
+            ) from None
+
+    def _fill_uncovered(self, X):
+        """Uncovered (NaN) samples, outside the window only, take the nearest value."""
+        bad = np.isnan(X.real) | np.isnan(X.imag) if np.iscomplexobj(X) else np.isnan(X)
+        if not bad.any():
+            return X
+        if self.window_ is None or bad[:, self.window_].any():
+            rows = np.flatnonzero(bad[:, self.window_].any(axis=1))
+            raise ValueError(
+                f"Echoes {rows[:5].tolist()} have NaN (uncovered samples) inside the "
+                "echo window 2 tau +- tau/3, which the model needs."
+            )
+        return _hold_fill(X)
+
+    def _detect(self, X):
+        """Real channels of the echoes (see Notes)."""
+        if self.detection == "magnitude":
+            return np.abs(X) if np.iscomplexobj(X) else X
+        window = self.window_ if self.window_ is not None else slice(None)
+        part = X[:, window]
+        top = part[np.arange(X.shape[0]), np.argmax(np.abs(part), axis=1)]
+        magnitude = np.abs(top)
+        if np.any(magnitude == 0):
+            raise ValueError("An echo is zero throughout its window.")
+        scale = top if self.receiver_phase == "blind" else magnitude
+        Z = X / scale[:, None]
+        return np.hstack([Z.real, Z.imag])
+
+    # -- targets -----------------------------------------------------------------------
+    def _check_y(self, y, n):
+        targets = (
+            [self.targets] if isinstance(self.targets, str) else list(self.targets)
+        )
+        if not targets or not all(isinstance(t, str) for t in targets):
+            raise ValueError(f"targets must be column names (str); got {targets!r}.")
+        if len(set(targets)) != len(targets):
+            raise ValueError(f"targets must be distinct; got {targets!r}.")
+        if y is None:
+            raise ValueError(
+                "EchoInference requires y to be passed, but the target y is None: "
+                "give the parameter table of the echoes (make_echoes' target)."
+            )
+        names = targets + ([self.power] if self.power is not None else [])
+        if isinstance(y, pd.DataFrame):
+            missing = [c for c in names if c not in y.columns]
+            if missing:
+                raise ValueError(
+                    f"y lacks the columns {missing}; it has {list(y.columns)}. "
+                    "Set targets (and power=None without a power flag)."
+                )
+            values = y[names].to_numpy(dtype=np.float64)
+        else:
+            values = np.asarray(y)
+            if np.iscomplexobj(values):
+                raise ValueError(
+                    "Complex data not supported as y: the targets are real numbers."
+                )
+            values = values.astype(np.float64)
+            if values.ndim == 1:
+                values = values[:, None]
+            if values.ndim != 2 or values.shape[1] != len(names):
+                raise ValueError(
+                    f"y must be a DataFrame with the columns {names}, or an array "
+                    f"of {len(names)} columns in that order; got shape "
+                    f"{values.shape}."
+                )
+        if values.shape[0] != n:
+            raise ValueError(
+                f"y has {values.shape[0]} rows for {n} echoes; give one per echo."
+            )
+        if not np.all(np.isfinite(values)):
+            raise ValueError("y must be finite (no NaN or inf).")
+        Y = values[:, : len(targets)]
+        flag = None
+        if self.power is not None:
+            flag = values[:, -1]
+            if not np.all(np.isin(flag, (0, 1))):
+                raise ValueError(
+                    f"The power flag y[{self.power!r}] must be 0 or 1; got "
+                    f"{np.unique(flag)[:5]}."
+                )
+            flag = flag.astype(int)
+        return targets, Y, flag
+
+    # -- sub-estimators ----------------------------------------------------------------
+    def _seeded(self, estimator, seed):
+        params = estimator.get_params(deep=True)
+        names = sorted(
+            k
+            for k, v in params.items()
+            if (k == "random_state" or k.endswith("__random_state")) and v is None
+        )
+        if names and seed is not None:
+            estimator.set_params(
+                **{k: derive_seed(seed, i) for i, k in enumerate(names)}
+            )
+        return estimator
+
+    def _make_regressor(self):
+        if self.regressor is not None:
+            return clone(self.regressor)
+        if self.interval_method == "conformal":
+            return ExtraTreesRegressor(n_estimators=200, n_jobs=self.n_jobs)
+        from quantile_forest import ExtraTreesQuantileRegressor
+
+        return ExtraTreesQuantileRegressor(n_estimators=200, n_jobs=self.n_jobs)
+
+    def _make_classifier(self):
+        if self.classifier is not None:
+            return clone(self.classifier)
+        return RandomForestClassifier(n_estimators=200, n_jobs=self.n_jobs)
+
+    def _make_detector(self):
+        if self.ood_detector is not None:
+            return clone(self.ood_detector)
+        # Values and slopes of the default features (time series); only the
+        # values for a featurizer whose columns need not be ordered in time.
+        weight = 1.0 if self.featurizer is None else 0.0
+        return KNNDistance(n_neighbors=5, derivative_weight=weight, n_jobs=self.n_jobs)
+
+    def _quantiles(self):
+        alpha = 1 - self.confidence
+        return alpha / 2, 1 - alpha / 2
+
+    def _fit_intervals(self, regressor, F_cal, y_cal):
+        from mapie.regression import (
+            ConformalizedQuantileRegressor,
+            SplitConformalRegressor,
+        )
+
+        if self.interval_method == "conformal":
+            return SplitConformalRegressor(
+                regressor,
+                confidence_level=self.confidence,
+                conformity_score=self.conformity_score,
+                prefit=True,
+            ).conformalize(F_cal, y_cal)
+        if self.interval_method == "quantile":
+            return None
+        # Each bound is corrected at level alpha / 2 (MAPIE's asymmetric CQR).
+        half = (1 - self.confidence) / 2
+        needed = math.ceil(max(1 / half, 1 / (1 - half)))
+        if len(y_cal) < needed:
+            warnings.warn(
+                f"{len(y_cal)} calibration echoes are too few for conformalized "
+                f"quantiles at confidence {self.confidence:g} (MAPIE needs "
+                f"{needed}); the intervals are infinite. Give more echoes or a "
+                "larger calibration_size.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return _UNBOUNDED
+        models = []
+        for q in (*self._quantiles(), 0.5):
+            model = copy.copy(regressor)
+            model.default_quantiles = q
+            models.append(model)
+        return ConformalizedQuantileRegressor(
+            models, confidence_level=self.confidence, prefit=True
+        ).conformalize(F_cal, y_cal)
+
+    def _intervals(self, target, F):
+        """Estimate, lower and upper bound of one target."""
+        regressor = self.regressors_[target]
+        if self.interval_method == "quantile":
+            estimate = regressor.predict(F, quantiles="mean")
+            bounds = regressor.predict(F, quantiles=list(self._quantiles()))
+            lower, upper = bounds[:, 0], bounds[:, 1]
+        elif isinstance(self.intervals_[target], str):  # _UNBOUNDED, also unpickled
+            estimate = regressor.predict(F, quantiles="mean")
+            lower = np.full(len(estimate), -np.inf)
+            upper = np.full(len(estimate), np.inf)
+        else:
+            with _quiet_root_logger():
+                point, pis = self.intervals_[target].predict_interval(
+                    F, allow_infinite_bounds=True
+                )
+            # Conformalized quantiles can cross where the correction is negative.
+            lower = np.minimum(pis[:, 0, 0], pis[:, 1, 0])
+            upper = np.maximum(pis[:, 0, 0], pis[:, 1, 0])
+            if self.interval_method == "conformal":
+                estimate = point
+            else:  # the forest's mean, not MAPIE's median model
+                estimate = regressor.predict(F, quantiles="mean")
+        estimate = np.asarray(estimate, dtype=np.float64).reshape(-1)
+        if self.nonnegative_[target]:
+            lower = np.maximum(lower, 0.0)
+        lower = np.minimum(lower, estimate)
+        upper = np.maximum(upper, estimate)
+        return estimate, lower, upper
+
+    def _outlyingness(self, F):
+        return -np.asarray(self.ood_detector_.score_samples(F), dtype=np.float64)
+
+    # -- fit ---------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit the regressors, their intervals, the classifier and the OOD flag.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_echoes, n_times), or a make_echoes Bunch
+            Simulated echoes (complex for quadrature detection). A Bunch
+            from :func:`~sknmr.datasets.make_echoes` (or
+            :func:`~sknmr.datasets.load_echoes`) gives the echoes, the
+            targets (``y`` must then be None) and, unless ``simulator`` is
+            set, the simulator's settings.
+        y : DataFrame or array-like
+            The echoes' parameter table, e.g. make_echoes' ``target``: the
+            columns ``targets`` and ``power``. An array's columns are the
+            targets in order, then the power flag when ``power`` is set.
+
+        Returns
+        -------
+        self : EchoInference
+        """
+        bunch_settings = None
+        if isinstance(X, Bunch) or (
+            isinstance(X, Mapping) and "data" in X and "target" in X
+        ):
+            if y is not None:
+                raise ValueError("Give y inside the Bunch or as y, not both.")
+            bunch_settings, y, X = X.get("settings"), X["target"], X["data"]
+        X = self._check_X(X, reset=True)
+        n = X.shape[0]
+        if n < 2:
+            raise ValueError(
+                f"EchoInference needs at least 2 echoes (a training and a "
+                f"calibration part); got {n} sample."
+            )
+        targets, Y, flag = self._check_y(y, n)
+        settings = self._settings_for_fit(bunch_settings)
+        kind = "complex" if np.iscomplexobj(X) else "real"
+        if settings is not None:
+            if self.detection == "quadrature" and settings["output"] != "complex":
+                raise ValueError(
+                    "detection='quadrature' needs a simulator with "
+                    f"output='complex'; this one has output={settings['output']!r}."
+                )
+            if kind == "real" and settings["output"] == "magnitude":
+                kind = "magnitude"
+        elif kind == "real" and np.all(X >= 0):
+            kind = "magnitude"
+        self._set_grid(settings, X.shape[1])
+        self._check_grid_names()
+        seed = check_seed(self.random_state)
+        augment = check_augment(self.augment, kind, self.times_ is not None)
+
+        # The split, stratified by the power flag when both classes allow it.
+        index = np.arange(n)
+        stratify = None
+        if flag is not None and np.unique(flag).size == 2:
+            if np.bincount(flag).min() >= 2:
+                stratify = flag
+        n_cal = self.calibration_size
+        if isinstance(n_cal, Integral) and n_cal >= n:
+            raise ValueError(
+                f"calibration_size={n_cal} leaves no training echo among {n}."
+            )
+        try:
+            train, cal = train_test_split(
+                index,
+                test_size=n_cal,
+                random_state=derive_seed(seed, _SPLIT),
+                stratify=stratify,
+            )
+        except ValueError:
+            train, cal = train_test_split(
+                index, test_size=n_cal, random_state=derive_seed(seed, _SPLIT)
+            )
+        self.n_train_, self.n_calibration_ = len(train), len(cal)
+        targets_y = Y if flag is None else np.column_stack([Y, flag])
+        X_train, y_train = X[train], targets_y[train]
+        X_cal, y_cal = X[cal], targets_y[cal]
+
+        # 1. augmentation (fit only).
+        self.augmenter_ = None
+        if augment is not None:
+            context = {
+                "kind": kind,
+                "times": self.times_,
+                "pulse_times": (
+                    (0.0, self.simulator_settings_["tau"])
+                    if self.simulator_settings_ is not None
+                    else ()
+                ),
+                "top": self.window_,
+            }
+            self.augmenter_ = make_augmenter(
+                augment, **context, random_state=derive_seed(seed, _AUG_TRAIN)
+            )
+            X_train, y_train = self.augmenter_.fit_resample(X_train, y_train)
+            X_cal, y_cal = make_augmenter(
+                augment, **context, random_state=derive_seed(seed, _AUG_CAL)
+            ).fit_resample(X_cal, y_cal)
+
+        # 2-3. detection and features.
+        featurizer = (
+            self._default_featurizer() if self.featurizer is None else self.featurizer
+        )
+        if featurizer == "passthrough":
+            featurizer = "passthrough"
+        else:
+            featurizer = clone(featurizer)
+        D_train = self._detect(X_train)
+        if featurizer == "passthrough":
+            self.featurizer_ = "passthrough"
+            F_train = D_train
+        else:
+            self.featurizer_ = featurizer
+            F_train = np.asarray(featurizer.fit_transform(D_train, y_train[:, 0]))
+        F_cal = self._features(X_cal, detected=False)
+
+        # 4. regressors and intervals.
+        self.targets_ = targets
+        self.nonnegative_ = {
+            t: bool(np.all(Y[:, j] >= 0)) for j, t in enumerate(targets)
+        }
+        self.regressors_, self.intervals_ = {}, {}
+        coverage = {}
+        for j, target in enumerate(targets):
+            regressor = self._seeded(
+                self._make_regressor(), derive_seed(seed, _REGRESSOR, j)
+            )
+            if self.interval_method != "conformal" and not _takes_quantiles(regressor):
+                raise ValueError(
+                    f"interval_method={self.interval_method!r} needs a regressor "
+                    "whose predict takes quantiles (quantile_forest's "
+                    f"RandomForestQuantileRegressor); got {type(regressor).__name__}."
+                )
+            regressor.fit(F_train, y_train[:, j])
+            self.regressors_[target] = regressor
+            self.intervals_[target] = self._fit_intervals(regressor, F_cal, y_cal[:, j])
+            _, lower, upper = self._intervals(target, F_cal)
+            coverage[target] = float(
+                np.mean((lower <= y_cal[:, j]) & (y_cal[:, j] <= upper))
+            )
+        self.calibration_coverage_ = pd.Series(coverage, name="coverage")
+
+        # 5. power classifier, calibrated on the held-out part.
+        self.classifier_ = None
+        if flag is not None:
+            p_train, p_cal = y_train[:, -1].astype(int), y_cal[:, -1].astype(int)
+            self.classifier_ = self._fit_classifier(
+                F_train, p_train, F_cal, p_cal, seed
+            )
+
+        # 6. OOD detector and its threshold.
+        self.ood_detector_ = self._seeded(
+            self._make_detector(), derive_seed(seed, _OOD)
+        ).fit(F_train)
+        scores = self._outlyingness(F_cal)
+        threshold, exact = conformal_threshold(scores, self.ood_false_alarm)
+        if not exact:
+            warnings.warn(
+                f"{len(scores)} calibration echoes cannot guarantee an OOD false-"
+                f"alarm rate of {self.ood_false_alarm:g} (that needs "
+                f"{math.ceil(1 / self.ood_false_alarm) - 1}); the threshold is "
+                "their largest score.",
+                UserWarning,
+                stacklevel=2,
+            )
+        reference = float(np.median(scores))
+        if not threshold > reference:
+            threshold = reference + max(abs(reference), 1.0) * 1e-12
+        self.ood_threshold_ = float(threshold)
+        self.ood_reference_ = reference
+        return self
+
+    def _fit_classifier(self, F_train, p_train, F_cal, p_cal, seed):
+        if np.unique(p_train).size < 2:
+            return DummyClassifier(strategy="prior").fit(F_train, p_train)
+        base = self._seeded(self._make_classifier(), derive_seed(seed, _CLASSIFIER))
+        base.fit(F_train, p_train)
+        fewest = np.bincount(p_cal, minlength=2).min()
+        if fewest < 2:  # nothing to calibrate on
+            return base
+        # Frozen: the folds only split the predictions the calibrator is fitted
+        # on (one calibrator, on all of them); at most as many as the rarer
+        # class has echoes.
+        return CalibratedClassifierCV(
+            FrozenEstimator(base), method="sigmoid", cv=min(5, int(fewest))
+        ).fit(F_cal, p_cal)
+
+    def _features(self, X, detected=False):
+        D = X if detected else self._detect(X)
+        if self.featurizer_ == "passthrough":
+            return D
+        return np.asarray(self.featurizer_.transform(D))
+
+    # -- prediction --------------------------------------------------------------------
+    def get_feature_names_out(self, input_features=None):
+        """Columns of the table :meth:`predict` returns (and of :meth:`transform`).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        names = []
+        for target in self.targets_:
+            names += [target, f"{target}_lower", f"{target}_upper"]
+        if self.classifier_ is not None:
+            names.append("p_power")
+        names += ["ood_score", "ood"]
+        return np.asarray(names, dtype=object)
+
+    def predict(self, X):
+        """The table of estimates, intervals, p(power) and the OOD flag.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_echoes, n_times), MeasuredEcho or list of them
+            Echoes on the training grid; :class:`~sknmr.io.MeasuredEcho`
+            objects are put on it first (:meth:`make_resampler`), which
+            refuses one that does not cover the echo window; one whose
+            metadata states a ``tau`` more than 2% off the model's is refused
+            too. Samples not
+            covered (NaN, also in an array made by ``make_resampler``) are
+            accepted outside the window and take the value of the nearest
+            covered sample.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            One row per echo (indexed like a DataFrame ``X``), columns
+            :meth:`get_feature_names_out`: per target ``t``, ``t``,
+            ``t_lower`` and ``t_upper``; ``p_power``; ``ood_score`` (0 for a
+            typical simulation, above 1 when flagged) and ``ood`` (bool).
+        """
+        check_is_fitted(self)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        X = self._check_X(X, reset=False)
+        F = self._features(X)
+        columns = {}
+        for target in self.targets_:
+            estimate, lower, upper = self._intervals(target, F)
+            columns[target] = estimate
+            columns[f"{target}_lower"] = lower
+            columns[f"{target}_upper"] = upper
+        if self.classifier_ is not None:
+            proba = self.classifier_.predict_proba(F)
+            classes = list(self.classifier_.classes_)
+            columns["p_power"] = (
+                proba[:, classes.index(1)] if 1 in classes else np.zeros(len(F))
+            )
+        score = (self._outlyingness(F) - self.ood_reference_) / (
+            self.ood_threshold_ - self.ood_reference_
+        )
+        columns["ood_score"] = score
+        columns["ood"] = score > 1
+        return pd.DataFrame(columns, index=index)
+
+    def predict_interval(self, X):
+        """Estimates and intervals as arrays (MAPIE's layout).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_echoes, n_times), MeasuredEcho or list of them
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_echoes, n_targets)
+        y_pis : ndarray of shape (n_echoes, 2, n_targets)
+            Lower (``[:, 0]``) and upper (``[:, 1]``) bounds.
+        """
+        table = self.predict(X)
+        y_pred = table[self.targets_].to_numpy()
+        lower = table[[f"{t}_lower" for t in self.targets_]].to_numpy()
+        upper = table[[f"{t}_upper" for t in self.targets_]].to_numpy()
+        return y_pred, np.stack([lower, upper], axis=1)
+
+    def transform(self, X):
+        """The table of :meth:`predict` as a float array (``ood`` as 0/1).
+
+        Lets the model sit inside a pipeline (its outputs as features), and
+        ``set_output(transform="pandas")`` gives the table back.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_echoes, n_times), MeasuredEcho or list of them
+
+        Returns
+        -------
+        table : ndarray of shape (n_echoes, n_columns)
+        """
+        return self.predict(X).to_numpy(dtype=np.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():
+    """Keep MAPIE from configuring the root logger.
+
+    MAPIE's conformalized quantiles call ``logging.basicConfig(level=INFO)``
+    to report crossed bounds, which would leave a handler on an unconfigured
+    root logger; with a handler already there, basicConfig does nothing.
+    """
+    root = logging.getLogger()
+    handler = None
+    if not root.handlers:
+        handler = logging.NullHandler()
+        root.addHandler(handler)
+    level = root.level
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        if handler is not None:
+            root.removeHandler(handler)
+
+
+def _takes_quantiles(regressor):
+    import inspect
+
+    try:
+        return "quantiles" in inspect.signature(regressor.predict).parameters
+    except (TypeError, ValueError):
+        return False

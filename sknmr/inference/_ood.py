@@ -1,0 +1,144 @@
+"""Out-of-distribution scores and their calibrated threshold."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["KNNDistance", "conformal_threshold"]
+
+
+class KNNDistance(OutlierMixin, BaseEstimator):
+    """Outlyingness as the mean distance to the nearest training points.
+
+    ``score_samples`` follows scikit-learn's convention for outlier detectors
+    (higher is more normal): it returns minus the mean Euclidean distance of
+    each point to its ``n_neighbors`` nearest training points.
+
+    Two refinements, both measured in ``benchmarks/bench_inference.py``:
+
+    - ``derivative_weight > 0``: the points are series and the distance also
+      counts their first differences (``[x, w * diff(x)]``, a discrete
+      Sobolev distance), which sets white noise far from smooth curves;
+    - ``n_components``: a second distance, between the points' coordinates
+      on their first principal components (the overall shape, blind to
+      noise). The score is then the larger of the two distances, each divided
+      by its median over the training points (leaving each point out).
+
+    Parameters
+    ----------
+    n_neighbors : int, default=5
+        Neighbours averaged over (at most the number of training points).
+    derivative_weight : float, default=0.0
+        Weight ``w`` of the first differences.
+    n_components : int or None, default=None
+        Principal components of the second distance; None: no second
+        distance.
+    n_jobs : int or None, default=None
+        Passed to :class:`~sklearn.neighbors.NearestNeighbors`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> detector = KNNDistance(n_neighbors=1).fit(np.zeros((3, 2)))
+    >>> detector.score_samples([[3.0, 4.0]])
+    array([-5.])
+    >>> smooth = KNNDistance(n_neighbors=1, derivative_weight=1.0)
+    >>> smooth.fit(np.zeros((3, 2))).score_samples([[3.0, 4.0]])
+    array([-5.0990...])
+    """
+
+    _parameter_constraints = {
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "derivative_weight": [Interval(Real, 0, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self, n_neighbors=5, derivative_weight=0.0, n_components=None, n_jobs=None
+    ):
+        self.n_neighbors = n_neighbors
+        self.derivative_weight = derivative_weight
+        self.n_components = n_components
+        self.n_jobs = n_jobs
+
+    def _spaces(self, X):
+        """The points in each space the distances are taken in."""
+        spaces = [X]
+        if self.derivative_weight and X.shape[1] > 1:
+            spaces[0] = np.hstack([X, self.derivative_weight * np.diff(X, axis=1)])
+        if self.pca_ is not None:
+            spaces.append(self.pca_.transform(X))
+        return spaces
+
+    def fit(self, X, y=None):
+        """Store the training points (and their principal components)."""
+        self._validate_params()
+        X = validate_data(self, X, dtype=np.float64)
+        n = X.shape[0]
+        k = min(self.n_neighbors, n)
+        self.pca_ = None
+        if self.n_components is not None and n > 1:
+            components = min(self.n_components, n, X.shape[1])
+            self.pca_ = PCA(components, svd_solver="full").fit(X)
+        self.neighbors_, self.scales_ = [], []
+        for points in self._spaces(X):
+            neighbors = NearestNeighbors(n_neighbors=k, n_jobs=self.n_jobs)
+            self.neighbors_.append(neighbors.fit(points))
+            scale = 1.0
+            if self.pca_ is not None and n > 1:
+                # Median distance of the training points, each left out.
+                distances, _ = neighbors.kneighbors(points, n_neighbors=min(k + 1, n))
+                scale = float(np.median(distances[:, 1:].mean(axis=1))) or 1.0
+            self.scales_.append(scale)
+        return self
+
+    def score_samples(self, X):
+        """Minus the (largest scaled) mean distance to the nearest training points."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        scores = [
+            neighbors.kneighbors(points)[0].mean(axis=1) / scale
+            for neighbors, points, scale in zip(
+                self.neighbors_, self._spaces(X), self.scales_, strict=True
+            )
+        ]
+        return -np.max(scores, axis=0)
+
+    def predict(self, X):
+        """Not a classifier of its own: every point is an inlier (+1)."""
+        return np.ones(len(self.score_samples(X)), dtype=int)
+
+
+def conformal_threshold(scores, false_alarm):
+    """Outlyingness threshold with at most ``false_alarm`` false alarms.
+
+    With ``n`` calibration scores of in-distribution points, a new
+    in-distribution point's score exceeds the ``k``-th smallest, ``k =
+    ceil((n + 1)(1 - false_alarm))``, with probability at most
+    ``false_alarm`` (exchangeability). When ``k > n`` no finite threshold
+    guarantees it; the largest score is returned with ``exact=False``.
+
+    Returns
+    -------
+    threshold : float
+    exact : bool
+        Whether the guarantee holds.
+
+    Examples
+    --------
+    >>> conformal_threshold(np.arange(1.0, 100.0), 0.1)
+    (np.float64(90.0), True)
+    """
+    scores = np.sort(np.asarray(scores, dtype=np.float64))
+    n = scores.size
+    k = math.ceil((n + 1) * (1 - false_alarm))
+    if k > n:
+        return scores[-1], False
+    return scores[k - 1], True

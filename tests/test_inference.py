@@ -1,0 +1,427 @@
+"""Tests for sknmr.inference.EchoInference."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn import FunctionSampler
+from quantile_forest import ExtraTreesQuantileRegressor
+from sklearn.ensemble import (
+    ExtraTreesRegressor,
+    IsolationForest,
+    RandomForestClassifier,
+)
+from sklearn.pipeline import Pipeline
+
+from sknmr import EchoInference, EchoSimulator
+from sknmr.datasets import make_echoes
+from sknmr.inference._augment import augment_echoes
+from sknmr.inference._ood import KNNDistance, conformal_threshold
+from sknmr.io import MeasuredEcho
+from sknmr.window import EchoWindow
+
+TARGETS = ["W", "L", "alpha_xy", "alpha_z"]
+
+
+def small(**params):
+    """A fast, seeded EchoInference."""
+    defaults = dict(
+        regressor=ExtraTreesQuantileRegressor(n_estimators=20),
+        classifier=RandomForestClassifier(n_estimators=20),
+        ood_false_alarm=0.1,
+        random_state=0,
+    )
+    defaults.update(params)
+    return EchoInference(**defaults)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return EchoSimulator(lattice_size=8, tau=8.0)
+
+
+@pytest.fixture(scope="module")
+def data(sim):
+    return make_echoes(40, simulator=sim, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def held_out(sim):
+    return make_echoes(20, simulator=sim, random_state=1)
+
+
+@pytest.fixture(scope="module")
+def model(sim, data):
+    return small(simulator=sim).fit(data.data, data.target)
+
+
+def _not_echoes(sim, n=10, seed=0):
+    """Pure noise and Lorentzian free-induction decays (no coupling, no echo)."""
+    rng = np.random.default_rng(seed)
+    shape = (n, sim.n_times)
+    noise = np.abs(rng.normal(size=shape) + 1j * rng.normal(size=shape))
+    t2 = rng.uniform(1.0, 20.0, n)
+    fid = 0.5 * np.exp(-sim.times[None, :] / t2[:, None])
+    fid = np.abs(fid + 0.002 * (rng.normal(size=shape) + 1j * rng.normal(size=shape)))
+    return noise, fid
+
+
+# -- the table -------------------------------------------------------------------------
+def test_table_columns_and_types(model, held_out):
+    table = model.predict(held_out.data)
+    expected = []
+    for t in TARGETS:
+        expected += [t, f"{t}_lower", f"{t}_upper"]
+    expected += ["p_power", "ood_score", "ood"]
+    assert list(table.columns) == expected
+    assert list(model.get_feature_names_out()) == expected
+    assert len(table) == len(held_out.data)
+    assert table["ood"].dtype == bool
+    assert table["p_power"].between(0, 1).all()
+    assert np.all(np.isfinite(table.drop(columns="ood").to_numpy()))
+
+
+def test_intervals_contain_the_estimate(model, held_out):
+    table = model.predict(held_out.data)
+    for t in TARGETS:
+        assert (table[f"{t}_lower"] <= table[t]).all()
+        assert (table[t] <= table[f"{t}_upper"]).all()
+        assert (table[f"{t}_lower"] >= 0).all()  # never negative in training
+    y_pred, y_pis = model.predict_interval(held_out.data[:3])
+    assert y_pred.shape == (3, 4) and y_pis.shape == (3, 2, 4)
+    np.testing.assert_allclose(y_pred[:, 0], table["W"][:3])
+
+
+def test_dataframe_input_keeps_its_index(sim, data, held_out):
+    frame = make_echoes(40, simulator=sim, random_state=0, as_frame=True)
+    fitted = small(simulator=sim, targets=("W",), power=None).fit(
+        frame.data, frame.target
+    )
+    X = pd.DataFrame(
+        held_out.data[:4], columns=frame.feature_names, index=[7, 8, 9, 10]
+    )
+    table = fitted.predict(X)
+    assert list(table.index) == [7, 8, 9, 10]
+    assert "p_power" not in table
+
+
+def test_transform_and_set_output(model, held_out):
+    table = model.predict(held_out.data[:5])
+    out = model.transform(held_out.data[:5])
+    np.testing.assert_array_equal(out, table.to_numpy(dtype=float))
+    frame = pickle.loads(pickle.dumps(model)).set_output(transform="pandas")
+    assert list(frame.transform(held_out.data[:5]).columns) == list(table.columns)
+
+
+def test_fit_from_a_bunch_takes_the_simulator(sim, data):
+    fitted = small(targets="W").fit(data)
+    assert fitted.targets_ == ["W"]
+    assert fitted.simulator_settings_["n_tau"] == sim.n_tau
+    assert fitted.simulator_settings_["output"] == "magnitude"
+    np.testing.assert_allclose(fitted.times_, sim.times)
+    window = EchoWindow.for_simulator(sim).fit(data.data)
+    assert fitted.window_ == window.window_
+    assert isinstance(fitted.featurizer_, Pipeline)
+    with pytest.raises(ValueError, match="not both"):
+        small().fit(data, data.target)
+
+
+# -- coverage --------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["conformal", "conformalized_quantile"])
+def test_coverage_near_the_confidence(method):
+    """A larger synthetic case: heteroscedastic targets of 8 features."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    X = rng.uniform(size=(n, 8))
+    y = pd.DataFrame(
+        {
+            "a": 1 + X[:, 0] + 0.2 * X[:, 1] * rng.normal(size=n),
+            "b": 2 + np.sin(3 * X[:, 2]) + 0.1 * rng.normal(size=n),
+        }
+    )
+    regressor = None
+    if method == "conformal":
+        regressor = ExtraTreesRegressor(n_estimators=30, min_samples_leaf=5)
+    fitted = EchoInference(
+        featurizer="passthrough",
+        targets=("a", "b"),
+        power=None,
+        regressor=regressor,
+        interval_method=method,
+        calibration_size=0.3,
+        random_state=0,
+    )
+    if method != "conformal":
+        fitted.set_params(regressor=ExtraTreesQuantileRegressor(n_estimators=30))
+    train = slice(0, 1500)
+    fitted.fit(X[train], y[train])
+    table = fitted.predict(X[1500:])
+    for t in ("a", "b"):
+        truth = y[t].to_numpy()[1500:]
+        covered = (table[f"{t}_lower"] <= truth) & (truth <= table[f"{t}_upper"])
+        assert 0.86 <= covered.mean() <= 0.95, (t, covered.mean())
+
+
+@pytest.mark.parametrize("method", ["conformal", "quantile"])
+def test_other_interval_methods(method, data, held_out):
+    fitted = small(interval_method=method, targets=("W",)).fit(data)
+    table = fitted.predict(held_out.data)
+    assert (table["W_lower"] <= table["W"]).all()
+    assert (table["W"] <= table["W_upper"]).all()
+    assert fitted.intervals_["W"] is None or method == "conformal"
+
+
+def test_quantile_methods_need_a_quantile_regressor(data):
+    for method in ("quantile", "conformalized_quantile"):
+        with pytest.raises(ValueError, match="quantiles"):
+            small(
+                interval_method=method,
+                targets=("W",),
+                regressor=ExtraTreesRegressor(n_estimators=5),
+            ).fit(data)
+
+
+# -- out of distribution ---------------------------------------------------------------
+def test_ood_flags_noise_and_a_free_induction_decay(model, sim):
+    noise, fid = _not_echoes(sim)
+    assert model.predict(noise)["ood"].all()
+    assert model.predict(fid)["ood"].all()
+
+
+def test_ood_false_alarm_rate_on_held_out_simulations(sim):
+    train = make_echoes(100, simulator=sim, random_state=2)
+    test = make_echoes(100, simulator=sim, random_state=3)
+    fitted = small(
+        simulator=sim,
+        targets=("W",),
+        power=None,
+        regressor=ExtraTreesQuantileRegressor(n_estimators=5),
+        ood_false_alarm=0.1,
+        calibration_size=0.5,
+    ).fit(train.data, train.target)
+    rate = fitted.predict(test.data)["ood"].mean()
+    assert 0.03 <= rate <= 0.2, rate
+
+
+def test_knn_distance():
+    rng = np.random.default_rng(0)
+    X = np.cumsum(rng.normal(size=(50, 12)), axis=1) * 0.1  # smooth-ish curves
+    noisy = X[:5] + rng.normal(size=(5, 12))
+    for detector in (
+        KNNDistance(),
+        KNNDistance(derivative_weight=1.0),
+        KNNDistance(derivative_weight=1.0, n_components=3),
+    ):
+        detector.fit(X)
+        assert detector.score_samples(X[:5]).shape == (5,)
+        assert np.all(detector.score_samples(noisy) < detector.score_samples(X[5:10]))
+    assert KNNDistance(n_components=3).fit(X).pca_.n_components_ == 3
+
+
+def test_other_ood_detector(sim, data):
+    fitted = small(
+        simulator=sim, targets=("W",), ood_detector=IsolationForest(n_estimators=50)
+    ).fit(data)
+    noise, _ = _not_echoes(sim)
+    assert fitted.predict(noise)["ood"].all()
+
+
+def test_warnings_with_too_few_calibration_echoes(sim, data, held_out):
+    assert conformal_threshold(np.arange(10.0), 0.5) == (5.0, True)
+    assert conformal_threshold(np.arange(10.0), 0.01) == (9.0, False)
+    with pytest.warns(UserWarning, match="cannot guarantee"):
+        small(simulator=sim, targets=("W",), ood_false_alarm=0.001).fit(data)
+    with pytest.warns(UserWarning, match="intervals are infinite"):
+        fitted = small(targets=("W",)).fit(held_out)  # 15 calibration echoes
+    table = fitted.predict(held_out.data[:2])
+    assert (table["W_lower"] == 0).all()  # -inf, clipped: W is never negative
+    assert np.isinf(table["W_upper"]).all()
+    assert np.isfinite(table["W"]).all()
+
+
+# -- grids and measured echoes ---------------------------------------------------------
+def test_refuses_another_grid(model, sim):
+    other = make_echoes(2, simulator=EchoSimulator(lattice_size=8, tau=6.0))
+    with pytest.raises(ValueError, match="another grid"):
+        model.predict(other.data)
+    with pytest.raises(ValueError, match="another grid.*tau"):
+        model.check_compatible(other)
+    for changed in (dict(dt=0.2), dict(tau=6.0), dict(output="complex")):
+        with pytest.raises(ValueError, match="another grid"):
+            settings = {"lattice_size": 8, "tau": 8.0, **changed}
+            model.check_compatible(EchoSimulator(**settings))
+    assert model.check_compatible(sim) is model
+    with pytest.warns(UserWarning, match="lattice_size"):
+        model.check_compatible(EchoSimulator(lattice_size=10, tau=8.0))
+    with pytest.raises(ValueError, match="samples per echo"):
+        small(simulator=sim).fit(other.data, other.target)
+
+
+def test_measured_echo_round_trip(model, sim, held_out):
+    rng = np.random.default_rng(1)
+    X = held_out.data[:5] + 1e-4 * rng.normal(size=(5, sim.n_times))
+    echoes = [MeasuredEcho(sim.times, row) for row in X]
+    from_echoes = model.predict(echoes)
+    from_array = model.predict(np.abs(X))
+    np.testing.assert_allclose(
+        from_echoes.to_numpy(float), from_array.to_numpy(float), atol=1e-9
+    )
+    # Sampled twice as often, and missing the first microseconds (a dead
+    # time): resampled onto the grid, the window is what counts.
+    fine = np.arange(0.0, sim.times[-1], sim.dt / 2)
+    late = fine >= 1.0
+    curve = np.interp(fine, sim.times, np.abs(X[0]))
+    measured = MeasuredEcho(fine[late], curve[late])
+    got = model.predict(measured)
+    resampled = model.make_resampler(dead_time=0.5).fit_transform([measured])
+    assert np.isnan(resampled[0, 0])  # uncovered: accepted outside the window
+    pd.testing.assert_frame_equal(model.predict(resampled), got)
+    resampled[0, model.window_.start + 1] = np.nan
+    with pytest.raises(ValueError, match="inside the echo window"):
+        model.predict(resampled)
+    for t in TARGETS:
+        assert abs(got[t][0] - from_array[t][0]) <= 0.1 * (
+            from_array[f"{t}_upper"][0] - from_array[f"{t}_lower"][0]
+        )
+
+
+def test_measured_echo_with_another_tau_is_refused(model, sim, held_out):
+    echo = MeasuredEcho(sim.times, held_out.data[0], {"tau": 6.0})
+    with pytest.raises(ValueError, match="tau=6 us.*another grid"):
+        model.predict(echo)
+    same = MeasuredEcho(sim.times, held_out.data[0], {"tau": 8.0})
+    assert len(model.predict([same])) == 1
+
+
+def test_measured_echo_must_cover_the_window(model, sim, held_out):
+    times = sim.times[: 2 * sim.n_tau]  # stops at the echo top
+    with pytest.raises(ValueError, match="does not cover"):
+        model.predict(MeasuredEcho(times, held_out.data[0, : 2 * sim.n_tau]))
+    unfitted_grid = small(targets=("W",), calibration_size=0.4).fit(
+        np.abs(held_out.data), held_out.target
+    )
+    with pytest.raises(ValueError, match="without a simulator"):
+        unfitted_grid.predict(MeasuredEcho(sim.times, held_out.data[0]))
+
+
+# -- detection -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def complex_data():
+    """60 complex echoes; fits on them hold out 40% (24 echoes) to calibrate."""
+    sim = EchoSimulator(lattice_size=8, tau=8.0, output="complex")
+    return sim, make_echoes(20, simulator=sim, random_state=0)
+
+
+def test_blind_quadrature_ignores_the_receiver_phase(complex_data):
+    sim, data = complex_data
+    fitted = small(
+        simulator=sim,
+        detection="quadrature",
+        receiver_phase="blind",
+        targets=("W",),
+        calibration_size=0.4,
+    ).fit(data)
+    X = data.data[:5]
+    rotated = X * np.exp(1j * 1.1)
+    # Equal up to the rounding of the float32 echoes.
+    np.testing.assert_allclose(
+        fitted.transform(rotated), fitted.transform(X), rtol=1e-5, atol=1e-6
+    )
+    calibrated = small(
+        simulator=sim, detection="quadrature", targets=("W",), calibration_size=0.4
+    ).fit(data)
+    assert calibrated.featurizer_.transform(calibrated._detect(X)).shape[1] == 2 * (
+        fitted.window_.stop - fitted.window_.start
+    )
+    echo = MeasuredEcho(sim.times, X[0])
+    np.testing.assert_allclose(
+        fitted.transform(echo), fitted.transform(X[:1]), atol=1e-9
+    )
+
+
+def test_detection_needs_the_right_echoes(complex_data, sim, data):
+    csim, cdata = complex_data
+    with pytest.raises(ValueError, match="complex"):
+        small(simulator=sim, detection="quadrature").fit(data)
+    magnitude = small(simulator=csim, targets=("W",), calibration_size=0.4)
+    magnitude.fit(cdata)
+    np.testing.assert_allclose(
+        magnitude.transform(cdata.data[:3]),
+        magnitude.transform(np.abs(cdata.data[:3]) + 0j),
+    )
+
+
+# -- augmentation ----------------------------------------------------------------------
+def test_augmentation_is_applied_at_fit_only(sim, data, held_out):
+    fitted = small(
+        simulator=sim,
+        targets=("W",),
+        augment={"snr": (20, 50), "copies": 2, "keep_original": True},
+    ).fit(data)
+    assert isinstance(fitted.augmenter_, FunctionSampler)
+    assert fitted.augmenter_.kw_args["snr"] == (20.0, 50.0)
+    before = fitted.transform(held_out.data)
+
+    def refuse(X, y, **kwargs):
+        raise AssertionError("the augmentation ran at prediction time")
+
+    fitted.augmenter_ = FunctionSampler(func=refuse, validate=False)
+    fitted.set_params(augment={"snr": 1.0})
+    np.testing.assert_array_equal(fitted.transform(held_out.data), before)
+    plain = small(simulator=sim, targets=("W",)).fit(data)
+    assert not np.array_equal(plain.transform(held_out.data), before)
+
+
+def test_augment_echoes():
+    X = np.tile(np.linspace(1.0, 0.0, 10), (3, 1))
+    y = pd.DataFrame({"W": [0.1, 0.2, 0.3]})
+    X_aug, y_aug = augment_echoes(
+        X, y, snr=(10, 10), copies=2, keep_original=True, random_state=0
+    )
+    assert X_aug.shape == (9, 10) and list(y_aug["W"]) == [0.1, 0.2, 0.3] * 3
+    np.testing.assert_array_equal(X_aug[:3], X)
+    assert np.all(X_aug >= 0)  # Rician: a magnitude stays a magnitude
+    dead, _ = augment_echoes(
+        X, dead_time=2.5, times=np.arange(10.0), pulse_times=(0.0,)
+    )
+    np.testing.assert_array_equal(dead[:, :3], X[:, [3, 3, 3]])
+    Z = np.ones((2, 4), dtype=complex)
+    phased, _ = augment_echoes(Z, kind="complex", phase_error=90.0, random_state=0)
+    np.testing.assert_allclose(np.abs(phased), 1.0)
+    assert not np.allclose(phased, Z)
+
+
+@pytest.mark.parametrize(
+    "augment, match",
+    [
+        ({"noise": 1}, "unknown keys"),
+        ({"snr": -1}, "snr"),
+        ({"snr": (50, 20)}, "snr"),
+        ({"phase_error": 10}, "complex"),
+        ({"copies": 0}, "copies"),
+    ],
+)
+def test_bad_augment(sim, data, augment, match):
+    with pytest.raises(ValueError, match=match):
+        small(simulator=sim, targets=("W",), augment=augment).fit(data)
+
+
+# -- persistence and errors ------------------------------------------------------------
+def test_pickle_and_joblib(model, held_out, tmp_path):
+    expected = model.predict(held_out.data)
+    restored = pickle.loads(pickle.dumps(model))
+    pd.testing.assert_frame_equal(restored.predict(held_out.data), expected)
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    pd.testing.assert_frame_equal(loaded.predict(held_out.data), expected)
+
+
+def test_bad_targets(sim, data):
+    with pytest.raises(ValueError, match="lacks the columns"):
+        small(targets=("W", "nope")).fit(data.data, data.target)
+    with pytest.raises(ValueError, match="y to be passed"):
+        small().fit(data.data)
+    with pytest.raises(ValueError, match="array of 5 columns"):
+        small().fit(data.data, data.target["W"].to_numpy())
