@@ -43,6 +43,7 @@ __all__ = [
     "add_targets",
     "check_prior",
     "draw_params",
+    "draw_table",
     "prior_echo_ids",
     "sample_prior",
     "split_counts",
@@ -260,6 +261,38 @@ def draw_params(seed, kernel, indices, prior, acceptance):
     return out
 
 
+def draw_table(seed, kernels, counts, prior, acceptance):
+    """The parameter table of ``counts[i]`` echoes of each of ``kernels``, and ids.
+
+    Rows are grouped kernel by kernel, each drawn by :func:`draw_params`;
+    the ids are :func:`prior_echo_ids`. This is what :func:`sample_prior`,
+    :meth:`sknmr.EchoSimulator.sample` and :func:`sknmr.datasets.make_echoes`
+    draw.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``kernel, length, alpha_xy, alpha_z``.
+    echo_ids : ndarray of int64
+    """
+    frames = []
+    for kernel, count in zip(kernels, counts, strict=True):
+        if count == 0:
+            continue
+        values = draw_params(seed, kernel, np.arange(count), prior, acceptance)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "kernel": np.full(count, kernel),
+                    "length": values[:, 0],
+                    "alpha_xy": values[:, 1],
+                    "alpha_z": values[:, 2],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True), prior_echo_ids(kernels, counts)
+
+
 def prior_echo_ids(kernels, counts):
     """Echo ids of ``counts[i]`` echoes of each of ``kernels``, kernel by kernel.
 
@@ -325,22 +358,9 @@ def sample_prior(
     check_fits_in_memory(
         n_samples * _BYTES_PER_ROW, f"drawing {n_samples} parameter sets", "n_samples"
     )
-    frames = []
-    for kernel, count in zip(kernels, split_counts(n_samples, kernels), strict=True):
-        if count == 0:
-            continue
-        values = draw_params(seed, kernel, np.arange(count), prior, acceptance)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "kernel": np.full(count, kernel),
-                    "length": values[:, 0],
-                    "alpha_xy": values[:, 1],
-                    "alpha_z": values[:, 2],
-                }
-            )
-        )
-    table = pd.concat(frames, ignore_index=True)
+    table, _ = draw_table(
+        seed, kernels, split_counts(n_samples, kernels), prior, acceptance
+    )
     return add_targets(table, lattice_size)
 
 

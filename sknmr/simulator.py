@@ -22,8 +22,7 @@ from .prior import (
     check_count,
     check_kernels,
     check_prior,
-    draw_params,
-    prior_echo_ids,
+    draw_table,
     split_counts,
 )
 from .utils._random import check_seed
@@ -494,24 +493,10 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             "random_state",
         )
         resolved = self._check_request(n_samples)
-        counts = split_counts(n_samples, kernels)
-        tables = []
-        for kernel, count in zip(kernels, counts, strict=True):
-            if count == 0:
-                continue
-            values = draw_params(seed, kernel, np.arange(count), ranges, acceptance)
-            tables.append(
-                pd.DataFrame(
-                    {
-                        "kernel": np.full(count, kernel),
-                        "length": values[:, 0],
-                        "alpha_xy": values[:, 1],
-                        "alpha_z": values[:, 2],
-                    }
-                )
-            )
-        table = add_targets(pd.concat(tables, ignore_index=True), self.lattice_size)
-        ids = prior_echo_ids(kernels, counts)
+        params, ids = draw_table(
+            seed, kernels, split_counts(n_samples, kernels), ranges, acceptance
+        )
+        table = add_targets(params, self.lattice_size)
         echoes = self._run(
             self._check_table(table[list(PARAM_COLUMNS)]), seed, ids, resolved
         )

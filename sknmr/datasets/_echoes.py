@@ -44,7 +44,7 @@ from ..prior import (
     check_count,
     check_kernels,
     check_prior,
-    draw_params,
+    draw_table,
     split_counts,
 )
 from ..simulator import EchoSimulator
@@ -418,39 +418,24 @@ def make_echoes(
         random_state=seed, verbose=0, backend=backend
     )
 
-    tables, ids, tasks = [], [], []
+    params_table, echo_ids = draw_table(
+        seed, tuple(counts), tuple(counts.values()), prior, acceptance
+    )
+    columns = {c: params_table[c].to_numpy() for c in ("length", "alpha_xy", "alpha_z")}
+    tasks = []
+    first = 0  # the kernel's first row: the table is grouped kernel by kernel
     for kernel, count in counts.items():
-        if count == 0:
-            continue
-        code = KERNELS.index(kernel)
-        index = np.arange(count)
-        values = draw_params(seed, kernel, index, prior, acceptance)
-        tables.append(
-            pd.DataFrame(
-                {
-                    "kernel": np.full(count, kernel),
-                    "length": values[:, 0],
-                    "alpha_xy": values[:, 1],
-                    "alpha_z": values[:, 2],
-                }
-            )
-        )
-        kernel_ids = code * ID_STRIDE + index
-        ids.append(kernel_ids)
-        for start in range(0, count, chunk_size):
-            rows = slice(start, min(start + chunk_size, count))
+        for start in range(first, first + count, chunk_size):
+            rows = slice(start, min(start + chunk_size, first + count))
             # Fresh copies: joblib's hash of an array includes its strides, and
             # a worker's unpickled copy must hash like the array made here.
             params = {
                 "kernel": np.full(rows.stop - rows.start, kernel),
-                "length": values[rows, 0].copy(),
-                "alpha_xy": values[rows, 1].copy(),
-                "alpha_z": values[rows, 2].copy(),
+                **{c: values[rows].copy() for c, values in columns.items()},
             }
-            tasks.append((kernel_ids[rows].copy(), params))
-    table = add_targets(pd.concat(tables, ignore_index=True), simulator.lattice_size)
-    table = table[_TARGET_COLUMNS]
-    echo_ids = np.concatenate(ids)
+            tasks.append((echo_ids[rows].copy(), params))
+        first += count
+    table = add_targets(params_table, simulator.lattice_size)[_TARGET_COLUMNS]
 
     func = _simulate_chunk
     if memory is not None:
