@@ -10,10 +10,6 @@ distribution. See the user guide, "Interpreting a measured echo".
 from ._estimator import EchoInference
 from ._workflow import echoes_at_estimate, infer_file, load_model, summary, train_model
 
-# Public names live here: documentation, pickles and sknmr's estimator
-# discovery (sknmr.utils.all_estimators) see sknmr.inference.EchoInference.
-EchoInference.__module__ = __name__
-
 __all__ = [
     "EchoInference",
     "echoes_at_estimate",

@@ -25,12 +25,6 @@ from ._echo import METADATA_KEYS, MeasuredEcho
 from ._formats import FORMATS, guess_format, read_echo, write_echo
 from ._resample import EchoResampler
 
-# Public names live here: documentation, pickles and sknmr's estimator
-# discovery (sknmr.utils.all_estimators) see sknmr.io.EchoResampler.
-for _obj in (MeasuredEcho, EchoResampler, read_echo, write_echo, guess_format):
-    _obj.__module__ = __name__
-del _obj
-
 __all__ = [
     "FORMATS",
     "METADATA_KEYS",

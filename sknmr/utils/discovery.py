@@ -81,8 +81,10 @@ def all_estimators(type_filter=None):
     for module_name in _public_modules(sknmr):
         module = importlib.import_module(module_name)
         for name, cls in inspect.getmembers(module, inspect.isclass):
+            # sknmr's own classes, wherever defined (often a private module),
+            # as the public modules export them; duplicates collapse by name.
             if (
-                cls.__module__ == module_name
+                cls.__module__.startswith("sknmr.")
                 and not name.startswith("_")
                 and issubclass(cls, BaseEstimator)
                 and not inspect.isabstract(cls)
