@@ -172,10 +172,12 @@ def step_timings(methods, batch_sizes, repeats, seed):
                 np.zeros((size, n, n, 2), real),
                 np.zeros((size, n, n), real),
                 offsets.astype(real),
-                alpha_xy.astype(real),
+                alpha_xy.astype(real),  # alpha_x
+                alpha_xy.astype(real),  # alpha_y
                 alpha_z.astype(real),
             )
         ]
+        no_relaxation = [cuda.to_device(np.ones(size, real), stream=stream)] * 2
         refocus = cuda.to_device(np.diag([-1.0, 1.0, -1.0]).astype(real), stream=stream)
         n_chunks = cuda_backend._update_chunks(n)
         partials = cuda.device_array((size, n_chunks, 3), np.float64, stream=stream)
@@ -189,7 +191,8 @@ def step_timings(methods, batch_sizes, repeats, seed):
             cuda_backend._FINALIZE_THREADS,
             stream,
         )
-        scalars = (real(1.0), real(1.0), real(1.0))  # dt = 1/(2 pi), no decay
+        # angle per MHz (dt = 1/(2 pi)), no T2 and no T1, then one and a half
+        scalars = (real(1.0), *no_relaxation, real(1.0), real(0.5))
         step = functools.partial(
             _update_step, update, finalize, arrays, scalars, refocus, partials, out, n
         )

@@ -66,25 +66,30 @@ def echo_rng(seed, echo_id):
 class EchoBatch:
     """Everything a backend needs to simulate a batch of echoes.
 
+    One step of length ``dt`` is: rotate every Bloch vector exactly about its
+    field, relax it exactly over ``dt`` (transverse components times
+    ``transverse_decay``, ``<I^z> -> 1/2 + (<I^z> - 1/2) longitudinal_decay``),
+    then apply the pulse of that step, if any; the sample is taken after all
+    of it. Pulses at step 0 act on the initial state (every nucleus along +z)
+    before sample 0.
+
     Attributes
     ----------
-    spectra : ndarray of shape (B, n, n), float64
-        Real DFT of each echo's normalised kernel.
+    spectra : ndarray of shape (B, n, n), float64 or complex128
+        DFT of each echo's normalised kernel, as multiplied into the DFT of
+        the spins (real for kernels even under ``r -> -r``).
     offsets : ndarray of shape (B, n, n), float64
         Offset frequency of every nucleus (MHz).
-    alpha_xy, alpha_z : ndarray of shape (B,), float64
+    alpha_x, alpha_y, alpha_z : ndarray of shape (B,), float64
         Couplings (MHz).
     dt : float
         Time step (us).
-    n_tau : int
-        Steps before the refocusing pulse.
     n_times : int
         Samples per echo; ``n_times - 1`` steps are taken.
-    first_pulse, refocus_pulse : ndarray of shape (3, 3)
-        Bloch-vector rotations of the two pulses.
-    decay : float
-        Factor applied to the transverse components each step (pure
-        dephasing); 1.0 when off.
+    pulses : tuple of (int, ndarray of shape (3, 3))
+        ``(step, Bloch-vector rotation)`` of every pulse, by increasing step.
+    transverse_decay, longitudinal_decay : ndarray of shape (B,), float64
+        ``exp(-dt / T2)`` and ``exp(-dt / T1)`` of each echo; 1.0 when off.
     dtype : numpy dtype
         Floating type of the state and fields.
     n_jobs : int
@@ -93,14 +98,14 @@ class EchoBatch:
 
     spectra: np.ndarray
     offsets: np.ndarray
-    alpha_xy: np.ndarray
+    alpha_x: np.ndarray
+    alpha_y: np.ndarray
     alpha_z: np.ndarray
     dt: float
-    n_tau: int
     n_times: int
-    first_pulse: np.ndarray
-    refocus_pulse: np.ndarray
-    decay: float
+    pulses: tuple
+    transverse_decay: np.ndarray
+    longitudinal_decay: np.ndarray
     dtype: np.dtype
     n_jobs: int = 1
 
@@ -111,3 +116,20 @@ class EchoBatch:
     @property
     def lattice_size(self):
         return self.offsets.shape[1]
+
+    @property
+    def relaxes_z(self):
+        """Whether any echo of the batch has a finite T1."""
+        return bool(np.any(np.asarray(self.longitudinal_decay) != 1.0))
+
+    def initial_state(self):
+        """The Bloch vector of every nucleus at sample 0: +z after the step-0 pulses."""
+        state = np.array([0.0, 0.0, 0.5])
+        for step, rotation in self.pulses:
+            if step == 0:
+                state = rotation @ state
+        return state
+
+    def pulses_after_start(self):
+        """``{step: rotation}`` of the pulses at steps >= 1."""
+        return {step: rotation for step, rotation in self.pulses if step > 0}

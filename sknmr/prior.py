@@ -3,14 +3,42 @@
 The paper's prior: per kernel type, ``alpha_xy`` and ``alpha_z`` uniform in
 [0.01, 0.1] MHz and the length parameter uniform in its range (``xi`` in
 [8, 32], ``p`` in [1, 3], ``gamma`` in [13, 52]); a draw is kept only if
-``W = 2 alpha_xy + alpha_z`` lies in [0.1, 0.3] MHz, else redrawn.
+``W = 2 alpha_xy + alpha_z`` lies in [0.1, 0.3] MHz, else redrawn. It is the
+default everywhere, and with the default settings every draw is exactly the
+one sknmr has always made.
 
-Every draw of sknmr goes through :func:`draw_params`: echo ``j`` of the kernel
-with code ``k`` (0 gaussian, 1 power, 2 rkky) draws its parameters from its
-own stream, ``SeedSequence(seed, spawn_key=(2, k, j))``, and its echo id is
-``k * ECHO_ID_STRIDE + j``. So :func:`sample_prior`,
-:meth:`sknmr.EchoSimulator.sample` and :func:`sknmr.datasets.make_echoes` give
-the same materials for the same seed, whatever the batch, chunk or job count.
+Beyond the paper (all off by default; :data:`PRIOR_SETTINGS` names every
+setting):
+
+* ``alpha_x`` and ``alpha_y`` ranges replace ``alpha_xy``: the in-plane
+  couplings are drawn separately and the window is on
+  ``W = alpha_x + alpha_y + alpha_z``;
+* ``t1`` and ``t2`` ranges (us) draw per-echo relaxation times (with both,
+  pairs with ``t2 > 2 t1`` are redrawn);
+* ``kernel_params`` draws the kernels' optional parameters
+  (:func:`sknmr.kernels.kernel_parameters`), e.g. the gaussian's
+  ``exponent`` or the angular weights, uniformly in given ranges;
+  ``staggered`` takes the probability that an echo's kernel is staggered;
+* kernels other than the paper's three (``"uniform"``, registered ones) may
+  be drawn when ``lengths`` gives their range.
+
+Every draw of sknmr goes through :func:`draw_table`. Echo ``j`` of the kernel
+with code ``k`` (:func:`kernel_code`: 0 gaussian, 1 power, 2 rkky; another
+kernel ``3 + zlib.crc32(name) % 997``, so a code never depends on the order
+kernels were registered in) has the echo id ``k * ECHO_ID_STRIDE + j`` and
+draws from its own streams:
+
+* its length and couplings from ``SeedSequence(seed, spawn_key=(2, k, j))``
+  (:func:`draw_params`);
+* its ``t1``/``t2`` from ``SeedSequence(seed, spawn_key=(3, k, j))``;
+* each kernel parameter ``name`` from
+  ``SeedSequence(seed, spawn_key=(4, k, j, zlib.crc32(name)))``
+  (:func:`draw_extras`).
+
+So :func:`sample_prior`, :meth:`sknmr.EchoSimulator.sample` and
+:func:`sknmr.datasets.make_echoes` give the same materials for the same seed,
+whatever the batch, chunk or job count, and turning on a relaxation or kernel
+parameter range leaves the couplings and lengths drawn as they were.
 
 Examples
 --------
@@ -22,16 +50,27 @@ Examples
 ['gaussian', 'gaussian', 'power', 'power', 'rkky', 'rkky']
 >>> bool(table["W"].between(0.1, 0.3).all())
 True
+>>> table = sample_prior(4, ("gaussian", "power"), alpha_x=(0.01, 0.1),
+...                      alpha_y=(0.0, 0.05), t2=(20.0, 40.0),
+...                      kernel_params={"exponent": (1.0, 2.0)},
+...                      lattice_size=10, random_state=0)
+>>> list(table.columns)
+['kernel', 'length', 'alpha_x', 'alpha_y', 'alpha_z', 't2', 'exponent',
+ 'W', 'L', 'power']
+>>> table["exponent"].isna().tolist()
+[False, False, True, True]
 """
 
 import math
-from numbers import Integral
+import zlib
+from collections.abc import Mapping
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 
 from ._paper import PAPER_PRIOR
-from .kernels import KERNELS, coupling_targets
+from .kernels import KERNELS, available_kernels, coupling_targets, kernel_parameters
 from .utils._random import check_seed
 from .utils._resources import check_fits_in_memory
 
@@ -39,11 +78,14 @@ __all__ = [
     "ECHO_ID_STRIDE",
     "PAPER_PRIOR",
     "PARAM_COLUMNS",
+    "PRIOR_SETTINGS",
     "TARGET_COLUMNS",
     "add_targets",
     "check_prior",
+    "draw_extras",
     "draw_params",
     "draw_table",
+    "kernel_code",
     "prior_echo_ids",
     "sample_prior",
     "split_counts",
@@ -53,14 +95,32 @@ __all__ = [
 #: length-parameter range (``"length"``), and the window of ``W`` (MHz) a draw
 #: must land in.
 PAPER_PRIOR = PAPER_PRIOR
-#: The columns that define one echo.
+#: The columns that define one echo of the paper's prior.
 PARAM_COLUMNS = ("kernel", "length", "alpha_xy", "alpha_z")
 #: The derived learning targets added to a parameter table.
 TARGET_COLUMNS = ("W", "L", "power")
 #: Echo ids of kernel code ``k`` are ``k * ECHO_ID_STRIDE + j``.
 ECHO_ID_STRIDE = 10**9
+#: Every keyword range :func:`check_prior` (and so :func:`sample_prior`,
+#: :meth:`sknmr.EchoSimulator.sample` and :func:`sknmr.datasets.make_echoes`)
+#: accepts.
+PRIOR_SETTINGS = (
+    "alpha_xy",
+    "alpha_z",
+    "lengths",
+    "W",
+    "alpha_x",
+    "alpha_y",
+    "t1",
+    "t2",
+    "kernel_params",
+)
 
 _PRIOR_STREAM = 2  # first spawn_key entry of the per-echo prior streams
+_RELAXATION_STREAM = 3  # ... of the per-echo t1/t2 streams
+_KERNEL_PARAM_STREAM = 4  # ... of the per-echo, per-parameter streams
+_CODE_OFFSET = 3  # codes of kernels beyond the paper's: 3 + crc32(name) % 997
+_CODE_MODULUS = 997
 _MAX_ROUNDS = 1000
 _MIN_ACCEPTANCE = 1e-6
 _BYTES_PER_ROW = 200  # a parameter table's row with its targets, generously
@@ -100,6 +160,31 @@ def _acceptance(axy, az, w):
     return float(np.mean((hi - lo) / (az[1] - az[0])))
 
 
+def _acceptance_anisotropic(ax, ay, az, w):
+    """Probability that ``a + b + c`` (uniforms) falls in the W window.
+
+    A fine grid over ``(a, b)`` with the ``c`` direction integrated exactly:
+    accurate to about 1e-3 relative, enough to size the rejection blocks and
+    refuse hopeless windows.
+    """
+    s = (
+        np.linspace(ax[0], ax[1], 801)[:, None] + np.linspace(ay[0], ay[1], 801)
+    ).ravel()
+    if az[1] == az[0]:
+        return float(((s + az[0] >= w[0]) & (s + az[0] <= w[1])).mean())
+    lo = np.clip(w[0] - s, az[0], az[1])
+    hi = np.clip(w[1] - s, az[0], az[1])
+    return float(np.mean((hi - lo) / (az[1] - az[0])))
+
+
+def _relaxation_acceptance(t1, t2):
+    """Probability that ``t2 <= 2 t1`` for ``t1``, ``t2`` uniform in their ranges."""
+    bound = 2 * np.linspace(t1[0], t1[1], 2001)
+    if t2[1] == t2[0]:
+        return float((t2[0] <= bound).mean())
+    return float(np.mean(np.clip((bound - t2[0]) / (t2[1] - t2[0]), 0.0, 1.0)))
+
+
 def split_counts(n_samples, kernels):
     """Split ``n_samples`` over ``kernels``, the first ones taking the remainder.
 
@@ -112,25 +197,55 @@ def split_counts(n_samples, kernels):
     return [base + (i < extra) for i in range(len(kernels))]
 
 
+def kernel_code(kernel):
+    """The numeric code of a kernel, for its echo ids and prior streams.
+
+    The paper's kernels keep their position in :data:`~sknmr.kernels.KERNELS`
+    (0 gaussian, 1 power, 2 rkky). Any other kernel's code is
+    ``3 + zlib.crc32(name.encode("utf-8")) % 997``: fixed by its name alone,
+    never by the order kernels were registered in.
+
+    Examples
+    --------
+    >>> kernel_code("power"), kernel_code("uniform")
+    (1, 493)
+    """
+    if kernel in KERNELS:
+        return KERNELS.index(kernel)
+    return _CODE_OFFSET + zlib.crc32(kernel.encode("utf-8")) % _CODE_MODULUS
+
+
 def check_kernels(kernels):
-    """Validate a sequence of kernel names and return it as a tuple."""
+    """Validate a sequence of kernel names and return it as a tuple.
+
+    Names come from :func:`sknmr.kernels.available_kernels`; two kernels
+    whose :func:`kernel_code` collide cannot be drawn together.
+    """
+    known = available_kernels()
     if isinstance(kernels, str):
         kernels = (kernels,)
     try:
         kernels = tuple(kernels)
     except TypeError:
         raise TypeError(
-            f"kernels must be a sequence of names from {KERNELS}; got {kernels!r}."
+            f"kernels must be a sequence of names from {known}; got {kernels!r}."
         ) from None
     if not kernels:
-        raise ValueError(f"kernels must name at least one of {KERNELS}.")
-    unknown = [k for k in kernels if not isinstance(k, str) or k not in KERNELS]
+        raise ValueError(f"kernels must name at least one of {known}.")
+    unknown = [k for k in kernels if not isinstance(k, str) or k not in known]
     if unknown:
-        raise ValueError(
-            f"kernels must be drawn from {KERNELS}; got unknown {unknown}."
-        )
+        raise ValueError(f"kernels must be drawn from {known}; got unknown {unknown}.")
     if len(set(kernels)) != len(kernels):
         raise ValueError(f"kernels must not repeat; got {kernels}.")
+    codes = {}
+    for k in kernels:
+        other = codes.setdefault(kernel_code(k), k)
+        if other != k:
+            raise ValueError(
+                f"kernels {other!r} and {k!r} share the kernel code {kernel_code(k)} "
+                "(3 + crc32(name) % 997), so their echo ids and prior streams would "
+                "coincide; register one of them under another name."
+            )
     return kernels
 
 
@@ -143,28 +258,7 @@ def check_count(value, name):
     return int(value)
 
 
-def check_prior(
-    kernels=KERNELS,
-    *,
-    alpha_xy=PAPER_PRIOR["alpha_xy"],
-    alpha_z=PAPER_PRIOR["alpha_z"],
-    lengths=None,
-    W=PAPER_PRIOR["W"],
-):
-    """Validate prior ranges; return them as plain lists, and the W acceptance.
-
-    Returns
-    -------
-    prior : dict
-        ``alpha_xy``, ``alpha_z``, ``W`` as ``[low, high]`` and ``lengths``
-        mapping each of ``kernels`` to its ``[low, high]`` (JSON-able).
-    acceptance : float
-        The fraction of uniform draws whose ``W`` lands in the window.
-    """
-    kernels = check_kernels(kernels)
-    axy = _check_range("alpha_xy", alpha_xy, lower=0.0)
-    az = _check_range("alpha_z", alpha_z, lower=0.0)
-    w = _check_range("W", W)
+def _check_lengths(kernels, lengths):
     ranges = dict(PAPER_PRIOR["length"])
     if lengths is not None:
         if not isinstance(lengths, dict):
@@ -172,21 +266,230 @@ def check_prior(
                 "lengths must be a dict mapping kernel names to (low, high) ranges; "
                 f"got {type(lengths).__name__}."
             )
-        unknown = set(lengths) - set(KERNELS)
+        unknown = set(lengths) - set(available_kernels())
         if unknown:
             raise ValueError(
                 f"lengths has unknown kernels {sorted(map(str, unknown))}; use "
-                f"{KERNELS}."
+                f"{available_kernels()}."
             )
         ranges.update(lengths)
+    missing = [k for k in kernels if k not in ranges]
+    if missing:
+        raise ValueError(
+            f"lengths must give the range of the {missing[0]!r} kernel's length "
+            f"parameter: only the paper's kernels {KERNELS} have a default range; "
+            f"e.g. lengths={{{missing[0]!r}: (low, high)}}."
+        )
     ranges = {k: _check_range(f"lengths[{k!r}]", ranges[k]) for k in kernels}
     for k, (lo, _) in ranges.items():
-        if lo < 0 or (k != "power" and lo == 0):
+        if k == "uniform" and lo < 1:
+            raise ValueError(
+                "lengths['uniform'] (the radius) must be at least 1, the "
+                f"nearest-neighbour distance; got {ranges[k]}."
+            )
+        if k in KERNELS and (lo < 0 or (k != "power" and lo == 0)):
             raise ValueError(
                 f"lengths[{k!r}] must be positive{' or zero' if k == 'power' else ''}; "
                 f"got {ranges[k]}."
             )
-    w_min, w_max = 2 * axy[0] + az[0], 2 * axy[1] + az[1]
+    return ranges
+
+
+def _check_relaxation(t1, t2):
+    """The t1/t2 ranges (us) as a dict of the given ones."""
+    out = {}
+    for name, value in (("t1", t1), ("t2", t2)):
+        if value is None:
+            continue
+        lo, hi = _check_range(name, value)
+        if lo <= 0:
+            raise ValueError(
+                f"{name} must be a range of times > 0 (us); got {value!r}."
+            )
+        out[name] = (lo, hi)
+    if len(out) == 2:
+        if out["t2"][0] > 2 * out["t1"][1]:
+            raise ValueError(
+                f"t2 in {list(out['t2'])} and t1 in {list(out['t1'])} never satisfy "
+                "t2 <= 2 t1 (a spin-1/2 ensemble's T2 is at most twice its T1); "
+                "lower t2 or raise t1."
+            )
+        acceptance = _relaxation_acceptance(out["t1"], out["t2"])
+        if acceptance < _MIN_ACCEPTANCE:
+            raise ValueError(
+                f"t2 in {list(out['t2'])} and t1 in {list(out['t1'])} satisfy "
+                f"t2 <= 2 t1 for about {acceptance:.2g} of the draws (at least "
+                f"{_MIN_ACCEPTANCE:g} needed); lower t2 or raise t1."
+            )
+    return out
+
+
+def _check_kernel_params(kernels, kernel_params):
+    """The kernel-parameter ranges, in a fixed order; ``staggered``: a probability."""
+    if kernel_params is None:
+        return {}
+    if not isinstance(kernel_params, Mapping):
+        raise TypeError(
+            "kernel_params must be a dict mapping kernel parameter names to "
+            f"(low, high) ranges; got {type(kernel_params).__name__}."
+        )
+    taken_by = {}  # parameter -> the drawn kernels that take it, in a fixed order
+    for k in kernels:
+        for name in kernel_parameters(k):
+            taken_by.setdefault(name, []).append(k)
+    anywhere = {name for k in available_kernels() for name in kernel_parameters(k)}
+    for name in kernel_params:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"kernel_params keys must be parameter names (str); got {name!r}."
+            )
+        if name not in anywhere:
+            raise ValueError(
+                f"kernel_params has the unknown parameter {name!r}; the kernels "
+                f"take {sorted(anywhere)}."
+            )
+        if name not in taken_by:
+            raise ValueError(
+                f"kernel_params[{name!r}] is a parameter of none of the kernels "
+                f"{kernels}; they take {list(taken_by)}."
+            )
+    checked = {}
+    for name, takers in taken_by.items():
+        if name not in kernel_params:
+            continue
+        value = kernel_params[name]
+        if name == "staggered":
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+                raise TypeError(
+                    "kernel_params['staggered'] is the probability that an echo's "
+                    "kernel is staggered (staggered is 0 or 1, not a range): a "
+                    f"number in [0, 1]; got {value!r}."
+                )
+            if not 0 <= value <= 1:
+                raise ValueError(
+                    "kernel_params['staggered'] is the probability that an echo's "
+                    f"kernel is staggered, a number in [0, 1]; got {value!r}."
+                )
+            checked[name] = float(value)
+            continue
+        lo, hi = _check_range(f"kernel_params[{name!r}]", value)
+        if name == "exponent" and "gaussian" in takers and lo <= 0:
+            raise ValueError(
+                "kernel_params['exponent'] (the gaussian's exponent) must be a range "
+                f"of numbers > 0; got {value!r}."
+            )
+        checked[name] = (lo, hi)
+    return checked
+
+
+def check_prior(
+    kernels=KERNELS,
+    *,
+    alpha_xy=None,
+    alpha_z=PAPER_PRIOR["alpha_z"],
+    lengths=None,
+    W=PAPER_PRIOR["W"],
+    alpha_x=None,
+    alpha_y=None,
+    t1=None,
+    t2=None,
+    kernel_params=None,
+):
+    """Validate prior ranges; return them as plain lists, and the W acceptance.
+
+    Parameters
+    ----------
+    kernels : sequence of str, default=("gaussian", "power", "rkky")
+        Names from :func:`sknmr.kernels.available_kernels`.
+    alpha_xy : (float, float) or None, default=None
+        Uniform range of the in-plane coupling (MHz), ``alpha_x = alpha_y =
+        alpha_xy``. None means the paper's, (0.01, 0.1), unless ``alpha_x``
+        and ``alpha_y`` are given; giving it with them is an error.
+    alpha_z : (float, float), default=(0.01, 0.1)
+        Uniform range of the out-of-plane coupling (MHz).
+    lengths : dict, default=None
+        Range of each kernel's length parameter; the paper's kernels
+        default to the paper's ranges, the others have none and must be given.
+    W : (float, float), default=(0.1, 0.3)
+        Window (MHz) of ``W = 2 alpha_xy + alpha_z`` (``alpha_x + alpha_y +
+        alpha_z``) a draw must land in.
+    alpha_x, alpha_y : (float, float) or None, default=None
+        Give both to draw the in-plane couplings separately, each uniform in
+        its range (MHz).
+    t1, t2 : (float, float) or None, default=None
+        Uniform ranges (us, > 0) of per-echo relaxation times. With both,
+        pairs with ``t2 > 2 t1`` are redrawn; ranges where that is hopeless
+        are refused.
+    kernel_params : dict or None, default=None
+        Kernel parameter name -> ``(low, high)``: drawn uniformly for every
+        echo whose kernel takes the parameter
+        (:func:`sknmr.kernels.kernel_parameters`). ``staggered`` (0 or 1)
+        takes a probability instead: each echo's kernel is staggered with it.
+
+    Returns
+    -------
+    prior : dict
+        ``alpha_xy`` (or ``alpha_x`` and ``alpha_y``), ``alpha_z``, ``W`` as
+        ``[low, high]`` and ``lengths`` mapping each of ``kernels`` to its
+        ``[low, high]``; then ``t1``, ``t2`` and ``kernel_params`` when given
+        (JSON-able). With the defaults it is exactly the paper's prior.
+    acceptance : float
+        The fraction of uniform draws whose ``W`` lands in the window.
+
+    Examples
+    --------
+    >>> prior, acceptance = check_prior()
+    >>> prior["alpha_xy"], prior["W"]
+    ([0.01, 0.1], [0.1, 0.3])
+    >>> prior, _ = check_prior(("gaussian", "uniform"), alpha_x=(0.0, 0.1),
+    ...                        alpha_y=(0.0, 0.1), t1=(50.0, 100.0),
+    ...                        lengths={"uniform": (1.0, 3.0)},
+    ...                        kernel_params={"exponent": (1.0, 3.0),
+    ...                                       "staggered": 0.5})
+    >>> list(prior)
+    ['alpha_x', 'alpha_y', 'alpha_z', 'lengths', 'W', 't1', 'kernel_params']
+    >>> prior["kernel_params"]
+    {'exponent': [1.0, 3.0], 'staggered': 0.5}
+    >>> check_prior(alpha_xy=(0.01, 0.1), alpha_x=(0.0, 0.1), alpha_y=(0.0, 0.1))
+    Traceback (most recent call last):
+    ...
+    ValueError: Give either alpha_xy or both alpha_x and alpha_y, not both; ...
+    """
+    kernels = check_kernels(kernels)
+    anisotropic = alpha_x is not None or alpha_y is not None
+    if anisotropic:
+        if alpha_x is None or alpha_y is None:
+            given = "alpha_x" if alpha_y is None else "alpha_y"
+            raise ValueError(
+                "alpha_x and alpha_y must be given together (the in-plane "
+                f"couplings drawn separately); got only {given}."
+            )
+        if alpha_xy is not None:
+            raise ValueError(
+                "Give either alpha_xy or both alpha_x and alpha_y, not both; got "
+                f"alpha_xy={alpha_xy!r}, alpha_x={alpha_x!r}, alpha_y={alpha_y!r}."
+            )
+        in_plane = {
+            "alpha_x": _check_range("alpha_x", alpha_x, lower=0.0),
+            "alpha_y": _check_range("alpha_y", alpha_y, lower=0.0),
+        }
+    else:
+        if alpha_xy is None:
+            alpha_xy = PAPER_PRIOR["alpha_xy"]
+        in_plane = {"alpha_xy": _check_range("alpha_xy", alpha_xy, lower=0.0)}
+    az = _check_range("alpha_z", alpha_z, lower=0.0)
+    w = _check_range("W", W)
+    ranges = _check_lengths(kernels, lengths)
+    if anisotropic:
+        ax, ay = in_plane["alpha_x"], in_plane["alpha_y"]
+        w_min, w_max = ax[0] + ay[0] + az[0], ax[1] + ay[1] + az[1]
+        couplings = f"alpha_x in {ax}, alpha_y in {ay} and alpha_z in {az}"
+        formula = "W = alpha_x + alpha_y + alpha_z"
+    else:
+        axy = in_plane["alpha_xy"]
+        w_min, w_max = 2 * axy[0] + az[0], 2 * axy[1] + az[1]
+        couplings = f"alpha_xy in {axy} and alpha_z in {az}"
+        formula = "W = 2 alpha_xy + alpha_z"
     if w[0] == w[1]:
         raise ValueError(
             f"W must be a window with low < high; got {W!r}: a continuous draw lands "
@@ -195,32 +498,50 @@ def check_prior(
         )
     if w[1] < w_min or w[0] > w_max:
         raise ValueError(
-            f"The W window {w} cannot be reached with alpha_xy in {axy} and alpha_z "
-            f"in {az}: W = 2 alpha_xy + alpha_z spans [{w_min:g}, {w_max:g}]."
+            f"The W window {w} cannot be reached with {couplings}: {formula} spans "
+            f"[{w_min:g}, {w_max:g}]."
         )
-    acceptance = _acceptance(axy, az, w)
+    if anisotropic:
+        acceptance = _acceptance_anisotropic(ax, ay, az, w)
+    else:
+        acceptance = _acceptance(axy, az, w)
     if acceptance < _MIN_ACCEPTANCE:
         raise ValueError(
-            f"The W window {w} is too narrow for alpha_xy in {axy} and alpha_z in "
-            f"{az}: about {acceptance:.2g} of the draws land in it (at least "
+            f"The W window {w} is too narrow for {couplings}: about "
+            f"{acceptance:.2g} of the draws land in it (at least "
             f"{_MIN_ACCEPTANCE:g} needed); widen W or narrow the couplings' ranges."
         )
+    relaxation = _check_relaxation(t1, t2)
+    extras = _check_kernel_params(kernels, kernel_params)
     prior = {
-        "alpha_xy": list(axy),
+        **{name: list(bounds) for name, bounds in in_plane.items()},
         "alpha_z": list(az),
         "lengths": {k: list(v) for k, v in ranges.items()},
         "W": list(w),
+        **{name: list(bounds) for name, bounds in relaxation.items()},
     }
+    if extras:
+        prior["kernel_params"] = {
+            name: value if name == "staggered" else list(value)
+            for name, value in extras.items()
+        }
     return prior, acceptance
 
 
+def _stream(seed, *key):
+    return np.random.default_rng(
+        np.random.SeedSequence(int(seed), spawn_key=tuple(int(k) for k in key))
+    )
+
+
 def draw_params(seed, kernel, indices, prior, acceptance):
-    """Parameters ``(length, alpha_xy, alpha_z)`` of echoes ``indices`` of a kernel.
+    """The length and couplings of echoes ``indices`` of a kernel.
 
     Each echo draws blocks of uniform candidates from its own stream,
-    ``SeedSequence(seed, spawn_key=(2, code, j))``, and keeps the first whose
-    ``W = 2 alpha_xy + alpha_z`` falls in the window, so its parameters depend
-    on nothing but the seed, the kernel, its index and the prior.
+    ``SeedSequence(seed, spawn_key=(2, code, j))`` with ``code =``
+    :func:`kernel_code`, and keeps the first whose ``W`` falls in the window,
+    so its parameters depend on nothing but the seed, the kernel, its index
+    and the prior.
 
     Parameters
     ----------
@@ -233,25 +554,31 @@ def draw_params(seed, kernel, indices, prior, acceptance):
 
     Returns
     -------
-    values : ndarray of shape (len(indices), 3)
+    values : ndarray of shape (len(indices), 3) or (len(indices), 4)
+        Columns ``length, alpha_xy, alpha_z``, or ``length, alpha_x,
+        alpha_y, alpha_z`` when the prior has ``alpha_x`` and ``alpha_y``.
     """
-    code = KERNELS.index(kernel)
-    length_range = prior["lengths"][kernel]
-    low = np.array([length_range[0], prior["alpha_xy"][0], prior["alpha_z"][0]])
-    span = np.array([length_range[1], prior["alpha_xy"][1], prior["alpha_z"][1]]) - low
+    code = kernel_code(kernel)
+    anisotropic = "alpha_x" in prior
+    in_plane = ("alpha_x", "alpha_y") if anisotropic else ("alpha_xy",)
+    bounds = [prior["lengths"][kernel], *(prior[c] for c in in_plane), prior["alpha_z"]]
+    width = len(bounds)
+    low = np.array([b[0] for b in bounds])
+    span = np.array([b[1] for b in bounds]) - low
     w_lo, w_hi = prior["W"]
     # About 8 accepted draws per block: one round nearly always suffices, and
     # check_prior has refused windows too narrow for this to end.
     block = int(min(2**20, max(8, math.ceil(8 / acceptance))))
     indices = np.asarray(indices)
-    out = np.empty((len(indices), 3))
+    out = np.empty((len(indices), width))
     for row, j in enumerate(indices):
-        rng = np.random.default_rng(
-            np.random.SeedSequence(int(seed), spawn_key=(_PRIOR_STREAM, code, int(j)))
-        )
+        rng = _stream(seed, _PRIOR_STREAM, code, j)
         for _ in range(_MAX_ROUNDS):
-            draw = low + span * rng.random((block, 3))
-            w = 2 * draw[:, 1] + draw[:, 2]
+            draw = low + span * rng.random((block, width))
+            if anisotropic:  # the sum in the order coupling_targets takes it
+                w = draw[:, 1] + draw[:, 2] + draw[:, 3]
+            else:
+                w = 2 * draw[:, 1] + draw[:, 2]
             hits = np.flatnonzero((w >= w_lo) & (w <= w_hi))
             if hits.size:
                 out[row] = draw[hits[0]]
@@ -261,49 +588,142 @@ def draw_params(seed, kernel, indices, prior, acceptance):
     return out
 
 
+def _extra_columns(prior):
+    """The drawn columns beyond the couplings: t1, t2, kernel parameters."""
+    names = [name for name in ("t1", "t2") if name in prior]
+    return names + list(prior.get("kernel_params", {}))
+
+
+def draw_extras(seed, kernel, indices, prior):
+    """Relaxation times and kernel parameters of echoes ``indices`` of a kernel.
+
+    Echo ``j`` draws ``t1`` and ``t2`` from
+    ``SeedSequence(seed, spawn_key=(3, code, j))`` (with both, redrawing pairs
+    with ``t2 > 2 t1``) and each kernel parameter ``name`` its kernel takes
+    from ``SeedSequence(seed, spawn_key=(4, code, j, zlib.crc32(name)))``:
+    uniform in its range, or for ``staggered`` 1 with the given probability
+    and 0 otherwise. None of these streams is that of :func:`draw_params`, so
+    the couplings do not depend on which extras are drawn, nor one extra on
+    another (but ``t1`` and ``t2``, drawn together).
+
+    Parameters
+    ----------
+    seed : int
+    kernel : str
+    indices : array-like of int
+    prior : dict
+        From :func:`check_prior`.
+
+    Returns
+    -------
+    extras : dict of str to ndarray
+        ``t1`` and ``t2`` when the prior has them, and the prior's kernel
+        parameters that ``kernel`` takes, in the prior's order.
+
+    Examples
+    --------
+    >>> prior, _ = check_prior(("power",), t1=(10.0, 20.0),
+    ...                        kernel_params={"d_wave": (0.0, 0.5)})
+    >>> extras = draw_extras(0, "power", [0, 1], prior)
+    >>> list(extras), extras["t1"].shape
+    (['t1', 'd_wave'], (2,))
+    """
+    code = kernel_code(kernel)
+    indices = np.asarray(indices)
+    n = len(indices)
+    extras = {}
+    names = [name for name in ("t1", "t2") if name in prior]
+    if names:
+        low = np.array([prior[name][0] for name in names])
+        span = np.array([prior[name][1] for name in names]) - low
+        paired = len(names) == 2
+        block = 1
+        if paired:
+            acceptance = _relaxation_acceptance(prior["t1"], prior["t2"])
+            block = int(min(2**20, max(8, math.ceil(8 / max(acceptance, 1e-300)))))
+        values = np.empty((n, len(names)))
+        for row, j in enumerate(indices):
+            rng = _stream(seed, _RELAXATION_STREAM, code, j)
+            for _ in range(_MAX_ROUNDS):
+                draw = low + span * rng.random((block, len(names)))
+                hits = np.flatnonzero(draw[:, 1] <= 2 * draw[:, 0]) if paired else [0]
+                if len(hits):
+                    values[row] = draw[hits[0]]
+                    break
+            else:  # pragma: no cover - check_prior refuses hopeless ranges
+                raise RuntimeError(
+                    f"Rejection sampling of t1, t2 did not converge for echo {j}."
+                )
+        extras.update({name: values[:, i] for i, name in enumerate(names)})
+    takes = kernel_parameters(kernel)
+    for name, bounds in prior.get("kernel_params", {}).items():
+        if name not in takes:
+            continue
+        crc = zlib.crc32(name.encode("utf-8"))
+        u = np.array(
+            [
+                _stream(seed, _KERNEL_PARAM_STREAM, code, j, crc).random()
+                for j in indices
+            ]
+        )
+        if name == "staggered":
+            extras[name] = (u < bounds).astype(np.float64)
+        else:
+            extras[name] = bounds[0] + (bounds[1] - bounds[0]) * u
+    return extras
+
+
 def draw_table(seed, kernels, counts, prior, acceptance):
     """The parameter table of ``counts[i]`` echoes of each of ``kernels``, and ids.
 
-    Rows are grouped kernel by kernel, each drawn by :func:`draw_params`;
-    the ids are :func:`prior_echo_ids`. This is what :func:`sample_prior`,
-    :meth:`sknmr.EchoSimulator.sample` and :func:`sknmr.datasets.make_echoes`
-    draw.
+    Rows are grouped kernel by kernel, each drawn by :func:`draw_params` and
+    :func:`draw_extras`; the ids are :func:`prior_echo_ids`. This is what
+    :func:`sample_prior`, :meth:`sknmr.EchoSimulator.sample` and
+    :func:`sknmr.datasets.make_echoes` draw.
 
     Returns
     -------
     table : pandas.DataFrame
-        Columns ``kernel, length, alpha_xy, alpha_z``.
+        Columns ``kernel, length, alpha_xy, alpha_z`` (``alpha_x, alpha_y``
+        in place of ``alpha_xy`` when the prior has them), then ``t1``,
+        ``t2`` and the kernel parameters the prior draws (NaN on the rows of
+        kernels that do not take a parameter).
     echo_ids : ndarray of int64
     """
+    in_plane = ("alpha_x", "alpha_y") if "alpha_x" in prior else ("alpha_xy",)
+    columns = ("length", *in_plane, "alpha_z")
+    extra_names = _extra_columns(prior)
     frames = []
     for kernel, count in zip(kernels, counts, strict=True):
         if count == 0:
             continue
         values = draw_params(seed, kernel, np.arange(count), prior, acceptance)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "kernel": np.full(count, kernel),
-                    "length": values[:, 0],
-                    "alpha_xy": values[:, 1],
-                    "alpha_z": values[:, 2],
-                }
-            )
-        )
+        frame = {"kernel": np.full(count, kernel)}
+        frame.update({name: values[:, i] for i, name in enumerate(columns)})
+        if extra_names:
+            extras = draw_extras(seed, kernel, np.arange(count), prior)
+            for name in extra_names:
+                frame[name] = extras.get(name, np.full(count, np.nan))
+        frames.append(pd.DataFrame(frame))
     return pd.concat(frames, ignore_index=True), prior_echo_ids(kernels, counts)
 
 
 def prior_echo_ids(kernels, counts):
     """Echo ids of ``counts[i]`` echoes of each of ``kernels``, kernel by kernel.
 
+    Echo ``j`` of a kernel has the id ``kernel_code(kernel) * ECHO_ID_STRIDE
+    + j`` (see :func:`kernel_code`).
+
     Examples
     --------
     >>> prior_echo_ids(("gaussian", "rkky"), (2, 1)).tolist()
     [0, 1, 2000000000]
+    >>> prior_echo_ids(("uniform",), (1,)).tolist()
+    [493000000000]
     """
     return np.concatenate(
         [
-            KERNELS.index(k) * ECHO_ID_STRIDE + np.arange(n, dtype=np.int64)
+            kernel_code(k) * ECHO_ID_STRIDE + np.arange(n, dtype=np.int64)
             for k, n in zip(kernels, counts, strict=True)
         ]
     )
@@ -313,10 +733,15 @@ def sample_prior(
     n_samples,
     kernels=KERNELS,
     *,
-    alpha_xy=PAPER_PRIOR["alpha_xy"],
+    alpha_xy=None,
     alpha_z=PAPER_PRIOR["alpha_z"],
     lengths=None,
     W=PAPER_PRIOR["W"],
+    alpha_x=None,
+    alpha_y=None,
+    t1=None,
+    t2=None,
+    kernel_params=None,
     lattice_size=100,
     random_state=None,
 ):
@@ -327,31 +752,74 @@ def sample_prior(
     n_samples : int
         Total number of parameter sets, split evenly over ``kernels``
         (see :func:`split_counts`); rows are grouped kernel by kernel.
-    kernels : sequence of {"gaussian", "power", "rkky"}, default=all three
-    alpha_xy, alpha_z : (float, float), default=(0.01, 0.1)
-        Uniform ranges of the couplings (MHz).
+    kernels : sequence of str, default=("gaussian", "power", "rkky")
+        Names from :func:`sknmr.kernels.available_kernels`; kernels other
+        than the paper's three need their range in ``lengths``.
+    alpha_xy : (float, float) or None, default=None
+        Uniform range of the in-plane coupling (MHz); None means the paper's,
+        (0.01, 0.1), unless ``alpha_x`` and ``alpha_y`` are given (giving it
+        with them is an error).
+    alpha_z : (float, float), default=(0.01, 0.1)
+        Uniform range of the out-of-plane coupling (MHz).
     lengths : dict, default=None
-        Range of each kernel's length parameter; missing kernels take the
-        paper's range (``PAPER_PRIOR["length"]``).
+        Range of each kernel's length parameter; the paper's kernels missing
+        from it take the paper's range (``PAPER_PRIOR["length"]``).
     W : (float, float), default=(0.1, 0.3)
-        Window of ``W = 2 alpha_xy + alpha_z`` (MHz) a draw must land in.
+        Window of ``W = 2 alpha_xy + alpha_z`` (``alpha_x + alpha_y +
+        alpha_z``) (MHz) a draw must land in.
+    alpha_x, alpha_y : (float, float) or None, default=None
+        Give both to draw the in-plane couplings separately (MHz): the table
+        then has ``alpha_x`` and ``alpha_y`` columns instead of ``alpha_xy``.
+    t1, t2 : (float, float) or None, default=None
+        Uniform ranges (us) of per-echo relaxation times, added as columns.
+        With both, pairs with ``t2 > 2 t1`` are redrawn.
+    kernel_params : dict or None, default=None
+        Kernel parameter name -> ``(low, high)``, drawn uniformly for the
+        rows whose kernel takes it (:func:`sknmr.kernels.kernel_parameters`)
+        and NaN on the others; ``staggered`` takes the probability that a
+        row's kernel is staggered (1) rather than not (0).
     lattice_size : int, default=100
         Lattice on which ``L`` is computed.
     random_state : int, RandomState, Generator or None
-        Seed of the draw: row ``j`` of kernel ``k`` comes from its own stream
+        Seed of the draw: row ``j`` of kernel ``k`` comes from its own streams
         of this seed (see the module's description), so the same seed gives
         the same rows as :func:`sknmr.datasets.make_echoes`.
 
     Returns
     -------
     table : pandas.DataFrame
-        Columns ``kernel, length, alpha_xy, alpha_z, W, L, power``.
+        Columns ``kernel, length, alpha_xy, alpha_z`` (or ``alpha_x,
+        alpha_y`` for ``alpha_xy``), the drawn ``t1``, ``t2`` and kernel
+        parameters, then ``W, L, power``.
+
+    Examples
+    --------
+    >>> t = sample_prior(3, ("power",), t1=(50.0, 60.0), t2=(80.0, 120.0),
+    ...                  lattice_size=10, random_state=0)
+    >>> list(t.columns)
+    ['kernel', 'length', 'alpha_xy', 'alpha_z', 't1', 't2', 'W', 'L', 'power']
+    >>> bool((t["t2"] <= 2 * t["t1"]).all())
+    True
+    >>> t = sample_prior(2, ("uniform",), lengths={"uniform": (1.0, 1.3)},
+    ...                  kernel_params={"staggered": 0.5}, lattice_size=10,
+    ...                  random_state=0)
+    >>> t["kernel"].tolist(), sorted(set(t["staggered"]) - {0.0, 1.0})
+    (['uniform', 'uniform'], [])
     """
     n_samples = check_count(n_samples, "n_samples")
     if not isinstance(lattice_size, Integral) or lattice_size < 2:
         raise ValueError(f"lattice_size must be an int >= 2; got {lattice_size!r}.")
     prior, acceptance = check_prior(
-        kernels, alpha_xy=alpha_xy, alpha_z=alpha_z, lengths=lengths, W=W
+        kernels,
+        alpha_xy=alpha_xy,
+        alpha_z=alpha_z,
+        lengths=lengths,
+        W=W,
+        alpha_x=alpha_x,
+        alpha_y=alpha_y,
+        t1=t1,
+        t2=t2,
+        kernel_params=kernel_params,
     )
     kernels = check_kernels(kernels)
     seed = check_seed(random_state)

@@ -12,12 +12,20 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from . import _backends
-from ._physics import REFOCUS_AXES, EchoBatch, draw_offsets, echo_rng, pulse_matrix
+from ._physics import REFOCUS_AXES, EchoBatch, draw_offsets, echo_rng
 from ._progress import progress_bar
 from ._timegrid import DEFAULT_DT, DEFAULT_TAU, n_steps, time_names
-from .kernels import KERNELS, _check_length, kernel_spectrum
+from .kernels import (
+    KERNELS,
+    _check_length,
+    available_kernels,
+    kernel_parameters,
+    kernel_spectrum,
+    kernel_stats,
+)
 from .prior import (
     PARAM_COLUMNS,
+    PRIOR_SETTINGS,
     add_targets,
     check_count,
     check_kernels,
@@ -25,12 +33,20 @@ from .prior import (
     draw_table,
     split_counts,
 )
+from .sequences import PulseSequence, hahn_echo
 from .utils._random import check_seed
 from .utils._resources import check_fits_in_memory, check_n_jobs, format_bytes
 
 __all__ = ["EchoSimulator"]
 
 OUTPUTS = {"magnitude": "absM", "complex": "M", "z": "Iz"}
+#: Optional per-echo columns of a parameter table (besides kernel extras):
+#: T1 and T2 (us) overriding the simulator's.
+RELAXATION_COLUMNS = ("t1", "t2")
+# The columns of a checked parameter table before the kernel extras.
+_BASE_COLUMNS = ("kernel", "length", "alpha_x", "alpha_y", "alpha_z", "t1", "t2")
+# The Hahn-echo parameters a `sequence` replaces, with their defaults.
+_HAHN_DEFAULTS = {"tau": DEFAULT_TAU, "pulse_angle": 90.0, "refocus_axis": "y"}
 #: Largest coupling (MHz) accepted: far beyond any material, and small enough
 #: that every backend's fields and rotation angles stay finite.
 MAX_COUPLING = 1e6
@@ -43,7 +59,31 @@ _SECONDS_PER_STEP = 1e-5
 LONG_RUN_SECONDS = 600.0
 
 
-def _real_column(values, name):
+def _row_extras(row, names):
+    """The kernel extras a table row sets (its NaN entries keep the defaults)."""
+    return {
+        name: float(row[name])
+        for name in names
+        if name in row.index and not np.isnan(row[name])
+    }
+
+
+def _kernel_settings(table):
+    """Distinct ``(kernel, length, extras)`` of a checked parameter table."""
+    names = [c for c in table.columns if c not in _BASE_COLUMNS]
+    seen = set()
+    for row in table.drop_duplicates(["kernel", "length", *names]).itertuples(
+        index=False
+    ):
+        row = pd.Series(row._asdict())
+        kw = _row_extras(row, names)
+        key = (row["kernel"], float(row["length"]), tuple(sorted(kw.items())))
+        if key not in seen:
+            seen.add(key)
+            yield row["kernel"], float(row["length"]), kw
+
+
+def _real_column(values, name, allow_nan=False):
     """A parameter column as float64, refusing text, booleans and complex numbers."""
     array = np.asarray(values)
     if array.dtype.kind == "O" and all(
@@ -62,9 +102,23 @@ def _real_column(values, name):
         }.get(array.dtype.kind, f"dtype {array.dtype}")
         raise ValueError(f"{name} must hold real numbers; got {kind}.")
     col = array.astype(np.float64)
+    if allow_nan and not np.any(np.isinf(col)):
+        return col
     if not np.all(np.isfinite(col)):
         raise ValueError(f"{name} must be finite; got {col[~np.isfinite(col)][:3]}.")
     return col
+
+
+def _check_relaxation_times(t1, t2, whose):
+    """Refuse ``T2 > 2 T1``: a spin-1/2 ensemble cannot lose polarisation slower."""
+    t1, t2 = np.broadcast_arrays(np.asarray(t1, float), np.asarray(t2, float))
+    bad = t2 > 2 * t1
+    if np.any(bad):
+        raise ValueError(
+            f"t2 must be at most 2 * t1 (a spin-1/2 ensemble's transverse decay is "
+            f"at least half its longitudinal one); {whose} t2={t2[bad][0]:g} us and "
+            f"t1={t1[bad][0]:g} us."
+        )
 
 
 def _bytes_per_sample(dtype):
@@ -79,15 +133,22 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     Implements the mean-field model of Rao et al. (2023), as the physics guide
     of the documentation states it. Each nucleus ``i`` of a periodic square lattice is a
     spin-1/2 in a pure state with a Lorentzian offset ``nu_i`` and feels the
-    field of ``H_i = -(nu_i + alpha_z w_i^z) I^z - alpha_xy (w_i^x I^x + w_i^y
-    I^y)``, where ``w_i = sum_j Khat(r_ij) <I_j>`` is the kernel-weighted mean
-    spin of the others. A ``theta`` pulse about x at ``t = 0`` and a
-    ``2 theta`` pulse about ``refocus_axis`` at ``t = tau`` give an echo at
-    ``2 tau``. Frequencies are in MHz, times in microseconds.
+    field of ``H_i = -(nu_i + alpha_z w_i^z) I^z - alpha_x w_i^x I^x - alpha_y
+    w_i^y I^y``, where ``w_i = sum_j Khat(r_j - r_i) <I_j>`` is the
+    kernel-weighted mean spin of the others. By default a ``theta`` pulse about
+    x at ``t = 0`` and a ``2 theta`` pulse about ``refocus_axis`` at ``t = tau``
+    give an echo at ``2 tau`` (the paper's experiment); ``sequence`` takes any
+    train of pulses (:mod:`sknmr.sequences`), and ``t1``/``t2`` add Bloch
+    relaxation. Frequencies are in MHz, times in microseconds.
 
     Each row of a parameter table is one echo: a kernel (``"gaussian"``,
-    ``"power"`` or ``"rkky"``), its length parameter (``xi``, ``p`` or
-    ``gamma``) and the couplings ``alpha_xy`` and ``alpha_z``.
+    ``"power"``, ``"rkky"``, ``"uniform"`` or one registered with
+    :func:`sknmr.kernels.register_kernel`), its length parameter (``xi``,
+    ``p``, ``gamma``, ...), the couplings ``alpha_xy`` (or ``alpha_x`` and
+    ``alpha_y`` separately) and ``alpha_z``, and optionally ``t1`` and
+    ``t2`` (us, overriding the simulator's; NaN keeps them) and the kernel's
+    extra parameters (:func:`sknmr.kernels.kernel_parameters`; NaN keeps the
+    default).
 
     Parameters
     ----------
@@ -96,8 +157,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     dt : float, default=1/(2*pi)
         Time step and sampling interval (us).
     tau : float, default=100.0
-        Delay of the refocusing pulse (us); it comes after
-        ``n_tau = round(tau / dt)`` steps, and ``3 * n_tau`` samples are taken.
+        Delay of the refocusing pulse (us) of the default Hahn echo; it comes
+        after ``n_tau = round(tau / dt)`` steps, and ``3 * n_tau`` samples are
+        taken.
     linewidth : float, default=0.08
         Full width at half maximum (MHz) of the Lorentzian offsets. The paper
         states 0.008; see the user guide for why 0.08 is the default.
@@ -108,9 +170,27 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         pulse turns by ``2 theta``.
     refocus_axis : {"y", "x", "-x", "-y"}, default="y"
         Axis of the refocusing pulse.
+    sequence : PulseSequence or None, default=None
+        The pulses and duration of the experiment (:mod:`sknmr.sequences`:
+        :func:`~sknmr.sequences.hahn_echo`, :func:`~sknmr.sequences.cpmg`,
+        :func:`~sknmr.sequences.stimulated_echo` or any
+        :class:`~sknmr.sequences.PulseSequence`). None is the Hahn echo of
+        ``tau``, ``pulse_angle`` and ``refocus_axis``, which must then keep
+        their defaults when a sequence is given. Samples are taken every
+        ``dt`` from 0 to the duration, pulse times rounded to the grid.
+    t1 : float or None, default=None
+        Longitudinal relaxation time (us): ``<I^z>`` relaxes to the thermal
+        ``+1/2`` as ``exp(-t / t1)``. None: no T1.
+    t2 : float or None, default=None
+        Transverse relaxation time (us): ``<I^x>`` and ``<I^y>`` decay as
+        ``exp(-t / t2)``; ``t2 <= 2 t1`` (a spin-1/2 ensemble). None: the
+        decay T1 implies, ``t2 = 2 t1`` (none without T1). Both are applied
+        exactly over each step.
     dephasing_rate : float, default=0.0
-        Pure dephasing rate ``1/T2`` (1/us): transverse components decay by
-        ``exp(-dephasing_rate * dt)`` each step. Off by default.
+        Pure dephasing rate (1/us), the same as ``t2 = 1 / dephasing_rate``
+        (kept for compatibility; it cannot be combined with ``t2``).
+        Transverse components decay by ``exp(-dephasing_rate * dt)`` each
+        step. Off by default.
     output : {"magnitude", "complex", "z"}, default="magnitude"
         What each echo is: ``|M(t)|``, the complex ``M(t) = <I^x> + i <I^y>``,
         or ``<I^z>(t)`` (lattice averages).
@@ -135,7 +215,8 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     n_features_in_ : int
-        Always 4 once fitted (see :meth:`transform`).
+        4 once fitted on an array; the number of columns of a DataFrame
+        (see :meth:`transform`).
     feature_names_in_ : ndarray of str
         Column names of a DataFrame passed to :meth:`fit`.
 
@@ -166,6 +247,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         "cutoff": [Interval(Real, 0, None, closed="neither")],
         "pulse_angle": [Interval(Real, 0, 180, closed="right")],
         "refocus_axis": [StrOptions(set(REFOCUS_AXES))],
+        "sequence": [PulseSequence, None],
+        "t1": [Interval(Real, 0, None, closed="neither"), None],
+        "t2": [Interval(Real, 0, None, closed="neither"), None],
         "dephasing_rate": [Interval(Real, 0, None, closed="left")],
         "output": [StrOptions(set(OUTPUTS))],
         "backend": [StrOptions({"auto", *_backends.BACKENDS})],
@@ -193,6 +277,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         n_jobs=None,
         random_state=None,
         verbose=0,
+        sequence=None,
+        t1=None,
+        t2=None,
     ):
         self.lattice_size = lattice_size
         self.dt = dt
@@ -201,6 +288,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         self.cutoff = cutoff
         self.pulse_angle = pulse_angle
         self.refocus_axis = refocus_axis
+        self.sequence = sequence
+        self.t1 = t1
+        self.t2 = t2
         self.dephasing_rate = dephasing_rate
         self.output = output
         self.backend = backend
@@ -217,11 +307,71 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             value = getattr(self, name)
             if not np.isfinite(value):
                 raise ValueError(f"{name} must be a finite number; got {value!r}.")
-        if self.dt >= self.tau:
+        if self.sequence is None:
+            if self.dt >= self.tau:
+                raise ValueError(
+                    f"dt must be smaller than tau; got dt={self.dt} and tau={self.tau}."
+                )
+        else:
+            changed = [
+                f"{name}={getattr(self, name)!r}"
+                for name, default in _HAHN_DEFAULTS.items()
+                if getattr(self, name) != default
+            ]
+            if changed:
+                raise ValueError(
+                    "sequence replaces the Hahn-echo parameters tau, pulse_angle and "
+                    f"refocus_axis; got sequence and {', '.join(changed)}. Build the "
+                    "echo with sknmr.sequences.hahn_echo(tau, angle, ...) instead, or "
+                    "leave sequence=None."
+                )
+        if self.t2 is not None and self.dephasing_rate > 0:
             raise ValueError(
-                f"dt must be smaller than tau; got dt={self.dt} and tau={self.tau}."
+                "dephasing_rate and t2 both set the transverse decay; set t2 only "
+                f"(t2 = 1 / dephasing_rate); got t2={self.t2} and "
+                f"dephasing_rate={self.dephasing_rate}."
             )
+        t2 = self._t2()
+        _check_relaxation_times(
+            self._t1(), t2 if np.isfinite(t2) else 0.0, "the simulator's"
+        )
         check_n_jobs(self.n_jobs)
+
+    def _t1(self):
+        """The simulator's T1 (us), inf when off."""
+        return np.inf if self.t1 is None else float(self.t1)
+
+    def _t2(self):
+        """The simulator's T2 (us), from ``t2`` or ``dephasing_rate``; inf when off."""
+        if self.t2 is not None:
+            return float(self.t2)
+        return 1.0 / self.dephasing_rate if self.dephasing_rate > 0 else np.inf
+
+    def _sequence(self):
+        """The experiment: ``sequence``, or the Hahn echo of the legacy parameters.
+
+        The default echo's refocusing pulse sits on the grid, at ``n_tau dt``,
+        and ``3 n_tau`` samples are taken, as the model always did.
+        """
+        if self.sequence is not None:
+            return self.sequence
+        tau = n_steps(self.tau, self.dt) * float(self.dt)
+        return hahn_echo(
+            tau,
+            angle=self.pulse_angle,
+            refocus_angle=2 * self.pulse_angle,
+            refocus_phase=self.refocus_axis,
+            duration=3 * tau,
+        )
+
+    def _grid(self):
+        """The sequence on the time grid: samples, pulse steps and rotations."""
+        self._check_settings()
+        grid = self._sequence().grid(self.dt)
+        if self.sequence is None and grid.n_times != 3 * n_steps(self.tau, self.dt):
+            # 3 n_tau dt / dt rounds back to 3 n_tau: checked, not assumed
+            raise AssertionError("the default Hahn echo left its 3 n_tau grid")
+        return grid
 
     def _resolve(self):
         """Backend module, dtype and batch size these settings mean here."""
@@ -238,7 +388,8 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         lattice = batch * n * n * (16 + 12 * resolved.dtype.itemsize)
         check_fits_in_memory(
             echoes + lattice,
-            f"Simulating {n_echoes} echo(es) of {n_times} samples (tau / dt) on a "
+            f"Simulating {n_echoes} echo(es) of {n_times} samples (3 tau / dt, or "
+            f"a sequence's duration / dt) on a "
             f"{n} x {n} lattice (echoes {format_bytes(echoes)}, lattice state "
             f"{format_bytes(lattice)})",
             "the number of echoes, tau / dt (the samples per echo) or lattice_size",
@@ -261,23 +412,42 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
 
     @property
     def n_tau(self):
-        """Steps from the first pulse to the refocusing pulse: ``round(tau / dt)``."""
+        """Steps from the first pulse to the refocusing pulse of the default Hahn
+        echo: ``round(tau / dt)``."""
         self._check_settings()
         return n_steps(self.tau, self.dt)
 
     @property
     def n_times(self):
-        """Samples per echo: ``3 * n_tau``."""
-        return 3 * self.n_tau
+        """Samples per echo: ``round(duration / dt)`` of the sequence (``3 n_tau``
+        for the default Hahn echo)."""
+        return self._grid().n_times
 
     @property
     def times(self):
-        """Sample times ``t_k = k * dt`` (us), ``k = 0 .. 3 n_tau - 1``.
+        """Sample times ``t_k = k * dt`` (us), ``k = 0 .. n_times - 1``.
 
-        The sample at ``k = n_tau`` is taken just after the refocusing pulse,
-        and the echo ``t = 2 tau`` is sample ``2 n_tau``.
+        A sample at a pulse's step is taken just after the pulse; for the
+        default Hahn echo, the refocusing pulse comes just before sample
+        ``n_tau`` and the echo ``t = 2 tau`` is sample ``2 n_tau``.
         """
         return np.arange(self.n_times) * float(self.dt)
+
+    @property
+    def pulse_times(self):
+        """Times (us) of the pulses as simulated: on the grid, ``round(t / dt) dt``.
+
+        Examples
+        --------
+        >>> EchoSimulator(tau=10.0).pulse_times
+        array([ 0.       , 10.0267614])
+        """
+        return np.asarray(self._grid().pulse_times, dtype=np.float64)
+
+    @property
+    def echo_times(self):
+        """Times (us) of the sequence's echoes on the grid."""
+        return np.asarray(self._grid().echo_times, dtype=np.float64)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: the quantity and the sample time.
@@ -291,7 +461,12 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
 
     # -- parameter tables ----------------------------------------------------
     def _check_table(self, params):
-        """Validate a parameter table; return a DataFrame of the four columns."""
+        """Validate a parameter table; return it in the simulator's terms.
+
+        The result has the columns ``kernel, length, alpha_x, alpha_y,
+        alpha_z, t1, t2`` (NaN: the simulator's) and one column per kernel
+        extra that the table sets (NaN: the kernel's default).
+        """
         if isinstance(params, pd.DataFrame):
             table = params
         elif isinstance(params, Mapping):
@@ -310,45 +485,85 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                 f"arrays with columns {PARAM_COLUMNS}; got {type(params).__name__}."
             )
         columns = [str(c) for c in table.columns]
-        missing = [c for c in PARAM_COLUMNS if c not in columns]
-        extra = [c for c in columns if c not in PARAM_COLUMNS]
+        couplings = ["alpha_x", "alpha_y"] if "alpha_xy" not in columns else []
+        if "alpha_xy" in columns and ({"alpha_x", "alpha_y"} & set(columns)):
+            raise ValueError(
+                "params sets alpha_xy (both in-plane couplings) and alpha_x/alpha_y; "
+                "give either alpha_xy or both alpha_x and alpha_y."
+            )
+        required = ["kernel", "length", *(couplings or ["alpha_xy"]), "alpha_z"]
+        missing = [c for c in required if c not in columns]
+        if len(table) == 0 and not missing:
+            raise ValueError("params holds no echo (0 rows).")
+        kernels = table["kernel"].to_numpy() if "kernel" in columns else np.array([])
+        known = available_kernels()
+        names = {k for k in kernels if isinstance(k, str) and k in known}
+        extras = {e for k in names for e in kernel_parameters(k)}
+        optional = set(RELAXATION_COLUMNS) | extras
+        extra = [c for c in columns if c not in required and c not in optional]
         if missing or extra:
             raise ValueError(
-                f"params must have exactly the columns {PARAM_COLUMNS}; "
-                f"missing {missing}, extra {extra}. (Drop derived targets with "
-                "table[list(sknmr.prior.PARAM_COLUMNS)].)"
+                f"params must have the columns {PARAM_COLUMNS} (alpha_xy may be "
+                "replaced by alpha_x and alpha_y), optionally t1, t2 and the "
+                f"kernels' extra parameters; missing {missing}, extra columns {extra}. "
+                "(Drop derived targets with table[list(sknmr.prior.PARAM_COLUMNS)].)"
             )
         if len(table) == 0:
             raise ValueError("params holds no echo (0 rows).")
-        kernels = table["kernel"].to_numpy()
         bad = sorted(
             {
                 repr(getattr(k, "item", lambda k=k: k)())
                 for k in kernels
                 if not isinstance(k, str)
             }
-            | {k for k in kernels if isinstance(k, str) and k not in KERNELS}
+            | {k for k in kernels if isinstance(k, str) and k not in known}
         )
         if bad:
-            raise ValueError(f"kernel must be one of {KERNELS} (names); got {bad[:5]}.")
+            raise ValueError(f"kernel must be one of {known} (names); got {bad[:5]}.")
         out = {"kernel": kernels.astype(str)}
-        for name in ("length", "alpha_xy", "alpha_z"):
-            out[name] = _real_column(table[name], name)
-            if name != "length":
-                col = out[name]
-                if np.any(col < 0):
+        out["length"] = _real_column(table["length"], "length")
+        for name in [*(couplings or ["alpha_xy"]), "alpha_z"]:
+            col = out[name] = _real_column(table[name], name)
+            if np.any(col < 0):
+                raise ValueError(f"{name} must be >= 0 (MHz); got {col[col < 0][:3]}.")
+            if np.any(col > MAX_COUPLING):
+                raise ValueError(
+                    f"{name} must lie in the usable range [0, {MAX_COUPLING:g}] "
+                    f"MHz; got {col[col > MAX_COUPLING][:3]}."
+                )
+        if not couplings:
+            out["alpha_x"] = out["alpha_y"] = out.pop("alpha_xy")
+        for name in RELAXATION_COLUMNS:
+            col = np.full(len(table), np.nan)
+            if name in columns:
+                col = _real_column(table[name], name, allow_nan=True)
+                if np.any(col <= 0):
                     raise ValueError(
-                        f"{name} must be >= 0 (MHz); got {col[col < 0][:3]}."
+                        f"{name} must be > 0 (us), or NaN for the simulator's; got "
+                        f"{col[col <= 0][:3]}."
                     )
-                if np.any(col > MAX_COUPLING):
-                    raise ValueError(
-                        f"{name} must lie in the usable range [0, {MAX_COUPLING:g}] "
-                        f"MHz; got {col[col > MAX_COUPLING][:3]}."
-                    )
-        for kernel in np.unique(out["kernel"]):
-            for length in np.unique(out["length"][out["kernel"] == kernel]):
-                _check_length(kernel, float(length))
-        return pd.DataFrame(out)
+            out[name] = col
+        _check_relaxation_times(*self._relaxation_times(pd.DataFrame(out)), "an echo's")
+        for name in sorted(extras & set(columns)):
+            col = out[name] = _real_column(table[name], name, allow_nan=True)
+            takes = np.array([name in kernel_parameters(k) for k in out["kernel"]])
+            wrong = ~takes & ~np.isnan(col)
+            if np.any(wrong):
+                kernel = out["kernel"][wrong][0]
+                raise ValueError(
+                    f"{name} is not a parameter of the {kernel} kernel (it takes "
+                    f"{sorted(kernel_parameters(kernel))}); leave it NaN on that "
+                    "kernel's rows."
+                )
+        frame = pd.DataFrame(out)
+        # every distinct kernel setting is checked before any simulation: the
+        # paper's kernels by their length, others by building them on the lattice
+        for kernel, length, kw in _kernel_settings(frame):
+            if kernel in KERNELS and not kw:
+                _check_length(kernel, length)
+            else:
+                kernel_stats(kernel, length, self.lattice_size, **kw)
+        return frame
 
     def _check_echo_ids(self, echo_ids, n):
         if echo_ids is None:
@@ -399,12 +614,11 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         )
         n_jobs = joblib.effective_n_jobs(self.n_jobs)
         n = self.lattice_size
-        first = pulse_matrix(REFOCUS_AXES["x"], self.pulse_angle)
-        refocus = pulse_matrix(REFOCUS_AXES[self.refocus_axis], 2 * self.pulse_angle)
-        decay = float(np.exp(-self.dephasing_rate * self.dt))
-        n_echoes = len(table)
-        n_tau = self.n_tau  # validated once, not per batch
-        n_times = 3 * n_tau
+        grid = self._grid()  # validated once, not per batch
+        pulses = tuple(zip(grid.pulse_steps, grid.rotations, strict=True))
+        n_echoes, n_times = len(table), grid.n_times
+        extras = [c for c in table.columns if c not in _BASE_COLUMNS]
+        transverse, longitudinal = self._decays(table)
 
         mxy = np.empty((n_echoes, n_times), dtype=np.result_type(dtype, np.complex64))
         mz = np.empty((n_echoes, n_times), dtype=dtype)
@@ -412,13 +626,14 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             for start in range(0, n_echoes, batch_size):
                 rows = slice(start, min(start + batch_size, n_echoes))
                 part = table.iloc[rows]
+                spectra = [
+                    kernel_spectrum(
+                        row["kernel"], row["length"], n, **_row_extras(row, extras)
+                    )
+                    for _, row in part.iterrows()
+                ]
                 batch = EchoBatch(
-                    spectra=np.stack(
-                        [
-                            kernel_spectrum(k, x, n)
-                            for k, x in zip(part["kernel"], part["length"], strict=True)
-                        ]
-                    ),
+                    spectra=np.stack(spectra),
                     offsets=np.stack(
                         [
                             draw_offsets(
@@ -427,14 +642,14 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                             for i in ids[rows]
                         ]
                     ),
-                    alpha_xy=part["alpha_xy"].to_numpy(np.float64),
+                    alpha_x=part["alpha_x"].to_numpy(np.float64),
+                    alpha_y=part["alpha_y"].to_numpy(np.float64),
                     alpha_z=part["alpha_z"].to_numpy(np.float64),
                     dt=float(self.dt),
-                    n_tau=n_tau,
                     n_times=n_times,
-                    first_pulse=first,
-                    refocus_pulse=refocus,
-                    decay=decay,
+                    pulses=pulses,
+                    transverse_decay=transverse[rows],
+                    longitudinal_decay=longitudinal[rows],
                     dtype=dtype,
                     n_jobs=n_jobs,
                 )
@@ -445,6 +660,27 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         if self.output == "complex":
             return mxy
         return mz
+
+    def _relaxation_times(self, table):
+        """Per-echo ``(T1, T2)`` (us): the table's, else the simulator's.
+
+        Without any T2, ``T2 = 2 T1``: the transverse decay that T1 alone
+        implies for a spin-1/2 (inf when there is no T1 either).
+        """
+        t1 = np.where(np.isnan(table["t1"]), self._t1(), table["t1"])
+        t2 = np.where(np.isnan(table["t2"]), self._t2(), table["t2"])
+        return t1, np.where(np.isinf(t2), 2 * t1, t2)
+
+    def _decays(self, table):
+        """Per-echo relaxation over one step: ``exp(-dt/T2)``, ``exp(-dt/T1)``."""
+        dt = float(self.dt)
+        t1, t2 = self._relaxation_times(table)
+        transverse = np.exp(-dt / t2)  # exactly 1.0 where T2 is inf
+        if self.t2 is None and self.dephasing_rate > 0:
+            # the simulator's dephasing_rate, computed as it always was
+            legacy = np.isnan(table["t2"].to_numpy()) & np.isinf(t1)
+            transverse[legacy] = float(np.exp(-self.dephasing_rate * self.dt))
+        return transverse.astype(np.float64), np.exp(-dt / t1).astype(np.float64)
 
     def sample(self, n_samples, kernels=KERNELS, random_state=None, **prior):
         """Draw parameters from the prior and simulate their echoes.
@@ -463,13 +699,16 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             simulator's own ``random_state``.
         **prior
             Ranges of the prior (``alpha_xy``, ``alpha_z``, ``lengths``,
-            ``W``), as for :func:`sknmr.prior.sample_prior`.
+            ``W``, and for the general model ``alpha_x``, ``alpha_y``, ``t1``,
+            ``t2``, ``kernel_params``), as for :func:`sknmr.prior.sample_prior`.
 
         Returns
         -------
         echoes : ndarray of shape (n_samples, n_times)
         table : pandas.DataFrame
-            ``kernel, length, alpha_xy, alpha_z, W, L, power``, one row per echo.
+            ``kernel, length, alpha_xy, alpha_z`` (or ``alpha_x, alpha_y``
+            for an anisotropic prior), the drawn ``t1``, ``t2`` and kernel
+            parameters if any, then ``W, L, power``; one row per echo.
 
         Examples
         --------
@@ -480,11 +719,11 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         """
         self._check_settings()
         n_samples = check_count(n_samples, "n_samples")
-        unknown = sorted(set(prior) - {"alpha_xy", "alpha_z", "lengths", "W"})
+        unknown = sorted(set(prior) - set(PRIOR_SETTINGS))
         if unknown:
             raise TypeError(
                 f"sample() got unknown prior settings {unknown}; the prior takes "
-                "alpha_xy, alpha_z, lengths and W."
+                f"{', '.join(PRIOR_SETTINGS)}."
             )
         kernels = check_kernels(kernels)
         ranges, acceptance = check_prior(kernels, **prior)
@@ -497,43 +736,32 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             seed, kernels, split_counts(n_samples, kernels), ranges, acceptance
         )
         table = add_targets(params, self.lattice_size)
-        echoes = self._run(
-            self._check_table(table[list(PARAM_COLUMNS)]), seed, ids, resolved
-        )
+        echoes = self._run(self._check_table(params), seed, ids, resolved)
         return echoes, table
 
     # -- scikit-learn transformer API -----------------------------------------
     @staticmethod
     def _named_frame(X):
-        """True for a DataFrame that names the four parameter columns."""
-        return isinstance(X, pd.DataFrame) and all(
-            c in X.columns for c in PARAM_COLUMNS
-        )
+        """True for a DataFrame that names the parameter columns."""
+        if not isinstance(X, pd.DataFrame):
+            return False
+        columns = set(map(str, X.columns))
+        in_plane = "alpha_xy" in columns or {"alpha_x", "alpha_y"} <= columns
+        return in_plane and {"kernel", "length", "alpha_z"} <= columns
 
     def _table_from_frame(self, X):
         """The parameter table of a DataFrame, read by column name.
 
         ``kernel`` holds names or codes (0 gaussian, 1 power, 2 rkky).
         """
-        extra = [str(c) for c in X.columns if c not in PARAM_COLUMNS]
-        if extra:
-            raise ValueError(
-                f"X must have exactly the columns {PARAM_COLUMNS}; got the extra "
-                f"columns {extra}."
-            )
+        table = {str(c): X[c] for c in X.columns}
         kernel = X["kernel"]
         if pd.api.types.is_numeric_dtype(kernel) and not pd.api.types.is_bool_dtype(
             kernel
         ):
             kernel = self._kernel_names(kernel.to_numpy())
-        return self._check_table(
-            {
-                "kernel": np.asarray(kernel),
-                "length": X["length"],
-                "alpha_xy": X["alpha_xy"],
-                "alpha_z": X["alpha_z"],
-            }
-        )
+        table["kernel"] = np.asarray(kernel)
+        return self._check_table(table)
 
     @staticmethod
     def _kernel_names(codes):
@@ -572,8 +800,8 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         self._check_settings()
         if self._named_frame(X):
             self._table_from_frame(X)
-            self.n_features_in_ = len(PARAM_COLUMNS)
-            self.feature_names_in_ = np.asarray(list(PARAM_COLUMNS), dtype=object)
+            self.n_features_in_ = X.shape[1]
+            self.feature_names_in_ = np.asarray(list(map(str, X.columns)), dtype=object)
             return self
         X = validate_data(self, X, dtype=np.float64)
         self._check_n_columns(X)

@@ -79,6 +79,23 @@ _SIMULATOR_SCRIPT = textwrap.dedent(
     compare("torch_float32_z", mixed, method="torch", lattice_size=6,
             refocus_axis="-y", output="z", dtype="float32", batch_size=3)
 
+    # The general model: a CPMG train with a pulse at 30 degrees, alpha_x !=
+    # alpha_y, T1 and T2 per echo, a p-wave kernel (complex spectrum).
+    from sknmr.sequences import cpmg
+    general = pd.DataFrame({"kernel": ["gaussian", "power"], "length": [1.5, 2.0],
+                            "alpha_x": [0.3, 0.05], "alpha_y": [0.05, 0.2],
+                            "alpha_z": [0.1, 0.0], "t1": [3.0, float("nan")],
+                            "t2": [2.0, 4.0], "p_wave": [0.5, float("nan")]})
+    for method in ("dft", "torch"):
+        cb.FFT_METHOD = method
+        settings = dict(lattice_size=5, dt=0.25, random_state=7, output="complex",
+                        dtype="float64", batch_size=2,
+                        sequence=cpmg(0.5, 2, angle=75.0, refocus_angle=160.0,
+                                      refocus_phase=30.0))
+        got = EchoSimulator(backend="cuda", **settings).simulate(general)
+        want = EchoSimulator(backend="numpy", **settings).simulate(general)
+        results[method + "_float64_general"] = float(np.max(np.abs(got - want)))
+
     # make_echoes runs the backend unchanged: same echoes as with numpy.
     from sknmr.datasets import make_echoes
     def dataset(backend):
@@ -149,6 +166,8 @@ _TOLERANCES = {
     "dft_float32_magnitude": 2e-5,
     "torch_float64_complex": 1e-10,
     "torch_float32_z": 2e-5,
+    "dft_float64_general": 1e-10,
+    "torch_float64_general": 1e-10,
     "conv_dft": 1e-10,
     "conv_torch": 1e-10,
     "make_echoes": 1e-10,
@@ -281,14 +300,17 @@ def _tiny_batch():
     return EchoBatch(
         spectra=np.ones((1, 4, 4)),
         offsets=np.zeros((1, 4, 4)),
-        alpha_xy=np.array([0.1]),
+        alpha_x=np.array([0.1]),
+        alpha_y=np.array([0.1]),
         alpha_z=np.array([0.0]),
         dt=0.25,
-        n_tau=2,
         n_times=6,
-        first_pulse=pulse_matrix(REFOCUS_AXES["x"], 90.0),
-        refocus_pulse=pulse_matrix(REFOCUS_AXES["y"], 180.0),
-        decay=1.0,
+        pulses=(
+            (0, pulse_matrix(REFOCUS_AXES["x"], 90.0)),
+            (2, pulse_matrix(REFOCUS_AXES["y"], 180.0)),
+        ),
+        transverse_decay=np.array([1.0]),
+        longitudinal_decay=np.array([1.0]),
         dtype=np.dtype(np.float32),
     )
 
@@ -357,9 +379,12 @@ def test_kernels_compile_for_a_gpu_in_float32():
             arr(f32, 4),
             arr(f32, 3),
             arr(f32, 3),
-            arr(f32, 1),
-            arr(f32, 1),
+            arr(f32, 1),  # alpha_x
+            arr(f32, 1),  # alpha_y
+            arr(f32, 1),  # alpha_z
             f32,
+            arr(f32, 1),  # transverse decay
+            arr(f32, 1),  # longitudinal decay
             f32,
             f32,
             arr(f32, 2),
@@ -375,6 +400,7 @@ def test_kernels_compile_for_a_gpu_in_float32():
             arr(f32, 2),
             flag,
             arr(f32, 3),
+            arr(f32, 3),  # imaginary part of the spectra
             flag,
             f32,
         ),

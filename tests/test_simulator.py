@@ -129,10 +129,12 @@ def test_numba_step_keeps_every_spin_length():
             scale * wxy,
             wz,
             offsets,
-            np.array([0.3, 0.1]),
-            np.array([0.2, 0.0]),
+            np.array([0.3, 0.1]),  # alpha_x
+            np.array([0.3, 0.1]),  # alpha_y
+            np.array([0.2, 0.0]),  # alpha_z
             2 * np.pi * 0.2,
-            1.0,
+            np.ones(b),  # no T2
+            np.ones(b),  # no T1
             row_sums,
             scratch,
         )

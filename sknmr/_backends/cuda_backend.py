@@ -4,7 +4,8 @@ Per time step and batch of ``B`` echoes, everything stays on the device:
 
 1. the mean fields ``w = Khat * <I>`` (periodic convolutions) come from a
    pluggable *convolution* step: ``x`` and ``y`` go through one complex 2-D
-   transform (the kernel spectrum is real, so ``x + i y`` is convolved at once)
+   transform (the kernel is real, so ``x + i y`` is convolved at once; its
+   spectrum is complex only for a kernel that is not even under ``r -> -r``)
    and ``z`` through a real one, skipped when every ``alpha_z`` of the batch
    is zero (it then cannot enter the field). Two implementations:
 
@@ -21,11 +22,11 @@ Per time step and batch of ``B`` echoes, everything stays on the device:
    does it); set :data:`FFT_METHOD` or the
    environment variable ``SKNMR_CUDA_FFT`` to ``auto``, ``torch`` or ``dft``.
 2. one kernel, a thread per nucleus, builds each field, rotates the Bloch
-   vector exactly, applies dephasing and the refocusing pulse, and reduces
+   vector exactly, relaxes it exactly (T2, T1), applies the step's pulse, and reduces
    the magnetisation of its block in shared memory;
 3. one small kernel adds the block sums of every echo, in a fixed order, into
    the sample ``k`` of a ``(B, n_times)`` device array, whose sample 0 (the
-   state after the first pulse) another small kernel writes before the first
+   state after the pulses at t = 0) another small kernel writes before the first
    step, so no sample is left uninitialised. Results are copied to the host
    once, at the end.
 
@@ -174,11 +175,14 @@ if cuda is not None:
         wxy,
         wz,
         offsets,
-        alpha_xy,
+        alpha_x,
+        alpha_y,
         alpha_z,
         angle_per_mhz,
-        decay,
+        transverse_decay,
+        longitudinal_decay,
         one,
+        half,
         pulse,
         apply_pulse,
         partials,
@@ -186,24 +190,28 @@ if cuda is not None:
         """One step for every nucleus; block sums of the new state in ``partials``.
 
         Grid: (echoes, chunks per echo). ``sxy``/``wxy`` hold x and y in their
-        last axis. Scalars come typed like the arrays (``one`` too) so that a
-        float32 run stays in float32; the sums are float64.
+        last axis. Scalars come typed like the arrays (``one`` and ``half``
+        too) so that a float32 run stays in float32; the sums are float64.
         """
         b = cuda.blockIdx.x
         chunk = cuda.blockIdx.y
         t = cuda.threadIdx.x
         n_chunks = cuda.gridDim.y
         n = sz.shape[1]
-        axy = alpha_xy[b]
+        ax = alpha_x[b]
+        ay = alpha_y[b]
         az = alpha_z[b]
+        e2 = transverse_decay[b]
+        e1 = longitudinal_decay[b]
+        z_eq = half * (one - e1)  # 0 without T1: z is then left exactly as is
         acc_x = 0.0
         acc_y = 0.0
         acc_z = 0.0
         for idx in range(chunk * _THREADS + t, n * n, n_chunks * _THREADS):
             i = idx // n
             j = idx - i * n
-            bx = -axy * wxy[b, i, j, 0]
-            by = -axy * wxy[b, i, j, 1]
+            bx = -ax * wxy[b, i, j, 0]
+            by = -ay * wxy[b, i, j, 1]
             bz = -(offsets[b, i, j] + az * wz[b, i, j])
             x = sxy[b, i, j, 0]
             y = sxy[b, i, j, 1]
@@ -223,8 +231,9 @@ if cuda is not None:
                 x = nx
                 y = ny
                 z = nz
-            x *= decay
-            y *= decay
+            x *= e2
+            y *= e2
+            z = z * e1 + z_eq
             if apply_pulse:
                 nx = pulse[0, 0] * x + pulse[0, 1] * y + pulse[0, 2] * z
                 ny = pulse[1, 0] * x + pulse[1, 1] * y + pulse[1, 2] * z
@@ -298,13 +307,16 @@ if cuda is not None:
                 fields[n_echoes + b, i, j, 1] = 0
 
     @cuda.jit
-    def _dft_pass(src, dst, twiddle, along_rows, spectra, use_spectra, scale):
+    def _dft_pass(
+        src, dst, twiddle, along_rows, spectra, spectra_im, use_spectra, scale
+    ):
         """A 1-D DFT of every row (``along_rows``) or column of every field.
 
         ``dst[f, p, q] = scale * sum_m src[f, p, m] tw[q m mod n]`` along rows,
         ``sum_m src[f, m, q] tw[p m mod n]`` along columns, times the kernel
-        spectrum of the field's echo when ``use_spectra``. ``twiddle[r]`` holds
-        ``exp(-+2 pi i r / n)`` as (re, im).
+        spectrum of the field's echo when ``use_spectra`` (its imaginary part
+        ``spectra_im`` unless that is the (1, 1, 1) placeholder of a real one).
+        ``twiddle[r]`` holds ``exp(-+2 pi i r / n)`` as (re, im).
         """
         n_fields, n = src.shape[0], src.shape[1]
         for idx in range(cuda.grid(1), n_fields * n * n, cuda.gridsize(1)):
@@ -331,9 +343,14 @@ if cuda is not None:
                     re += a * twiddle[r, 0] - c * twiddle[r, 1]
                     im += a * twiddle[r, 1] + c * twiddle[r, 0]
             if use_spectra:
-                g = spectra[f % spectra.shape[0], p, q]
-                re *= g
-                im *= g
+                e = f % spectra.shape[0]
+                g = spectra[e, p, q]
+                if spectra_im.shape[1] == spectra.shape[1]:
+                    h = spectra_im[e, p, q]
+                    re, im = re * g - im * h, re * h + im * g
+                else:
+                    re *= g
+                    im *= g
             dst[f, p, q, 0] = re * scale
             dst[f, p, q, 1] = im * scale
 
@@ -373,13 +390,22 @@ def _configure(kernel, blocks, threads, stream):
         return kernel[blocks, threads, stream]
 
 
+def _imaginary_part(spectra_im, real, stream):
+    """The spectra's imaginary part on the device, or the (1, 1, 1) placeholder
+    that tells the DFT kernel the spectra are real."""
+    if spectra_im is None:
+        return cuda.to_device(np.zeros((1, 1, 1), dtype=real), stream=stream)
+    return spectra_im
+
+
 class _DFTConvolution:
     """Mean fields by direct 2-D DFTs in numba-cuda kernels (runs in the simulator)."""
 
-    def __init__(self, sxy, sz, spectra, couple_z, stream):
+    def __init__(self, sxy, sz, spectra, couple_z, stream, spectra_im=None):
         n_echoes, n = sz.shape[0], sz.shape[1]
         real = np.dtype(sz.dtype)
         self.sxy, self.sz, self.spectra = sxy, sz, spectra
+        self.spectra_im = _imaginary_part(spectra_im, real, stream)
         self.couple_z, self.stream = couple_z, stream
         n_fields = 2 * n_echoes if couple_z else n_echoes
         self.fields = cuda.device_array((n_fields, n, n, 2), dtype=real, stream=stream)
@@ -403,13 +429,14 @@ class _DFTConvolution:
         self.wz = cuda.to_device(np.zeros((n_echoes, n, n), dtype=real), stream=stream)
 
     def __call__(self):
-        a, b, spectra = self.fields, self.scratch, self.spectra
+        a, b = self.fields, self.scratch
+        spectra, im = self.spectra, self.spectra_im
         self.pack(self.sxy, self.sz, a, self.couple_z)
         # rows then columns forward (times the spectrum), columns then rows back
-        self.dft(a, b, self.forward, True, spectra, False, self.one)
-        self.dft(b, a, self.forward, False, spectra, True, self.one)
-        self.dft(a, b, self.inverse, False, spectra, False, self.one)
-        self.dft(b, a, self.inverse, True, spectra, False, self.inv_size)
+        self.dft(a, b, self.forward, True, spectra, im, False, self.one)
+        self.dft(b, a, self.forward, False, spectra, im, True, self.one)
+        self.dft(a, b, self.inverse, False, spectra, im, False, self.one)
+        self.dft(b, a, self.inverse, True, spectra, im, False, self.inv_size)
         if self.couple_z:
             self.unpack_z(a, self.wz)
 
@@ -417,7 +444,7 @@ class _DFTConvolution:
 class _TorchConvolution:
     """Mean fields by cuFFT (torch.fft), on the numba arrays shared zero-copy."""
 
-    def __init__(self, sxy, sz, spectra, couple_z, stream):
+    def __init__(self, sxy, sz, spectra, couple_z, stream, spectra_im=None):
         torch = _torch_for_fft()
         n_echoes, n = sz.shape[0], sz.shape[1]
         if _SIMULATOR:  # a simulated device array wraps a host array: share that
@@ -443,6 +470,8 @@ class _TorchConvolution:
         self.t_wxy = torch.view_as_complex(shared(self.wxy))
         self.t_wz = shared(self.wz)
         self.t_spectra = shared(spectra)
+        if spectra_im is not None:  # a kernel that is not even
+            self.t_spectra = torch.complex(self.t_spectra, shared(spectra_im))
         self.t_half = self.t_spectra[:, :, : n // 2 + 1].contiguous()
         self.spectrum_xy = torch.empty(
             (n_echoes, n, n), dtype=complex_type, device=device
@@ -490,18 +519,28 @@ def simulate(batch):
     def device(array, dtype=real):
         return cuda.to_device(np.ascontiguousarray(array, dtype=dtype), stream=stream)
 
-    start = batch.first_pulse @ np.array([0.0, 0.0, 0.5])
+    start = batch.initial_state()
     state_xy = np.empty((n_echoes, n, n, 2), dtype=real)
     state_xy[..., 0], state_xy[..., 1] = start[0], start[1]
     sxy = device(state_xy)
     sz = device(np.full((n_echoes, n, n), start[2]))
-    spectra = device(batch.spectra)
+    spectra = device(np.real(batch.spectra))
+    # a kernel that is not even under r -> -r has a complex spectrum
+    spectra_im = (
+        device(np.imag(batch.spectra)) if np.iscomplexobj(batch.spectra) else None
+    )
     offsets = device(batch.offsets)
-    alpha_xy = device(batch.alpha_xy)
+    alpha_x = device(batch.alpha_x)
+    alpha_y = device(batch.alpha_y)
     alpha_z = device(batch.alpha_z)
-    refocus = device(batch.refocus_pulse)
+    transverse_decay = device(batch.transverse_decay)
+    longitudinal_decay = device(batch.longitudinal_decay)
+    pulses = {
+        step: device(rotation) for step, rotation in batch.pulses_after_start().items()
+    }
+    no_pulse = device(np.eye(3))
     convolve = (_TorchConvolution if method == "torch" else _DFTConvolution)(
-        sxy, sz, spectra, couple_z, stream
+        sxy, sz, spectra, couple_z, stream, spectra_im
     )
 
     n_chunks = _update_chunks(n)
@@ -514,13 +553,13 @@ def simulate(batch):
     update = _configure(_update, (n_echoes, n_chunks), _THREADS, stream)
     per_echo = (_blocks(n_echoes, _FINALIZE_THREADS), _FINALIZE_THREADS, stream)
     finalize = _configure(_finalize, *per_echo)
-    # Sample 0 is the state right after the first pulse, the same for every
+    # Sample 0 is the state right after the pulses at t = 0, the same for every
     # nucleus, in the run's precision; the loop writes samples 1 and later.
     # Every sample of `out` is thus written before the copy reads it.
     first = [float(real.type(value)) for value in start]
     _configure(_first_sample, *per_echo)(out, *first)
     angle_per_mhz = real.type(2 * np.pi * batch.dt)
-    decay, one = real.type(batch.decay), real.type(1.0)
+    one, half = real.type(1.0), real.type(0.5)
     scale = 1.0 / (n * n)
     for k in range(1, batch.n_times):
         convolve()
@@ -530,13 +569,16 @@ def simulate(batch):
             convolve.wxy,
             convolve.wz,
             offsets,
-            alpha_xy,
+            alpha_x,
+            alpha_y,
             alpha_z,
             angle_per_mhz,
-            decay,
+            transverse_decay,
+            longitudinal_decay,
             one,
-            refocus,
-            k == batch.n_tau,
+            half,
+            pulses.get(k, no_pulse),
+            k in pulses,
             partials,
         )
         finalize(partials, out, k, scale)

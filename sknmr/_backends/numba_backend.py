@@ -3,14 +3,16 @@
 Per time step and batch of echoes:
 
 1. the transverse state ``<I^x> + i <I^y>`` of every echo goes through one
-   complex 2-D FFT (x and y at once, as the kernel spectrum is real) and
+   complex 2-D FFT (x and y at once: the kernel is real, so convolving
+   ``x + i y`` convolves both; its spectrum is complex only for a kernel that
+   is not even under ``r -> -r``) and
    ``<I^z>`` through a real one, both multiplied by the kernel spectra and
    transformed back (``scipy.fft``, threaded over the batch); the ``z``
    convolution is skipped when every ``alpha_z`` of the batch is zero, since it
    then cannot enter the field;
 2. one numba kernel, looping over (echo, lattice row), builds each nucleus'
-   field, rotates its Bloch vector exactly, applies dephasing and accumulates
-   the row's magnetisation; it is written as three simple loops per row so
+   field, rotates its Bloch vector exactly, relaxes it exactly (T2, T1) and
+   accumulates the row's magnetisation; it is written as three simple loops per row so
    that LLVM vectorises them. Pulses are a second, rarely called kernel.
 
 With ``n_jobs`` threads the batch is split into that many groups of echoes,
@@ -21,7 +23,9 @@ echoes are grouped into batches.
 """
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.fft as sfft
@@ -29,6 +33,13 @@ import scipy.fft as sfft
 name = "numba"
 #: Echoes per batch: 8 paper-size echoes keep the FFT working set in cache.
 default_batch_size = 8
+
+FFT_METHODS = ("auto", "torch", "scipy")
+#: The FFT of the convolutions: "torch" (torch's CPU FFT, on the arrays shared
+#: zero-copy), "scipy" (``scipy.fft``) or "auto" (torch when importable).
+#: ``benchmarks/bench_fft.py`` measures both; the environment variable
+#: ``SKNMR_NUMBA_FFT`` sets it too.
+FFT_METHOD = os.environ.get("SKNMR_NUMBA_FFT", "auto")
 
 try:  # numba is a core dependency, but keep the import error readable
     import numba
@@ -53,21 +64,24 @@ _FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 if numba is not None:
 
     @njit(fastmath=_FASTMATH, error_model="numpy", cache=True)
-    def _rotate_row(sxy, sz, wxy, wz, offsets, axy, az, angle_per_mhz, decay, scratch):
-        """One lattice row: rotate each spin about its field; return the row's sums."""
+    def _rotate_row(
+        sxy, sz, wxy, wz, offsets, ax, ay, az, angle_per_mhz, e2, e1, scratch
+    ):
+        """One lattice row: rotate each spin about its field, relax it (``e2`` on
+        x and y, ``e1`` towards +1/2 on z); return the row's sums."""
         n = sz.shape[0]
         ux = scratch[0]
         uy = scratch[1]
         uz = scratch[2]
         cosines = scratch[3]
         sines = scratch[4]
-        # 1. the field B = (-a_xy w_x, -a_xy w_y, -(nu + a_z w_z)): axis and angle
+        # 1. the field B = (-a_x w_x, -a_y w_y, -(nu + a_z w_z)): axis and angle
         # (counting large angles rather than taking a max keeps it vectorised)
         n_large = 0
         for j in range(n):
             w = wxy[j]
-            bx = -axy * w.real
-            by = -axy * w.imag
+            bx = -ax * w.real
+            by = -ay * w.imag
             bz = -(offsets[j] + az * wz[j])
             norm = math.sqrt(bx * bx + by * by + bz * bz)
             inverse = 1.0 / norm if norm > 0.0 else 0.0  # zero field: no turn
@@ -148,7 +162,8 @@ if numba is not None:
                 a = cosines[j]
                 sines[j] = math.sin(a)
                 cosines[j] = math.cos(a)
-        # 3. Rodrigues' rotation, dephasing, and the row's magnetisation
+        # 3. Rodrigues' rotation, relaxation, and the row's magnetisation
+        z_eq = 0.5 * (1.0 - e1)  # 0 without T1: z is then left exactly as is
         sum_x = 0.0
         sum_y = 0.0
         sum_z = 0.0
@@ -163,9 +178,9 @@ if numba is not None:
             vy = uy[j]
             vz = uz[j]
             along = (vx * x + vy * y + vz * z) * (1.0 - c)
-            nx = (x * c + (vy * z - vz * y) * sn + vx * along) * decay
-            ny = (y * c + (vz * x - vx * z) * sn + vy * along) * decay
-            nz = z * c + (vx * y - vy * x) * sn + vz * along
+            nx = (x * c + (vy * z - vz * y) * sn + vx * along) * e2
+            ny = (y * c + (vz * x - vx * z) * sn + vy * along) * e2
+            nz = (z * c + (vx * y - vy * x) * sn + vz * along) * e1 + z_eq
             sxy[j] = complex(nx, ny)
             sz[j] = nz
             sum_x += nx
@@ -180,14 +195,16 @@ if numba is not None:
         wxy,
         wz,
         offsets,
-        alpha_xy,
+        alpha_x,
+        alpha_y,
         alpha_z,
         angle_per_mhz,
-        decay,
+        transverse_decay,
+        longitudinal_decay,
         row_sums,
         scratch,
     ):
-        """Rotate every spin about its field for one step, in place."""
+        """Rotate and relax every spin for one step, in place."""
         n_echoes, n, _ = sz.shape
         for task in range(n_echoes * n):
             b = task // n
@@ -198,10 +215,12 @@ if numba is not None:
                 wxy[b, i],
                 wz[b, i],
                 offsets[b, i],
-                alpha_xy[b],
+                alpha_x[b],
+                alpha_y[b],
                 alpha_z[b],
                 angle_per_mhz,
-                decay,
+                transverse_decay[b],
+                longitudinal_decay[b],
                 scratch[task],
             )
             row_sums[b, i, 0] = sx
@@ -252,74 +271,185 @@ if numba is not None:
             out_z[b, k] = sz * scale
 
 
+def _torch():
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return None
+    return torch
+
+
+def fft_method():
+    """The FFT the convolutions use: ``"torch"`` or ``"scipy"``."""
+    if FFT_METHOD not in FFT_METHODS:
+        raise ValueError(
+            f"The numba backend's FFT_METHOD (or SKNMR_NUMBA_FFT) must be one of "
+            f"{FFT_METHODS}; got {FFT_METHOD!r}."
+        )
+    if FFT_METHOD == "auto":
+        return "torch" if _torch() is not None else "scipy"
+    return FFT_METHOD
+
+
+def _multiply(spectrum, factor):
+    """``spectrum *= factor``, the same bits wherever an element sits in the batch.
+
+    A real factor multiplies each component once. A complex one (a kernel that
+    is not even) is multiplied out in real arithmetic: a vectorised complex
+    product may fuse a multiply-add or not depending on the element's position,
+    which would make an echo depend on its batch.
+    """
+    if not np.iscomplexobj(factor):
+        spectrum *= factor
+        return spectrum
+    x, y = spectrum.real.copy(), spectrum.imag.copy()
+    spectrum.real = x * factor.real - y * factor.imag
+    spectrum.imag = x * factor.imag + y * factor.real
+    return spectrum
+
+
+class _ScipyConvolution:
+    """``w = Khat * s`` for the spins of a group, by ``scipy.fft``."""
+
+    def __init__(self, spectra, half_spectra, n):
+        self.spectra, self.half_spectra, self.n = spectra, half_spectra, n
+
+    def xy(self, sxy):
+        spectrum = _multiply(sfft.fft2(sxy), self.spectra)
+        return sfft.ifft2(spectrum, overwrite_x=True)
+
+    def z(self, sz):
+        spectrum = _multiply(sfft.rfft2(sz), self.half_spectra)
+        return sfft.irfft2(spectrum, s=(self.n, self.n), overwrite_x=True)
+
+
+class _TorchConvolution(_ScipyConvolution):
+    """The same with torch's CPU FFT for ``x + i y``, in buffers shared with numpy.
+
+    ``z`` stays with ``scipy.fft``: torch's batched inverse real transform
+    (MKL) rounds differently with the batch's size, which would make echoes
+    depend on how they are batched, and one call per echo costs more than
+    scipy's whole batch.
+    """
+
+    def __init__(self, spectra, half_spectra, n):
+        super().__init__(spectra, half_spectra, n)
+        self.torch = _torch()
+        self.t_spectra = self.torch.from_numpy(spectra)
+        self.complex_spectra = np.iscomplexobj(spectra)
+
+    def xy(self, sxy):
+        # torch's own outputs: writing into preallocated ones (out=) is slower
+        fft = self.torch.fft
+        spectrum = fft.fft2(self.torch.from_numpy(sxy))
+        if self.complex_spectra:
+            _multiply(spectrum.numpy(), self.spectra)
+        else:
+            spectrum.mul_(self.t_spectra)
+        return fft.ifft2(spectrum).numpy()
+
+
+@contextmanager
+def _torch_threads(method):
+    """torch's FFT on one thread per group: the groups are the parallelism."""
+    if method != "torch":
+        yield
+        return
+    torch = _torch()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def simulate(batch):
     """Simulate every echo of an :class:`~sknmr._physics.EchoBatch`.
 
     With ``batch.n_jobs > 1`` the echoes are split into that many groups, each
     simulated on its own thread (the FFTs and the numba kernels release the
     GIL); echoes never interact, so the split does not change the results.
+    With torch's FFT, torch's own thread count is set to 1 for the duration
+    (and restored after), as the groups already use the threads.
     """
+    method = fft_method()
     n_groups = max(1, min(int(batch.n_jobs), batch.n_echoes))
     groups = np.array_split(np.arange(batch.n_echoes), n_groups)
-    if n_groups == 1:
-        mxy, mz = _simulate_group(batch, groups[0])
-    else:
-        with ThreadPoolExecutor(n_groups) as pool:
-            parts = list(pool.map(lambda rows: _simulate_group(batch, rows), groups))
-        mxy = np.concatenate([p[0] for p in parts])
-        mz = np.concatenate([p[1] for p in parts])
+    with _torch_threads(method):
+        if n_groups == 1:
+            mxy, mz = _simulate_group(batch, groups[0], method)
+        else:
+            with ThreadPoolExecutor(n_groups) as pool:
+                parts = list(
+                    pool.map(lambda rows: _simulate_group(batch, rows, method), groups)
+                )
+            mxy = np.concatenate([p[0] for p in parts])
+            mz = np.concatenate([p[1] for p in parts])
     return mxy, mz
 
 
-def _simulate_group(batch, rows):
+def _simulate_group(batch, rows, method="scipy"):
     """Simulate the echoes ``rows`` of a batch on the calling thread."""
     real = np.dtype(batch.dtype)
     cplx = np.result_type(real, np.complex64)
     n_echoes, n = len(rows), batch.lattice_size
 
-    spectra = np.ascontiguousarray(batch.spectra[rows], dtype=real)
+    def per_echo(values, dtype=real):
+        return np.ascontiguousarray(np.asarray(values)[rows], dtype=dtype)
+
+    # a kernel that is not even under r -> -r has a complex spectrum
+    spectra = per_echo(batch.spectra, cplx if np.iscomplexobj(batch.spectra) else real)
     half_spectra = np.ascontiguousarray(spectra[:, :, : n // 2 + 1])
-    offsets = np.ascontiguousarray(batch.offsets[rows], dtype=real)
-    alpha_xy = np.ascontiguousarray(batch.alpha_xy[rows], dtype=real)
-    alpha_z = np.ascontiguousarray(batch.alpha_z[rows], dtype=real)
+    offsets = per_echo(batch.offsets)
+    alpha_x = per_echo(batch.alpha_x)
+    alpha_y = per_echo(batch.alpha_y)
+    alpha_z = per_echo(batch.alpha_z)
+    # z enters the field only through alpha_z: skip its convolution otherwise
     couple_z = bool(np.any(alpha_z != 0))
-    first = np.ascontiguousarray(batch.first_pulse, dtype=real)
-    refocus = np.ascontiguousarray(batch.refocus_pulse, dtype=real)
+    transverse_decay = per_echo(batch.transverse_decay)
+    longitudinal_decay = per_echo(batch.longitudinal_decay)
+    pulses = {
+        step: np.ascontiguousarray(rotation, dtype=real)
+        for step, rotation in batch.pulses
+    }
     angle_per_mhz = real.type(2 * np.pi * batch.dt)
-    decay = real.type(batch.decay)
 
     sxy = np.zeros((n_echoes, n, n), dtype=cplx)
     sz = np.full((n_echoes, n, n), 0.5, dtype=real)  # every nucleus along +z
     wz = np.zeros_like(sz)
     row_sums = np.zeros((n_echoes, n, 3), dtype=np.float64)
+    row_sums[:, :, 2] = 0.5 * n  # the sums of the initial state, if no pulse at 0
     scratch = np.empty((n_echoes * n, 5, n), dtype=real)
     mxy = np.empty((n_echoes, batch.n_times), dtype=cplx)
     mz = np.empty((n_echoes, batch.n_times), dtype=real)
 
-    _pulse(sxy, sz, first, row_sums)
+    if 0 in pulses:  # a pulse on the thermal state, before sample 0
+        _pulse(sxy, sz, pulses[0], row_sums)
     _lattice_means(row_sums, mxy, mz, 0)
+    convolution = (_TorchConvolution if method == "torch" else _ScipyConvolution)(
+        spectra, half_spectra, n
+    )
     for k in range(1, batch.n_times):
-        spectrum_xy = sfft.fft2(sxy)
-        spectrum_xy *= spectra
-        wxy = sfft.ifft2(spectrum_xy, overwrite_x=True)
+        wxy = convolution.xy(sxy)
         if couple_z:
-            spectrum_z = sfft.rfft2(sz)
-            spectrum_z *= half_spectra
-            wz = sfft.irfft2(spectrum_z, s=(n, n), overwrite_x=True)
+            wz = convolution.z(sz)
         _step(
             sxy,
             sz,
             wxy,
             wz,
             offsets,
-            alpha_xy,
+            alpha_x,
+            alpha_y,
             alpha_z,
             angle_per_mhz,
-            decay,
+            transverse_decay,
+            longitudinal_decay,
             row_sums,
             scratch,
         )
-        if k == batch.n_tau:  # the refocusing pulse, just before this sample
-            _pulse(sxy, sz, refocus, row_sums)
+        if k in pulses:  # a pulse just before this sample
+            _pulse(sxy, sz, pulses[k], row_sums)
         _lattice_means(row_sums, mxy, mz, k)
     return mxy, mz

@@ -14,7 +14,13 @@ def is_available():
 
 
 def mean_field(spins, spectrum):
-    """``w_i = sum_j Khat(r_ij) <I_j>``: a periodic convolution, done by FFT."""
+    """``w_i = sum_j Khat(r_j - r_i) <I_j>``: a periodic convolution, done by FFT.
+
+    ``spectrum`` is what multiplies the DFT of the spins (see
+    :func:`sknmr.kernels.kernel_spectrum`); it is complex for a kernel that is
+    not even under ``r -> -r``, and then the real transform's half spectrum is
+    still the right one, as the kernel itself is real.
+    """
     n = spins.shape[-1]
     half_spectrum = spectrum[:, : n // 2 + 1]
     return np.fft.irfft2(np.fft.rfft2(spins) * half_spectrum, s=(n, n))
@@ -31,16 +37,41 @@ def rotate(spins, field, angle_per_mhz):
     return spins * cos + np.cross(axis, spins, axis=0) * sin + axis * along * (1 - cos)
 
 
-def simulate_echo(spectrum, offsets, alpha_xy, alpha_z, batch):
-    """One echo: returns ``M(t)`` (complex) and ``<I^z>(t)``."""
+def relax(spins, transverse_decay, longitudinal_decay):
+    """Bloch relaxation over one step, exactly: an affine map of each vector.
+
+    ``<I^x>, <I^y>`` decay by ``exp(-dt / T2)`` and ``<I^z>`` relaxes to the
+    thermal value ``+1/2`` as ``1/2 + (<I^z> - 1/2) exp(-dt / T1)``.
+    """
+    spins[:2] *= transverse_decay
+    if longitudinal_decay != 1.0:
+        spins[2] = spins[2] * longitudinal_decay + 0.5 * (1.0 - longitudinal_decay)
+    return spins
+
+
+def simulate_echo(spectrum, offsets, alphas, decays, batch):
+    """One echo: returns ``M(t)`` (complex) and ``<I^z>(t)``.
+
+    ``alphas`` is ``(alpha_x, alpha_y, alpha_z)`` and ``decays`` the step's
+    ``(transverse, longitudinal)`` relaxation factors.
+    """
     dtype = batch.dtype
     n = offsets.shape[0]
+    alpha_x, alpha_y, alpha_z = alphas
+    transverse, longitudinal = (dtype.type(d) for d in decays)
     spins = np.zeros((3, n, n), dtype=dtype)
     spins[2] = 0.5  # every nucleus starts along +z
-    spins = np.einsum("ab,bij->aij", batch.first_pulse.astype(dtype), spins)
-    refocus = batch.refocus_pulse.astype(dtype)
+    pulses = {}
+    for step, rotation in batch.pulses:
+        if step == 0:
+            spins = np.einsum("ab,bij->aij", rotation.astype(dtype), spins)
+        else:
+            pulses[step] = rotation.astype(dtype)
     offsets = offsets.astype(dtype)
-    spectrum = spectrum.astype(dtype)
+    if np.iscomplexobj(spectrum):
+        spectrum = spectrum.astype(np.result_type(dtype, np.complex64))
+    else:
+        spectrum = spectrum.astype(dtype)
     angle_per_mhz = dtype.type(2 * np.pi * batch.dt)
 
     m = np.empty(batch.n_times, dtype=np.result_type(dtype, np.complex64))
@@ -48,14 +79,14 @@ def simulate_echo(spectrum, offsets, alpha_xy, alpha_z, batch):
     m[0], mz[0] = spins[0].mean() + 1j * spins[1].mean(), spins[2].mean()
     for k in range(1, batch.n_times):
         w = mean_field(spins, spectrum)
-        # H_i = B_i . I with B_i = (-a_xy w_x, -a_xy w_y, -(nu_i + a_z w_z))
+        # H_i = B_i . I with B_i = (-a_x w_x, -a_y w_y, -(nu_i + a_z w_z))
         field = np.stack(
-            [-alpha_xy * w[0], -alpha_xy * w[1], -(offsets + alpha_z * w[2])]
+            [-alpha_x * w[0], -alpha_y * w[1], -(offsets + alpha_z * w[2])]
         ).astype(dtype)
         spins = rotate(spins, field, angle_per_mhz)
-        spins[:2] *= dtype.type(batch.decay)
-        if k == batch.n_tau:  # the refocusing pulse, just before this sample
-            spins = np.einsum("ab,bij->aij", refocus, spins)
+        spins = relax(spins, transverse, longitudinal)
+        if k in pulses:  # a pulse just before this sample
+            spins = np.einsum("ab,bij->aij", pulses[k], spins)
         m[k] = spins[0].mean() + 1j * spins[1].mean()
         mz[k] = spins[2].mean()
     return m, mz
@@ -68,8 +99,8 @@ def simulate(batch):
         m, z = simulate_echo(
             batch.spectra[b],
             batch.offsets[b],
-            batch.alpha_xy[b],
-            batch.alpha_z[b],
+            (batch.alpha_x[b], batch.alpha_y[b], batch.alpha_z[b]),
+            (batch.transverse_decay[b], batch.longitudinal_decay[b]),
             batch,
         )
         mxy.append(m)

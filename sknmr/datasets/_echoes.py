@@ -2,9 +2,12 @@
 
 How the work is laid out, and why:
 
-* Echo ``j`` of kernel ``k`` (``k`` the kernel's code: 0 gaussian, 1 power,
-  2 rkky) has its parameters drawn by rejection from a generator seeded by
-  ``SeedSequence(seed, spawn_key=(2, k, j))`` and its offsets from the
+* Echo ``j`` of kernel ``k`` (``k`` the kernel's code,
+  :func:`sknmr.prior.kernel_code`: 0 gaussian, 1 power, 2 rkky, another
+  kernel ``3 + crc32(name) % 997``) has its parameters drawn by rejection
+  from a generator seeded by ``SeedSequence(seed, spawn_key=(2, k, j))``
+  (relaxation times and kernel parameters, when the prior draws them, from
+  streams of their own: see :mod:`sknmr.prior`) and its offsets from the
   simulator with ``random_state=seed`` and echo id ``k * 10**9 + j``. So an
   echo depends only on ``(seed, kernel, j)``, the prior and the simulator's
   settings: never on ``n_jobs``, ``chunk_size``, how many echoes are asked
@@ -13,10 +16,12 @@ How the work is laid out, and why:
   one call of :func:`_simulate_chunk`, run through :class:`joblib.Parallel`
   (so ``joblib.parallel_config(backend="dask")`` sends it to a Dask cluster)
   and cached by :class:`joblib.Memory`. The cache key is exactly what fixes the
-  result: the chunk's parameter arrays, echo ids, seed and the simulator's
-  result-relevant settings (see :func:`_simulation_key`). joblib writes each
-  result to a temporary file and renames it into place, so an interrupted
-  chunk leaves nothing that reads as done.
+  result: the chunk's parameter arrays (every drawn column: couplings,
+  relaxation times, kernel parameters), echo ids, seed and the simulator's
+  result-relevant settings (see :func:`_simulation_key`), plus the
+  definition of a registered kernel (:func:`sknmr.kernels.kernel_token`).
+  joblib writes each result to a temporary file and renames it into place, so
+  an interrupted chunk leaves nothing that reads as done.
 """
 
 import json
@@ -37,7 +42,14 @@ from .. import __version__
 from .._paper import PAPER_N_PER_KERNEL, PAPER_PRIOR
 from .._physics import MODEL_REVISION
 from .._progress import progress_bar
-from ..kernels import KERNELS, LENGTH_NAMES
+from ..kernels import (
+    KERNELS,
+    LENGTH_NAMES,
+    kernel_parameters,
+    kernel_token,
+    register_kernel,
+    registered_kernels,
+)
 from ..prior import (
     ECHO_ID_STRIDE,
     add_targets,
@@ -45,13 +57,18 @@ from ..prior import (
     check_kernels,
     check_prior,
     draw_table,
+    kernel_code,
     split_counts,
 )
+from ..sequences import PulseSequence
 from ..simulator import EchoSimulator
 from ..utils._random import check_seed
 from ..utils._resources import check_fits_in_memory, check_n_jobs
 
 __all__ = ["make_echoes"]
+
+# The columns of a drawn table that every kernel's chunk passes on.
+_COUPLING_COLUMNS = ("length", "alpha_xy", "alpha_x", "alpha_y", "alpha_z")
 
 #: Echo ids of kernel code ``k`` are ``k * ID_STRIDE + j``.
 ID_STRIDE = ECHO_ID_STRIDE
@@ -63,10 +80,6 @@ NON_RESULT_PARAMS = ("batch_size", "n_jobs", "verbose", "random_state")
 
 #: The default simulator: the paper's settings, single precision.
 DEFAULT_SIMULATOR = EchoSimulator(dtype="float32")
-
-_PRIOR_STREAM = 2  # first spawn_key entry of the per-echo prior generators
-_MAX_ROUNDS = 1000
-_TARGET_COLUMNS = ["kernel", "length", "alpha_xy", "alpha_z", "W", "L", "power"]
 
 
 # -- validation -------------------------------------------------------------
@@ -117,6 +130,30 @@ def _check_memory(memory):
     return memory
 
 
+def _check_relaxation_with(simulator, prior):
+    """Refuse a t1 (t2) range that breaks ``t2 <= 2 t1`` with the simulator's t2 (t1).
+
+    With both ranges the prior redraws bad pairs; with one, the other time
+    is the simulator's for every echo.
+    """
+    if "t1" in prior and "t2" not in prior:
+        t2 = simulator._t2()
+        if np.isfinite(t2) and t2 > 2 * prior["t1"][0]:
+            raise ValueError(
+                f"t1 in {prior['t1']} us reaches below half the simulator's T2 "
+                f"({t2:g} us), but t2 <= 2 t1 must hold for every echo; raise t1's "
+                "low end, or give a t2 range too (pairs are then redrawn)."
+            )
+    if "t2" in prior and "t1" not in prior:
+        t1 = simulator._t1()
+        if prior["t2"][1] > 2 * t1:
+            raise ValueError(
+                f"t2 in {prior['t2']} us reaches above twice the simulator's T1 "
+                f"({t1:g} us), but t2 <= 2 t1 must hold for every echo; lower t2's "
+                "high end, or give a t1 range too (pairs are then redrawn)."
+            )
+
+
 def _seed_from(random_state, simulator):
     """An integer seed: make_echoes' random_state, else the simulator's, else fresh."""
     state = simulator.random_state if random_state is None else random_state
@@ -127,7 +164,14 @@ def _seed_from(random_state, simulator):
 def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, PulseSequence):
+        return value.to_dict()
     return value
+
+
+# Settings of the general model left out of the key while off, so that the
+# paper's experiment keeps the key (and the cached echoes) it always had.
+_OFF_BY_DEFAULT = ("sequence", "t1", "t2")
 
 
 def _simulation_key(simulator, seed):
@@ -141,9 +185,15 @@ def _simulation_key(simulator, seed):
     params = simulator.get_params(deep=False)
     resolved = simulator._resolve()
     settings = {
-        k: _jsonable(v) for k, v in params.items() if k not in NON_RESULT_PARAMS
+        k: _jsonable(v)
+        for k, v in params.items()
+        if k not in NON_RESULT_PARAMS and not (k in _OFF_BY_DEFAULT and v is None)
     }
     settings.update(backend=resolved.name, dtype=resolved.dtype.name)
+    fft = getattr(resolved.module, "fft_method", None)
+    if fft is not None and fft() != "scipy":
+        # another FFT rounds differently: its echoes are cached apart
+        settings.update(fft=fft())
     cls = type(simulator)
     return {
         "simulator": f"{cls.__module__}.{cls.__qualname__}",
@@ -162,6 +212,19 @@ def _simulate_chunk(simulator, key, echo_ids, params):
     return simulator.simulate(params, echo_ids=echo_ids)
 
 
+def _simulate_registered_chunk(simulator, key, echo_ids, params, records):
+    """Simulate one chunk of a registered kernel, registering it here first.
+
+    A worker process has no registry of its own: ``records`` (left out of the
+    cache key, which holds the kernel's :func:`~sknmr.kernels.kernel_token`)
+    brings the kernels' definitions.
+    """
+    for name, (record, token) in records.items():
+        if name not in registered_kernels() or kernel_token(name) != token:
+            register_kernel(**record._asdict(), overwrite=True)
+    return simulator.simulate(params, echo_ids=echo_ids)
+
+
 def _chunk_size(chunk_size, simulator):
     if chunk_size is not None:
         return check_count(chunk_size, "chunk_size")
@@ -169,24 +232,73 @@ def _chunk_size(chunk_size, simulator):
 
 
 # -- the Bunch ----------------------------------------------------------------
+def _length_name(kernel):
+    if kernel in LENGTH_NAMES:
+        return LENGTH_NAMES[kernel]
+    record = registered_kernels().get(kernel)
+    return "length" if record is None else record.length_name
+
+
+def _describe_extras(prior, kernels, seed):
+    """The DESCR paragraph on relaxation times and kernel parameters, or None."""
+    parts = [
+        f"{name} uniform in {prior[name]} us" for name in ("t1", "t2") if name in prior
+    ]
+    if "t1" in prior and "t2" in prior:
+        parts[-1] += " (pairs with t2 > 2 t1 redrawn)"
+    for name, value in prior.get("kernel_params", {}).items():
+        takers = [k for k in kernels if name in kernel_parameters(k)]
+        law = (
+            f"staggered = 1 with probability {value:g} (else 0)"
+            if name == "staggered"
+            else f"{name} uniform in {value}"
+        )
+        parts.append(f"{law} ({', '.join(takers)})")
+    if not parts:
+        return None
+    return (
+        f"Drawn per echo as well: {'; '.join(parts)}. The relaxation times come "
+        f"from SeedSequence({seed}, spawn_key=(3, k, j)) and each kernel parameter "
+        f"from SeedSequence({seed}, spawn_key=(4, k, j, crc32(name))), so they leave "
+        "the couplings and lengths as drawn without them."
+    )
+
+
 def _describe(settings, n_times, times):
     """DESCR: how the data were made, in words (from ``settings``)."""
     counts = settings["counts"]
     prior = settings["prior"]
     key = settings["simulation"]
     seed = settings["seed"]
+    kernels = settings["kernels"]
     sim = ", ".join(f"{k}={v!r}" for k, v in key["settings"].items())
     lengths = ", ".join(
-        f"{LENGTH_NAMES[k]} in {prior['lengths'][k]} ({k})" for k in settings["kernels"]
+        f"{_length_name(k)} in {prior['lengths'][k]} ({k})" for k in kernels
     )
     count_text = ", ".join(f"{k}: {n}" for k, n in counts.items())
+    anisotropic = "alpha_x" in prior
+    if anisotropic:
+        couplings = (
+            f"alpha_x uniform in {prior['alpha_x']} MHz, alpha_y uniform in "
+            f"{prior['alpha_y']} MHz"
+        )
+        w_formula = "alpha_x + alpha_y + alpha_z"
+    else:
+        couplings = f"alpha_xy uniform in {prior['alpha_xy']} MHz"
+        w_formula = "2 alpha_xy + alpha_z"
+    codes = "0 gaussian, 1 power, 2 rkky"
+    others = [k for k in kernels if k not in KERNELS]
+    if others:
+        codes += "".join(f", {kernel_code(k)} {k}" for k in others)
+    extras = _describe_extras(prior, kernels, seed)
     paragraphs = [
         f"{sum(counts.values())} echoes ({count_text}), each {n_times} samples at "
         f"t = {times[0]:g} .. {times[-1]:g} us (output {key['settings']['output']!r}).",
-        f"Prior: alpha_xy uniform in {prior['alpha_xy']} MHz, alpha_z "
+        f"Prior: {couplings}, alpha_z "
         f"uniform in {prior['alpha_z']} MHz, {lengths}; a draw is redrawn until "
-        f"W = 2 alpha_xy + alpha_z lies in {prior['W']} MHz.",
-        f"Seed: {seed}. Echo j of kernel code k (0 gaussian, 1 power, 2 rkky) has its "
+        f"W = {w_formula} lies in {prior['W']} MHz.",
+        *([extras] if extras else []),
+        f"Seed: {seed}. Echo j of kernel code k ({codes}) has its "
         f"parameters from SeedSequence({seed}, spawn_key=(2, k, j)) and its offsets "
         f"from the simulator with random_state={seed} and echo id "
         f"k * {ID_STRIDE} + j (echo_ids), so it depends on neither n_jobs nor "
@@ -194,10 +306,28 @@ def _describe(settings, n_times, times):
         f"Simulator: {key['simulator']}({sim}).",
         f"Made with sknmr {settings.get('sknmr_version', '?')} (model revision "
         f"{key['model_revision']}) in chunks of {settings['chunk_size']} echoes.",
-        "Targets: kernel, its length parameter (xi, p or gamma), alpha_xy, alpha_z, "
-        "W = 2 alpha_xy + alpha_z (MHz), the length scale L and power (1 for the "
-        "power-law kernel, 0 otherwise).",
     ]
+    if not anisotropic and not extras and not others:
+        paragraphs.append(
+            "Targets: kernel, its length parameter (xi, p or gamma), alpha_xy, "
+            "alpha_z, W = 2 alpha_xy + alpha_z (MHz), the length scale L and power "
+            "(1 for the power-law kernel, 0 otherwise)."
+        )
+    else:
+        drawn = ", ".join(
+            [
+                "length",
+                *(["alpha_x", "alpha_y"] if anisotropic else ["alpha_xy"]),
+                "alpha_z",
+                *(name for name in ("t1", "t2") if name in prior),
+                *prior.get("kernel_params", {}),
+            ]
+        )
+        paragraphs.append(
+            f"Targets: kernel, the drawn {drawn}, W = {w_formula} (MHz), the length "
+            "scale L and power (1 for power-law kernels, 0 otherwise); NaN where a "
+            "row's kernel does not take a parameter."
+        )
     title = "Simulated NMR spin echoes (sknmr.datasets.make_echoes)"
     body = "\n\n".join(textwrap.fill(p, width=79) for p in paragraphs)
     return f"{title}\n{'-' * len(title)}\n\n{body}\n"
@@ -233,10 +363,15 @@ def _assemble(
         "n_samples": [Interval(Integral, 1, None, closed="left"), None],
         "kernels": [str, "array-like"],
         "simulator": [EchoSimulator, None],
-        "alpha_xy": ["array-like"],
+        "alpha_xy": ["array-like", None],
         "alpha_z": ["array-like"],
         "lengths": [dict, None],
         "W": ["array-like"],
+        "alpha_x": ["array-like", None],
+        "alpha_y": ["array-like", None],
+        "t1": ["array-like", None],
+        "t2": ["array-like", None],
+        "kernel_params": [dict, None],
         "random_state": ["random_state", np.random.Generator],
         "memory": [None, str, os.PathLike, joblib.Memory],
         "n_jobs": [Integral, None],
@@ -253,10 +388,15 @@ def make_echoes(
     n_samples=None,
     kernels=KERNELS,
     simulator=None,
-    alpha_xy=PAPER_PRIOR["alpha_xy"],
+    alpha_xy=None,
     alpha_z=PAPER_PRIOR["alpha_z"],
     lengths=None,
     W=PAPER_PRIOR["W"],
+    alpha_x=None,
+    alpha_y=None,
+    t1=None,
+    t2=None,
+    kernel_params=None,
     random_state=None,
     memory=None,
     n_jobs=None,
@@ -283,8 +423,11 @@ def make_echoes(
         Echoes in all, split over ``kernels`` as evenly as possible (the first
         kernels take the remainder). Give at most one of ``n_per_kernel`` and
         ``n_samples``.
-    kernels : sequence of {"gaussian", "power", "rkky"}, default=all three
-        The kernels, in the order their rows appear.
+    kernels : sequence of str, default=("gaussian", "power", "rkky")
+        The kernels, in the order their rows appear: names from
+        :func:`sknmr.kernels.available_kernels`. Kernels other than the
+        paper's three need their range in ``lengths``; a registered kernel is
+        sent to worker processes with its chunks.
     simulator : EchoSimulator, default=None
         Physical and numerical settings; None means
         ``EchoSimulator(dtype="float32")``: the paper's physics in single
@@ -293,13 +436,33 @@ def make_echoes(
         cores. Its ``random_state`` is used only when ``random_state`` is
         None; its ``batch_size``, ``n_jobs`` (threads per chunk) and
         ``verbose`` do not change the echoes.
-    alpha_xy, alpha_z : (float, float), default=(0.01, 0.1)
-        Uniform ranges of the couplings (MHz).
+    alpha_xy : (float, float) or None, default=None
+        Uniform range of the in-plane coupling (MHz); None means the paper's,
+        (0.01, 0.1), unless ``alpha_x`` and ``alpha_y`` are given (giving it
+        with them is an error).
+    alpha_z : (float, float), default=(0.01, 0.1)
+        Uniform range of the out-of-plane coupling (MHz).
     lengths : dict, default=None
-        Range of each kernel's length parameter; missing kernels take the
-        paper's (``xi`` in [8, 32], ``p`` in [1, 3], ``gamma`` in [13, 52]).
+        Range of each kernel's length parameter; the paper's kernels missing
+        from it take the paper's (``xi`` in [8, 32], ``p`` in [1, 3],
+        ``gamma`` in [13, 52]).
     W : (float, float), default=(0.1, 0.3)
-        Window of ``W = 2 alpha_xy + alpha_z`` (MHz) a draw must land in.
+        Window of ``W = 2 alpha_xy + alpha_z`` (``alpha_x + alpha_y +
+        alpha_z``) (MHz) a draw must land in.
+    alpha_x, alpha_y : (float, float) or None, default=None
+        Give both to draw the in-plane couplings separately (MHz); ``target``
+        then has ``alpha_x`` and ``alpha_y`` instead of ``alpha_xy``.
+    t1, t2 : (float, float) or None, default=None
+        Uniform ranges (us) of per-echo relaxation times, overriding the
+        simulator's. With both, pairs with ``t2 > 2 t1`` are redrawn; with
+        one, the simulator's other time must keep ``t2 <= 2 t1`` over the
+        whole range.
+    kernel_params : dict or None, default=None
+        Kernel parameter name -> ``(low, high)``, drawn uniformly for the
+        echoes whose kernel takes it (:func:`sknmr.kernels.kernel_parameters`)
+        and NaN in ``target`` for the others; ``staggered`` takes the
+        probability that an echo's kernel is staggered. See
+        :func:`sknmr.prior.sample_prior`.
     random_state : int, RandomState instance or None, default=None
         Seeds the prior and the offsets. None uses the simulator's
         ``random_state``, and a fresh seed when that is None too; the seed
@@ -338,9 +501,12 @@ def make_echoes(
 
         data : ndarray or DataFrame of shape (n_echoes, n_times)
             The echoes, kernel by kernel.
-        target : DataFrame of shape (n_echoes, 7)
+        target : DataFrame of shape (n_echoes, n_targets)
             Always a DataFrame, as its columns mix types: ``kernel``,
-            ``length``, ``alpha_xy``, ``alpha_z``, ``W``, ``L``, ``power``.
+            ``length``, ``alpha_xy``, ``alpha_z``, ``W``, ``L``, ``power``
+            (by default); ``alpha_x``, ``alpha_y`` replace ``alpha_xy`` and
+            the drawn ``t1``, ``t2`` and kernel parameters come before ``W``
+            when the prior draws them.
         frame : DataFrame or None
             ``data`` and ``target`` side by side when ``as_frame``.
         times : ndarray of shape (n_times,)
@@ -380,6 +546,11 @@ def make_echoes(
     >>> X, y = make_echoes(n_samples=4, simulator=sim, random_state=0, return_X_y=True)
     >>> len(X), y["kernel"].tolist()
     (4, ['gaussian', 'gaussian', 'power', 'rkky'])
+    >>> echoes = make_echoes(1, simulator=sim, kernels=("gaussian",),
+    ...                      alpha_x=(0.01, 0.1), alpha_y=(0.0, 0.02),
+    ...                      t2=(20.0, 40.0), random_state=0)
+    >>> echoes.target_names
+    ['kernel', 'length', 'alpha_x', 'alpha_y', 'alpha_z', 't2', 'W', 'L', 'power']
     """
     started = time.perf_counter()
     kernels = check_kernels(kernels)
@@ -392,8 +563,18 @@ def make_echoes(
         # Not an InvalidParameterError: validate_params would name make_echoes.
         raise ValueError(f"simulator has a bad setting: {exc}") from None
     prior, acceptance = check_prior(
-        kernels, alpha_xy=alpha_xy, alpha_z=alpha_z, lengths=lengths, W=W
+        kernels,
+        alpha_xy=alpha_xy,
+        alpha_z=alpha_z,
+        lengths=lengths,
+        W=W,
+        alpha_x=alpha_x,
+        alpha_y=alpha_y,
+        t1=t1,
+        t2=t2,
+        kernel_params=kernel_params,
     )
+    _check_relaxation_with(simulator, prior)
     seed = _seed_from(random_state, simulator)
     chunk_size = _chunk_size(chunk_size, simulator)
     n_total = sum(counts.values())
@@ -421,25 +602,42 @@ def make_echoes(
     params_table, echo_ids = draw_table(
         seed, tuple(counts), tuple(counts.values()), prior, acceptance
     )
-    columns = {c: params_table[c].to_numpy() for c in ("length", "alpha_xy", "alpha_z")}
+    # Every drawn column goes to the simulator and so into the chunk's key
+    # (by default length, alpha_xy, alpha_z: the key sknmr has always used).
+    columns = {c: params_table[c].to_numpy() for c in params_table.columns[1:]}
+    registered = registered_kernels()
     tasks = []
     first = 0  # the kernel's first row: the table is grouped kernel by kernel
     for kernel, count in counts.items():
+        # Only the extras this kernel takes (the others are NaN on its rows).
+        takes = kernel_parameters(kernel)
+        names = [
+            c
+            for c in columns
+            if c in _COUPLING_COLUMNS or c in ("t1", "t2") or c in takes
+        ]
+        records = None
+        if kernel in registered:
+            records = {kernel: (registered[kernel], kernel_token(kernel))}
         for start in range(first, first + count, chunk_size):
             rows = slice(start, min(start + chunk_size, first + count))
             # Fresh copies: joblib's hash of an array includes its strides, and
             # a worker's unpickled copy must hash like the array made here.
             params = {
                 "kernel": np.full(rows.stop - rows.start, kernel),
-                **{c: values[rows].copy() for c, values in columns.items()},
+                **{c: columns[c][rows].copy() for c in names},
             }
-            tasks.append((echo_ids[rows].copy(), params))
+            tasks.append((echo_ids[rows].copy(), params, records))
         first += count
-    table = add_targets(params_table, simulator.lattice_size)[_TARGET_COLUMNS]
+    table = add_targets(params_table, simulator.lattice_size)
 
     func = _simulate_chunk
+    registered_func = _simulate_registered_chunk
     if memory is not None:
         func = memory.cache(_simulate_chunk, ignore=["simulator"])
+        registered_func = memory.cache(
+            _simulate_registered_chunk, ignore=["simulator", "records"]
+        )
     data = None
     position = 0
     with progress_bar(
@@ -447,7 +645,16 @@ def make_echoes(
     ) as bar:
         results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
             joblib.delayed(func)(worker_sim, key, chunk_ids, params)
-            for chunk_ids, params in tasks
+            if records is None
+            # the key holds the registered kernel's definition
+            else joblib.delayed(registered_func)(
+                worker_sim,
+                {**key, "kernel_token": records[params["kernel"][0]][1]},
+                chunk_ids,
+                params,
+                records,
+            )
+            for chunk_ids, params, records in tasks
         )
         for echoes in results:
             if data is None:
