@@ -152,10 +152,15 @@ class EchoWindow(TransformerMixin, BaseEstimator):
     def for_simulator(cls, simulator, *, width=1 / 3):
         """The window ``2 tau +- width * tau`` on a simulator's time grid.
 
+        For a simulator with a pulse ``sequence``, the window is centred on
+        the sequence's first echo, and ``tau`` is the time from the pulse
+        before that echo to the echo (on the grid).
+
         Parameters
         ----------
         simulator : EchoSimulator
-            Its ``dt``, ``tau`` and time grid define the window.
+            Its ``dt``, ``tau`` (or ``sequence``) and time grid define the
+            window.
         width : float, default=1/3
             Half-width of the window in units of ``tau``.
 
@@ -163,13 +168,30 @@ class EchoWindow(TransformerMixin, BaseEstimator):
         -------
         window : EchoWindow
             Unfitted, with ``center``, ``half_width`` and ``dt`` set.
+
+        Examples
+        --------
+        >>> from sknmr import EchoSimulator
+        >>> from sknmr.sequences import cpmg
+        >>> w = EchoWindow.for_simulator(EchoSimulator(dt=0.1, sequence=cpmg(3.0, 2)))
+        >>> print(f"{w.center:.1f} +- {w.half_width:.1f} us")
+        6.0 +- 1.0 us
         """
-        echo_time = float(simulator.times[2 * simulator.n_tau])
-        return cls(
-            center=echo_time,
-            half_width=float(width * simulator.tau),
-            dt=float(simulator.dt),
-        )
+        dt = float(simulator.dt)
+        if simulator.sequence is None:
+            echo_time = float(simulator.times[2 * simulator.n_tau])
+            tau = float(simulator.tau)
+        else:
+            grid = simulator._grid()
+            if not grid.echo_steps:
+                raise ValueError(
+                    f"The simulator's sequence {simulator.sequence!r} has no echo "
+                    "to centre a window on; give center and half_width."
+                )
+            echo = grid.echo_steps[0]
+            before = max(step for step in grid.pulse_steps if step < echo)
+            echo_time, tau = echo * dt, (echo - before) * dt
+        return cls(center=echo_time, half_width=float(width * tau), dt=dt)
 
     def _window_bounds(self):
         default_center, default_half_width = default_window()

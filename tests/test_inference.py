@@ -259,6 +259,31 @@ def test_refuses_another_grid(model, sim):
         small(simulator=sim).fit(other.data, other.target)
 
 
+def test_a_model_of_another_sequence(model, sim):
+    """A model trained on a CPMG train reads its first echo, keeps its
+    sequence through joblib, and refuses echoes of the Hahn echo (and back)."""
+    from sknmr.sequences import cpmg
+
+    cpmg_sim = EchoSimulator(lattice_size=8, sequence=cpmg(4.0, 2), t2=50.0)
+    train = make_echoes(30, simulator=cpmg_sim, random_state=0)
+    cpmg_model = small(simulator=cpmg_sim).fit(train.data, train.target)
+    settings = cpmg_model.simulator_settings_
+    assert settings["sequence"] == cpmg(4.0, 2).to_dict()
+    assert settings["t2"] == 50.0
+    first_echo = cpmg_sim.echo_times[0]
+    window = cpmg_model.times_[cpmg_model.window_]
+    assert window[0] < first_echo < window[-1]
+    assert window[-1] - window[0] == pytest.approx(2 * 4.0 / 3, abs=2 * sim.dt)
+    assert cpmg_model.check_compatible(train) is cpmg_model
+    with pytest.raises(ValueError, match="another pulse sequence"):
+        cpmg_model.check_compatible(EchoSimulator(lattice_size=8, tau=8.0))
+    with pytest.raises(ValueError, match="another pulse sequence"):
+        model.check_compatible(cpmg_sim)
+    with pytest.warns(UserWarning, match="t2"):
+        cpmg_model.check_compatible(cpmg_sim.set_params(t2=None))
+    assert cpmg_model.predict(train.data[:2]).shape[0] == 2
+
+
 def test_measured_echo_round_trip(model, sim, held_out):
     rng = np.random.default_rng(1)
     X = held_out.data[:5] + 1e-4 * rng.normal(size=(5, sim.n_times))

@@ -92,6 +92,21 @@ def test_report_folder(report):
     assert any(files for _, _, files in os.walk(cache))
 
 
+def test_report_in_restructured_text(report):
+    """report.rst says what report.md says, for a documentation page."""
+    folder, _, _ = report
+    rst = (folder / "report.rst").read_text()
+    md = (folder / "report.md").read_text()
+    assert ".. list-table::" in rst and "|" not in rst.replace("\\|", "")
+    for name in FIGURES:
+        assert f".. figure:: figures/{name}" in rst
+    for model, paper in PAPER["table_i"].items():
+        assert f"Table I F1: {model}" in rst and f"   * - {model}" in rst
+    sections = [line for line in md.splitlines() if line.startswith("## ")]
+    underlines = [line for line in rst.splitlines() if line and set(line) == {"-"}]
+    assert len(underlines) == len(sections) > 5
+
+
 def test_report_has_the_papers_rows(report):
     folder, _, _ = report
     text = (folder / "report.md").read_text()

@@ -36,6 +36,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from .._timegrid import times_from_names
 from ..io import EchoResampler, MeasuredEcho
 from ..scaling import curve_scaler
+from ..sequences import PulseSequence
 from ..simulator import EchoSimulator
 from ..utils._random import check_seed, derive_seed
 from ..window import EchoWindow
@@ -78,7 +79,24 @@ def _settings_of(simulator):
         value = getattr(simulator, key)
         settings[key] = value if isinstance(value, str) else float(value)
     settings["lattice_size"] = int(simulator.lattice_size)
+    # the general model's settings, stored only when used (a model of the
+    # paper's Hahn echo keeps the settings it always had)
+    if simulator.sequence is not None:
+        settings["sequence"] = simulator.sequence.to_dict()
+    for key in ("t1", "t2"):
+        if getattr(simulator, key) is not None:
+            settings[key] = float(getattr(simulator, key))
     return settings
+
+
+def _echo_window(settings):
+    """Centre and half width (us) of the echo window of a simulator's grid:
+    ``2 tau +- tau/3`` for the Hahn echo, around the first echo of a sequence
+    (:meth:`EchoWindow.for_simulator <sknmr.EchoWindow.for_simulator>`)."""
+    if "sequence" not in settings:  # as stored by every version
+        return 2 * settings["n_tau"] * settings["dt"], settings["tau"] / 3
+    window = EchoWindow.for_simulator(_simulator_from(settings))
+    return window.center, window.half_width
 
 
 def _simulator_from(source):
@@ -92,7 +110,11 @@ def _simulator_from(source):
             source = source["simulation"]["settings"]
         if "n_tau" in source:  # EchoInference.simulator_settings_
             source = {k: v for k, v in source.items() if k not in ("n_tau", "n_times")}
-        return EchoSimulator(**source)
+        if isinstance(source.get("sequence"), Mapping):
+            source = {**source, "sequence": PulseSequence.from_dict(source["sequence"])}
+        # a cache key also names the FFT its echoes came from: not a setting
+        names = EchoSimulator().get_params()
+        return EchoSimulator(**{k: v for k, v in source.items() if k in names})
     raise TypeError(
         "Give an EchoSimulator, a make_echoes Bunch, its settings or "
         f"simulator_settings_; got {type(source).__name__}."
@@ -416,16 +438,18 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                     f"(dt={settings['dt']:g} us, tau={settings['tau']:g} us) makes "
                     f"{settings['n_times']}: the echoes did not come from it."
                 )
-            n_tau, step, tau = settings["n_tau"], settings["dt"], settings["tau"]
+            step = settings["dt"]
             self.times_ = np.arange(n_features) * step
+            center, half = _echo_window(settings)
         elif n_features % 3 == 0:  # a simulator's grid, in units of samples
             n_tau = n_features // 3
-            step, tau = 1.0, float(n_tau)
+            step, center, half = 1.0, 2.0 * n_tau, n_tau / 3
         else:
             return
-        # The window 2 tau +- tau/3 around the echo sample, as EchoWindow finds it.
+        # The window around the echo sample (2 tau +- tau/3 for a Hahn echo),
+        # as EchoWindow finds it.
         times = np.arange(n_features) * step
-        center, half, tol = times[2 * n_tau], tau / 3, 1e-6 * step
+        tol = 1e-6 * step
         kept = np.flatnonzero(
             (times >= center - half - tol) & (times <= center + half + tol)
         )
@@ -435,11 +459,8 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         """The EchoWindow of the grid (one channel of ``n_features_in_`` samples)."""
         settings = self.simulator_settings_
         if settings is not None:
-            return EchoWindow(
-                center=2 * settings["n_tau"] * settings["dt"],
-                half_width=settings["tau"] / 3,
-                dt=settings["dt"],
-            )
+            center, half = _echo_window(settings)
+            return EchoWindow(center=center, half_width=half, dt=settings["dt"])
         n_tau = self.n_features_in_ // 3
         return EchoWindow(center=2.0 * n_tau, half_width=n_tau / 3, dt=1.0)
 
@@ -501,6 +522,13 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             )
         theirs = _settings_of(_simulator_from(source))
         bad = []
+        if mine.get("sequence") != theirs.get("sequence"):
+            raise ValueError(
+                "These echoes come from another pulse sequence than the training "
+                f"echoes: {theirs.get('sequence', 'the default Hahn echo')!r} "
+                f"(trained on {mine.get('sequence', 'the default Hahn echo')!r}). "
+                "Train a model for the measurement's own sequence."
+            )
         for key in GRID_KEYS:
             a, b = mine[key], theirs[key]
             same = (
@@ -516,9 +544,9 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 "onto the model's grid (predict accepts MeasuredEcho objects)."
             )
         differ = [
-            f"{key}={theirs[key]!r} (trained on {mine[key]!r})"
-            for key in PHYSICS_KEYS
-            if theirs[key] != mine[key]
+            f"{key}={theirs.get(key)!r} (trained on {mine.get(key)!r})"
+            for key in (*PHYSICS_KEYS, "t1", "t2")
+            if theirs.get(key) != mine.get(key)
         ]
         if differ:
             warnings.warn(

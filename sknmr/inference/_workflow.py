@@ -18,7 +18,7 @@ from ..datasets import make_echoes
 from ..io import read_echo
 from ..kernels import kernel_stats
 from ..simulator import EchoSimulator
-from ._estimator import EchoInference
+from ._estimator import EchoInference, _simulator_from
 
 __all__ = ["echoes_at_estimate", "infer_file", "load_model", "summary", "train_model"]
 
@@ -168,12 +168,13 @@ def echoes_at_estimate(model, table, simulator=None):
             "pulse_angle",
             "refocus_axis",
             "dephasing_rate",
+            "sequence",
+            "t1",
+            "t2",
         }
-        simulator = EchoSimulator(
-            **{k: v for k, v in settings.items() if k in keep},
-            output="magnitude",
-            random_state=0,
-        )
+        simulator = _simulator_from(
+            {k: v for k, v in settings.items() if k in keep}
+        ).set_params(output="magnitude", random_state=0)
     row = table.iloc[0]
     kernel = "power" if row.get("p_power", 0.0) >= 0.5 else "gaussian"
     echoes = {}

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 
 import numpy as np
 
@@ -393,7 +394,101 @@ def _write_report(out, results, figures):
     path = os.path.join(out, "report.md")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
+    with open(os.path.join(out, "report.rst"), "w", encoding="utf-8") as f:
+        f.write(markdown_to_rst("\n".join(lines)))
     return path
+
+
+_RST_UNDERLINES = {1: "=", 2: "-", 3: "~", 4: "^"}
+_IMAGE = re.compile(r"^!\[(?P<caption>.*)\]\((?P<path>[^)]+)\)$")
+
+
+def _rst_inline(text):
+    """Inline Markdown as reStructuredText: code spans, and literal bars."""
+    parts = re.split(r"(`[^`]+`)", text)
+    return "".join(
+        f"`{part}`" if part.startswith("`") else part.replace("|", "\\|")
+        for part in parts
+    )
+
+
+def markdown_to_rst(text, image_prefix="", heading_offset=0):
+    r"""The report's Markdown as reStructuredText, for a documentation page.
+
+    It knows what :func:`_write_report` writes: headings, paragraphs, bullet
+    lists, pipe tables (as ``list-table``), figures (``![caption](path)``
+    followed by the caption in italics) and fenced code blocks.
+    ``image_prefix`` is put before figure paths; ``heading_offset`` demotes
+    every heading (1 turns ``#`` into a section under the page's title).
+
+    Examples
+    --------
+    >>> print(markdown_to_rst("## Scores\n\n| a | b |\n| --- | --- |\n| `x` | 1 |"))
+    Scores
+    ------
+    <BLANKLINE>
+    .. list-table::
+       :header-rows: 1
+    <BLANKLINE>
+       * - a
+         - b
+       * - ``x``
+         - 1
+    <BLANKLINE>
+    """
+    lines = text.split("\n")
+    out = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        heading = re.match(r"^(#{1,3}) (.*)$", line)
+        image = _IMAGE.match(line)
+        if heading:
+            level = min(len(heading.group(1)) + heading_offset, 4)
+            title = _rst_inline(heading.group(2))
+            out += [title, _RST_UNDERLINES[level] * len(title), ""]
+        elif image:
+            out += [
+                f".. figure:: {image_prefix}{image.group('path')}",
+                f"   :alt: {image.group('caption')}",
+                "",
+                f"   {_rst_inline(image.group('caption'))}",
+                "",
+            ]
+            # the caption repeated in italics below the image
+            if (
+                i + 2 < len(lines)
+                and lines[i + 1] == ""
+                and lines[i + 2].startswith("*")
+            ):
+                i += 2
+        elif line.startswith("```"):
+            language = line[3:].strip() or "text"
+            out += [f".. code-block:: {language}", ""]
+            i += 1
+            while i < len(lines) and not lines[i].startswith("```"):
+                out.append(f"   {lines[i]}" if lines[i] else "")
+                i += 1
+            out.append("")
+        elif line.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                cells = [c.strip() for c in lines[i].strip().strip("|").split(" | ")]
+                if not all(set(c) <= {"-", " "} for c in cells):
+                    rows.append(cells)
+                i += 1
+            out += [".. list-table::", "   :header-rows: 1", ""]
+            for row in rows:
+                out.append(f"   * - {_rst_inline(row[0])}")
+                out += [f"     - {_rst_inline(cell)}" for cell in row[1:]]
+            out.append("")
+            continue
+        else:
+            out.append(_rst_inline(line))
+        i += 1
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
 
 
 def _jsonable(value):
