@@ -29,6 +29,7 @@ import os
 import tempfile
 import textwrap
 import time
+from collections.abc import Mapping
 from numbers import Integral
 
 import joblib
@@ -42,6 +43,7 @@ from .. import __version__
 from .._paper import PAPER_N_PER_KERNEL, PAPER_PRIOR
 from .._physics import MODEL_REVISION
 from .._progress import progress_bar
+from .._timegrid import DEFAULT_TAU
 from ..kernels import (
     KERNELS,
     LENGTH_NAMES,
@@ -264,6 +266,32 @@ def _describe_extras(prior, kernels, seed):
     )
 
 
+def _describe_sequences(settings):
+    """DESCR's paragraph on the experiments of a multi-sequence dataset."""
+    if "sequences" not in settings:
+        return []
+    parts = []
+    for name, block in settings["sequences"].items():
+        sim = block["simulation"]["settings"]
+        sequence = sim.get("sequence")
+        if sequence is None:
+            what = "the simulator's own experiment"
+        else:
+            pulses = ", ".join(
+                f"{angle:g} deg {phase!r} at {time:g} us"
+                for time, angle, phase in sequence["pulses"]
+            )
+            what = f"pulses {pulses}, {sequence['duration']:g} us"
+        parts.append(
+            f"{name} ({what}; output {sim['output']!r}, {block['n_times']} samples)"
+        )
+    return [
+        "Each material (the same parameters and offsets) was measured by "
+        f"{len(parts)} experiments, side by side in data as '<name>"
+        f"{BLOCK_SEPARATOR}<column>': " + "; ".join(parts) + "."
+    ]
+
+
 def _describe(settings, n_times, times):
     """DESCR: how the data were made, in words (from ``settings``)."""
     counts = settings["counts"]
@@ -304,6 +332,7 @@ def _describe(settings, n_times, times):
         f"k * {ID_STRIDE} + j (echo_ids), so it depends on neither n_jobs nor "
         "chunk_size.",
         f"Simulator: {key['simulator']}({sim}).",
+        *_describe_sequences(settings),
         f"Made with sknmr {settings.get('sknmr_version', '?')} (model revision "
         f"{key['model_revision']}) in chunks of {settings['chunk_size']} echoes.",
     ]
@@ -344,6 +373,9 @@ def _assemble(
         frame = pd.concat([data, target], axis=1)
     if return_X_y:
         return data, target
+    extra = {}
+    if "sequences" in settings:
+        extra["blocks"] = _blocks(settings)
     return Bunch(
         data=data,
         target=target,
@@ -354,7 +386,79 @@ def _assemble(
         echo_ids=echo_ids,
         settings=settings,
         DESCR=descr,
+        **extra,
     )
+
+
+def _blocks(settings):
+    """``{name: slice of data's columns}`` of a multi-sequence dataset."""
+    blocks, start = {}, 0
+    for name, block in settings["sequences"].items():
+        blocks[name] = slice(start, start + block["n_times"])
+        start += block["n_times"]
+    return blocks
+
+
+#: Separates a sequence's name from the column name in multi-sequence data.
+BLOCK_SEPARATOR = "__"
+# What a multi-sequence entry may set besides the sequence.
+_BLOCK_SETTINGS = ("sequence", "output")
+
+
+def _check_sequences(sequences, simulator):
+    """One simulator per named experiment of ``sequences``, in order.
+
+    A value is a :class:`~sknmr.sequences.PulseSequence`, None (the
+    simulator's own experiment) or a dict setting ``sequence`` and/or
+    ``output``; every experiment shares the simulator's time step and physics
+    (its ``tau``, ``pulse_angle`` and ``refocus_axis`` make its own experiment,
+    which a sequence replaces).
+    """
+    if not isinstance(sequences, Mapping) or not sequences:
+        raise TypeError(
+            "sequences must be a non-empty mapping of names to PulseSequence "
+            "objects (None: the simulator's own experiment; or a dict with "
+            f"'sequence' and/or 'output'); got {sequences!r}."
+        )
+    simulators = {}
+    for name, value in sequences.items():
+        if not isinstance(name, str) or not name or BLOCK_SEPARATOR in name:
+            raise ValueError(
+                "sequences' names must be non-empty strings without "
+                f"{BLOCK_SEPARATOR!r} (it joins a name to the column names); "
+                f"got {name!r}."
+            )
+        if value is None or isinstance(value, PulseSequence):
+            value = {"sequence": value}
+        if not isinstance(value, Mapping):
+            raise TypeError(
+                f"sequences[{name!r}] must be a PulseSequence, None or a dict of "
+                f"{_BLOCK_SETTINGS}; got {type(value).__name__}."
+            )
+        other = sorted(set(value) - set(_BLOCK_SETTINGS))
+        if other:
+            raise ValueError(
+                f"sequences[{name!r}] may set only {_BLOCK_SETTINGS}; got {other}. "
+                "Every experiment of a dataset runs on the simulator's time grid "
+                "(dt) and physics, so that its materials are the same samples."
+            )
+        if "sequence" in value and not (
+            value["sequence"] is None or isinstance(value["sequence"], PulseSequence)
+        ):
+            raise TypeError(
+                f"sequences[{name!r}]['sequence'] must be a PulseSequence or None; "
+                f"got {type(value['sequence']).__name__}."
+            )
+        block = clone(simulator).set_params(**value)
+        if block.sequence is not None:
+            # the sequence replaces the simulator's own Hahn-echo settings
+            block.set_params(tau=DEFAULT_TAU, pulse_angle=90.0, refocus_axis="y")
+        try:
+            block._grid()  # the settings, and the sequence on the time grid
+        except ValueError as exc:
+            raise ValueError(f"sequences[{name!r}]: {exc}") from None
+        simulators[name] = block
+    return simulators
 
 
 @validate_params(
@@ -372,6 +476,7 @@ def _assemble(
         "t1": ["array-like", None],
         "t2": ["array-like", None],
         "kernel_params": [dict, None],
+        "sequences": [Mapping, None],
         "random_state": ["random_state", np.random.Generator],
         "memory": [None, str, os.PathLike, joblib.Memory],
         "n_jobs": [Integral, None],
@@ -397,6 +502,7 @@ def make_echoes(
     t1=None,
     t2=None,
     kernel_params=None,
+    sequences=None,
     random_state=None,
     memory=None,
     n_jobs=None,
@@ -463,6 +569,17 @@ def make_echoes(
         and NaN in ``target`` for the others; ``staggered`` takes the
         probability that an echo's kernel is staggered. See
         :func:`sknmr.prior.sample_prior`.
+    sequences : mapping of str to PulseSequence, or None, default=None
+        Several experiments on the same samples: each material (one draw of
+        the prior and one disorder realisation, the same offsets) gets one
+        echo per entry, the simulator run with that
+        :class:`~sknmr.sequences.PulseSequence` (None: the simulator's own
+        experiment; a dict may also set ``output``, e.g.
+        ``{"sequence": hahn_echo(100.0, 45.0), "output": "complex"}``). The
+        blocks sit side by side in ``data``, in the mapping's order; column
+        names are ``"<name>__<quantity>_t=<time>us"`` and ``blocks`` gives each
+        name's columns. Each block is cached on its own, so a material's echoes
+        do not depend on the other entries. None: one echo per material.
     random_state : int, RandomState instance or None, default=None
         Seeds the prior and the offsets. None uses the simulator's
         ``random_state``, and a fresh seed when that is None too; the seed
@@ -523,6 +640,9 @@ def make_echoes(
             How the data were made (JSON-able; kept by :func:`save_echoes`).
         DESCR : str
             The same in words: settings, seed and counts.
+        blocks : dict of str to slice
+            With ``sequences`` only: the columns of ``data`` (and of
+            ``times`` and ``feature_names``) of each experiment.
 
     (data, target) : tuple if ``return_X_y`` is True
 
@@ -575,29 +695,39 @@ def make_echoes(
         kernel_params=kernel_params,
     )
     _check_relaxation_with(simulator, prior)
+    experiments = (
+        {None: simulator}
+        if sequences is None
+        else _check_sequences(sequences, simulator)
+    )
     seed = _seed_from(random_state, simulator)
     chunk_size = _chunk_size(chunk_size, simulator)
     n_total = sum(counts.values())
     # Refuse what cannot fit before drawing anything: the dataset itself, plus
     # what one chunk needs while it is simulated.
-    itemsize = simulator._resolve().dtype.itemsize
-    n_times = simulator.n_times
+    real = simulator._resolve().dtype
+    dtypes = {
+        name: np.result_type(real, np.complex64) if sim.output == "complex" else real
+        for name, sim in experiments.items()
+    }
+    widths = {name: sim.n_times for name, sim in experiments.items()}
     check_fits_in_memory(
-        n_total
-        * n_times
-        * (2 * itemsize if simulator.output == "complex" else itemsize)
+        n_total * sum(widths[n] * dtypes[n].itemsize for n in experiments)
         + n_total * 200,
-        f"A dataset of {n_total} echoes of {n_times} samples",
-        "n_per_kernel or n_samples, or the simulator's tau / dt",
+        f"A dataset of {n_total} echoes of {sum(widths.values())} samples",
+        "n_per_kernel or n_samples, the simulator's tau / dt, or sequences",
     )
-    simulator._check_request(min(chunk_size, n_total))
+    for sim in experiments.values():
+        sim._check_request(min(chunk_size, n_total))
     memory = _check_memory(memory)
-    key = _simulation_key(simulator, seed)
-    backend = key["settings"]["backend"]
+    keys = {name: _simulation_key(sim, seed) for name, sim in experiments.items()}
     # Workers get the resolved backend, so they run what the key says.
-    worker_sim = clone(simulator).set_params(
-        random_state=seed, verbose=0, backend=backend
-    )
+    workers = {
+        name: clone(sim).set_params(
+            random_state=seed, verbose=0, backend=keys[name]["settings"]["backend"]
+        )
+        for name, sim in experiments.items()
+    }
 
     params_table, echo_ids = draw_table(
         seed, tuple(counts), tuple(counts.values()), prior, acceptance
@@ -606,7 +736,7 @@ def make_echoes(
     # (by default length, alpha_xy, alpha_z: the key sknmr has always used).
     columns = {c: params_table[c].to_numpy() for c in params_table.columns[1:]}
     registered = registered_kernels()
-    tasks = []
+    chunks = []
     first = 0  # the kernel's first row: the table is grouped kernel by kernel
     for kernel, count in counts.items():
         # Only the extras this kernel takes (the others are NaN on its rows).
@@ -627,7 +757,7 @@ def make_echoes(
                 "kernel": np.full(rows.stop - rows.start, kernel),
                 **{c: columns[c][rows].copy() for c in names},
             }
-            tasks.append((echo_ids[rows].copy(), params, records))
+            chunks.append((rows, echo_ids[rows].copy(), params, records))
         first += count
     table = add_targets(params_table, simulator.lattice_size)
 
@@ -638,31 +768,41 @@ def make_echoes(
         registered_func = memory.cache(
             _simulate_registered_chunk, ignore=["simulator", "records"]
         )
+
+    def task(name, chunk_ids, params, records):
+        if records is None:
+            return joblib.delayed(func)(workers[name], keys[name], chunk_ids, params)
+        # the key holds the registered kernel's definition
+        key = {**keys[name], "kernel_token": records[params["kernel"][0]][1]}
+        return joblib.delayed(registered_func)(
+            workers[name], key, chunk_ids, params, records
+        )
+
+    # each experiment's chunks, experiment after experiment; its columns
+    offsets = np.cumsum([0, *widths.values()])
+    spans = {
+        name: slice(int(offsets[i]), int(offsets[i + 1]))
+        for i, name in enumerate(experiments)
+    }
+    order = [(name, chunk) for name in experiments for chunk in chunks]
     data = None
-    position = 0
     with progress_bar(
-        n_total, "echoes", enabled=verbose > 0, desc="make_echoes"
+        n_total * len(experiments), "echoes", enabled=verbose > 0, desc="make_echoes"
     ) as bar:
         results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
-            joblib.delayed(func)(worker_sim, key, chunk_ids, params)
-            if records is None
-            # the key holds the registered kernel's definition
-            else joblib.delayed(registered_func)(
-                worker_sim,
-                {**key, "kernel_token": records[params["kernel"][0]][1]},
-                chunk_ids,
-                params,
-                records,
-            )
-            for chunk_ids, params, records in tasks
+            task(name, chunk_ids, params, records)
+            for name, (_, chunk_ids, params, records) in order
         )
-        for echoes in results:
+        for (name, (rows, *_)), echoes in zip(order, results, strict=True):
             if data is None:
-                data = np.empty((n_total, echoes.shape[1]), dtype=echoes.dtype)
-            data[position : position + len(echoes)] = echoes
-            position += len(echoes)
+                data = np.empty(
+                    (n_total, int(offsets[-1])),
+                    dtype=np.result_type(echoes.dtype, *dtypes.values()),
+                )
+            data[rows, spans[name]] = echoes
             bar.update(len(echoes))
 
+    key = keys[None] if sequences is None else _simulation_key(simulator, seed)
     settings = {
         "format": "sknmr.datasets.make_echoes/1",
         "sknmr_version": __version__,
@@ -678,14 +818,27 @@ def make_echoes(
         "as_frame": bool(as_frame),
         "elapsed_s": round(time.perf_counter() - started, 3),
     }
+    if sequences is None:
+        times = simulator.times
+        feature_names = simulator.get_feature_names_out()
+    else:
+        settings["sequences"] = {
+            name: {"simulation": keys[name], "n_times": int(widths[name])}
+            for name in experiments
+        }
+        times = np.concatenate([sim.times for sim in experiments.values()])
+        feature_names = [
+            f"{name}{BLOCK_SEPARATOR}{column}"
+            for name, sim in experiments.items()
+            for column in sim.get_feature_names_out()
+        ]
     json.dumps(settings)  # fail here, not in save_echoes, if anything is not JSON-able
-    times = simulator.times
     descr = _describe(settings, data.shape[1], times)
     return _assemble(
         data,
         table,
         times,
-        simulator.get_feature_names_out(),
+        feature_names,
         echo_ids,
         settings,
         descr,
