@@ -17,6 +17,7 @@ from .simulator import EchoSimulator
 # load on first use.
 _LAZY = {
     "EchoWindow": "sknmr.window",
+    "EchoSpectrum": "sknmr.spectrum",
     "PolynomialSectionFeaturizer": "sknmr.polynomial",
     "curve_scaler": "sknmr.scaling",
     "BetaVAE": "sknmr.vae",

@@ -44,6 +44,14 @@ ESTIMATOR_PARAMS = {
     "EchoSimulator": dict(lattice_size=6, tau=1.0, random_state=0, backend="numpy"),
     # The checks feed series of only 2 samples: a window and sections that fit.
     "EchoWindow": dict(center=0.5, half_width=0.5, dt=1.0),
+    # The same 2-sample window; Hamming, as a 2-sample Hann window is all zeros.
+    "EchoSpectrum": dict(
+        center=0.5,
+        half_width=0.5,
+        dt=1.0,
+        apodization="hamming",
+        parts=("magnitude", "real", "imag"),
+    ),
     # Columns taken on the target grid's step (no source_times): 2 samples fit.
     "EchoResampler": dict(dt=1.0, n_times=2),
     "PolynomialSectionFeaturizer": dict(sections=(1, 2), degree=0, dt=1.0),
@@ -130,6 +138,7 @@ def _echo_table(rng, n=48, n_times=12):
 DATA_FACTORIES = {
     "EchoSimulator": _parameter_table,
     "EchoWindow": _curves,
+    "EchoSpectrum": _curves,
     "EchoResampler": _curves,
     "PolynomialSectionFeaturizer": _curves,
     "BetaVAE": _curves,
@@ -140,6 +149,7 @@ DATA_FACTORIES = {
 GRID_PARAMS = {
     "EchoSimulator": {"pulse_angle": [90.0, 45.0]},
     "EchoWindow": {"center": [0.5, 5.0]},
+    "EchoSpectrum": {"zero_fill": [1, 2]},
     "EchoResampler": {"n_times": [2, 12]},
     "PolynomialSectionFeaturizer": {"degree": [0, 1]},
     "BetaVAE": {"n_components": [1, 2]},
@@ -212,6 +222,13 @@ _INFERENCE_FAILURES["check_estimators_pickle(readonly_memmap=True)"] = _TABLE
 
 EXPECTED_FAILED_CHECKS = {
     "EchoSimulator": _SIMULATOR_FAILURES,
+    "EchoSpectrum": {
+        "check_complex_data": (
+            "EchoSpectrum takes complex echoes (quadrature M(t)) by design; the "
+            "check's one-sample series cannot hold its window, so the ValueError "
+            "says that instead of 'Complex data not supported'."
+        )
+    },
     "EchoInference": _INFERENCE_FAILURES,
 }
 

@@ -32,6 +32,11 @@ Phys. Rev. Research 5, 043098 (2023), with sknmr's estimators:
   with another linewidth or lattice (:func:`linewidth_ablation`,
   :func:`lattice_ablation`); :func:`which_settings_reproduce` lists the
   rows that reproduce each of the paper's numbers;
+- protocols (:func:`protocol_study`, :func:`run_protocols`): which
+  experiments (:func:`default_experiments`, several pulse sequences on the
+  same samples) and which detection (:data:`DETECTIONS`: magnitude,
+  calibrated quadrature, phase-blind quadrature) tell ``W``, ``L``, the
+  couplings and the kernel class; ``sknmr protocols`` on the command line;
 - :func:`reproduce`: all of it on a simulated dataset (:data:`PRESETS`),
   with every figure, written to a report folder beside the paper's numbers
   (:data:`PAPER`). The command line runs it as ``sknmr reproduce``.
@@ -85,6 +90,15 @@ from ._classification import (
 )
 from ._features import prepare_features
 from ._presets import PRESETS
+from ._protocols import (
+    DETECTIONS,
+    PROTOCOL_PRESETS,
+    default_experiments,
+    default_protocols,
+    protocol_figure,
+    protocol_study,
+    run_protocols,
+)
 from ._regression import (
     REGRESSION_TARGETS,
     power_subsets,
@@ -127,6 +141,13 @@ PAPER_TARGETS = PAPER_TARGETS
 __all__ = [
     "ABLATIONS",
     "ABLATION_METRICS",
+    "DETECTIONS",
+    "PROTOCOL_PRESETS",
+    "default_experiments",
+    "default_protocols",
+    "protocol_figure",
+    "protocol_study",
+    "run_protocols",
     "F1_SCORERS",
     "PAPER",
     "PAPER_TABLE_I",

@@ -1,0 +1,579 @@
+"""Which experiment tells what: a study of measurement protocols.
+
+The paper learns from one 90-180 Hahn echo, read as ``|M(t)|``, and ends on
+its limits: ``alpha_z`` cannot be learned from it, ``L`` is poor for
+non-power kernels, and "designing specific pulse sequences which can access
+different aspects of the spin dynamics may lead to a larger improvement".
+This study measures that outlook. On one set of materials, each measured by
+several experiments (:func:`sknmr.datasets.make_echoes` with ``sequences``),
+a *protocol* is a choice of experiments and a *detection*:
+
+* ``"magnitude"``: ``|M(t)|`` of each experiment, min-max scaled per echo
+  (the paper's features);
+* ``"quadrature"``: the real and imaginary parts of ``M(t)`` with a
+  calibrated receiver phase (as simulated);
+* ``"phase-blind"``: quadrature with an unknown receiver phase, the same
+  for every experiment on a sample (one receiver), drawn at random per
+  sample: every experiment is turned by the phase of the *first*
+  experiment's echo top, which cancels the receiver's.
+
+Each experiment contributes the samples within a third of the echo spacing
+around each of its echoes (``2 tau +- tau/3`` for a Hahn echo, the paper's
+window), side by side through a :class:`~sklearn.compose.ColumnTransformer`.
+Random forests are cross-validated on those features: ``R^2`` of ``W``,
+``L`` (all, power, non-power), the in-plane and out-of-plane couplings and,
+when the prior varies it, ``t2``; weighted and binary F1 of power vs
+non-power (oversampled inside training folds only). :func:`protocol_study`
+returns the table, :func:`protocol_figure` draws "which experiment tells
+what", and ``sknmr protocols`` runs it all from the command line.
+"""
+
+import math
+import os
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from ..scaling import curve_scaler
+from ..sequences import PulseSequence, cpmg, hahn_echo
+from ..utils._random import check_seed, derive_seed
+from ._classification import F1_SCORERS, make_oversampled_pipeline
+from ._regression import power_subsets
+
+__all__ = [
+    "DETECTIONS",
+    "PROTOCOL_PRESETS",
+    "default_experiments",
+    "default_protocols",
+    "protocol_figure",
+    "protocol_study",
+    "run_protocols",
+]
+
+#: How an echo is read out (see the module's description).
+DETECTIONS = ("magnitude", "quadrature", "phase-blind")
+# Seed streams of the study.
+_RECEIVER, _FOLDS, _FORESTS = range(3)
+
+
+def default_experiments(tau=100.0):
+    """The experiments the default protocols use, by name.
+
+    ``hahn90`` is the paper's 90-180 echo; ``hahn<angle>`` the theta-2theta
+    Hahn echo at another first-pulse angle (the sweep takes 30, 60, 90, 120
+    and 150 degrees); ``hahn90_half_tau`` the paper's echo at ``tau / 2``;
+    ``cpmg`` a CPMG train of four echoes with pulses every ``tau / 2``.
+
+    Examples
+    --------
+    >>> sorted(default_experiments(10.0))
+    ['cpmg', 'hahn120', 'hahn150', 'hahn30', 'hahn45', 'hahn60', 'hahn90',
+     'hahn90_half_tau']
+    """
+    experiments = {
+        f"hahn{angle}": hahn_echo(tau, angle=float(angle))
+        for angle in (90, 45, 30, 60, 120, 150)
+    }
+    experiments["hahn90_half_tau"] = hahn_echo(tau / 2)
+    experiments["cpmg"] = cpmg(tau / 4, n_echoes=4)
+    return experiments
+
+
+def default_protocols():
+    """The protocols compared by default: name -> (experiments, detection).
+
+    The paper's single echo first; then two Hahn echoes at different angles
+    (``alpha_z`` acts only where ``<I^z>`` is not zero), a five-angle sweep,
+    a CPMG train and two values of tau, read as magnitudes; and the two-angle
+    pair read in quadrature, calibrated and phase-blind.
+
+    Examples
+    --------
+    >>> protocols = default_protocols()
+    >>> protocols["paper: 90-180 echo, |M|"]
+    (('hahn90',), 'magnitude')
+    """
+    sweep = ("hahn30", "hahn60", "hahn90", "hahn120", "hahn150")
+    return {
+        "paper: 90-180 echo, |M|": (("hahn90",), "magnitude"),
+        "90 + 45 degrees, |M|": (("hahn90", "hahn45"), "magnitude"),
+        "angle sweep (5), |M|": (sweep, "magnitude"),
+        "CPMG train, |M|": (("cpmg",), "magnitude"),
+        "two taus, |M|": (("hahn90", "hahn90_half_tau"), "magnitude"),
+        "45 degrees, quadrature": (("hahn45",), "quadrature"),
+        "90 + 45 degrees, quadrature": (("hahn90", "hahn45"), "quadrature"),
+        "90 + 45 degrees, phase-blind": (("hahn90", "hahn45"), "phase-blind"),
+    }
+
+
+def _echo_samples(times, sequence, dt):
+    """Indices of the samples within a third of the echo spacing of each echo."""
+    grid = sequence.grid(dt)
+    keep = []
+    for echo in grid.echo_steps:
+        before = max(step for step in grid.pulse_steps if step < echo)
+        half = (echo - before) / 3
+        lo, hi = math.ceil(echo - half - 1e-9), math.floor(echo + half + 1e-9)
+        keep.extend(range(max(lo, 0), min(hi, len(times) - 1) + 1))
+    return np.unique(keep)
+
+
+class _ExperimentFeatures(TransformerMixin, BaseEstimator):
+    """Features of the echoes of several experiments, read out one way.
+
+    Parameters
+    ----------
+    blocks : dict of str to slice
+        The columns of each experiment (``make_echoes(...).blocks``).
+    windows : dict of str to array of int
+        Within its block, the samples each experiment contributes.
+    experiments : sequence of str
+        The experiments of the protocol, in order.
+    detection : {"magnitude", "quadrature", "phase-blind"}, default="magnitude"
+        How ``M(t)`` is read (see :mod:`sknmr.study` protocols).
+
+    Attributes
+    ----------
+    transformer_ : ColumnTransformer
+        One transformer per experiment.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.exp(1j * np.linspace(0, 1, 8))[None, :].repeat(3, axis=0)
+    >>> from sknmr.study._protocols import _ExperimentFeatures
+    >>> features = _ExperimentFeatures(
+    ...     blocks={"a": slice(0, 4), "b": slice(4, 8)},
+    ...     windows={"a": np.arange(4), "b": np.arange(1, 3)},
+    ...     experiments=["a", "b"], detection="quadrature").fit(X)
+    >>> features.transform(X).shape
+    (3, 12)
+    """
+
+    def __init__(self, blocks, windows, experiments, detection="magnitude"):
+        self.blocks = blocks
+        self.windows = windows
+        self.experiments = experiments
+        self.detection = detection
+
+    def _check(self):
+        if self.detection not in DETECTIONS:
+            raise ValueError(
+                f"detection must be one of {DETECTIONS}; got {self.detection!r}."
+            )
+        unknown = [e for e in self.experiments if e not in self.blocks]
+        if not self.experiments or unknown:
+            raise ValueError(
+                f"experiments must name blocks of the data {sorted(self.blocks)}; "
+                f"got {list(self.experiments)}."
+            )
+
+    def _columns(self, name):
+        block = self.blocks[name]
+        return np.arange(block.start, block.stop)[np.asarray(self.windows[name])]
+
+    def fit(self, X, y=None):
+        self._check()
+        if self.detection == "magnitude":
+            read = [make_pipeline(FunctionTransformer(np.abs), curve_scaler())]
+        else:
+            read = [FunctionTransformer(_real_and_imaginary)]
+        self.transformer_ = ColumnTransformer(
+            [(name, read[0], self._columns(name).tolist()) for name in self.experiments]
+        )
+        self.transformer_.fit(self._rotated(np.asarray(X)))
+        return self
+
+    def _rotated(self, X):
+        """Phase-blind: every experiment turned by the first one's echo top."""
+        if self.detection != "phase-blind":
+            return X
+        first = self._columns(self.experiments[0])
+        top = X[:, first][np.arange(len(X)), np.argmax(np.abs(X[:, first]), axis=1)]
+        phase = np.where(np.abs(top) > 0, np.conj(top) / np.abs(top), 1.0)
+        return X * phase[:, None]
+
+    def transform(self, X):
+        return self.transformer_.transform(self._rotated(np.asarray(X)))
+
+
+def _real_and_imaginary(X):
+    X = np.asarray(X)
+    return np.hstack([X.real, X.imag])
+
+
+def _with_receiver_phase(X, random_state):
+    """Every sample's echoes turned by one random receiver phase."""
+    rng = np.random.default_rng(random_state)
+    phase = np.exp(2j * np.pi * rng.random(len(X)))
+    return np.asarray(X) * phase[:, None]
+
+
+def _cv_r2(features, X, y, mask, cv, forest):
+    if mask.sum() < cv:
+        return np.nan, np.nan
+    pipe = make_pipeline(features, forest)
+    scores = cross_validate(
+        pipe, X[mask], y[mask], cv=KFold(cv, shuffle=True, random_state=0)
+    )["test_score"]
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def protocol_study(
+    data,
+    *,
+    protocols=None,
+    targets=None,
+    cv=5,
+    n_estimators=100,
+    random_state=0,
+    n_jobs=None,
+    verbose=0,
+):
+    """Cross-validated scores of every protocol on the same materials.
+
+    Parameters
+    ----------
+    data : Bunch
+        From :func:`sknmr.datasets.make_echoes` with ``sequences`` naming
+        every experiment the protocols use, recorded as ``output="complex"``
+        (magnitude detection takes ``|M|``).
+    protocols : dict, default=None
+        Name -> ``(experiments, detection)``; None: :func:`default_protocols`.
+    targets : sequence of str, default=None
+        Regression targets; None: ``W``, ``L``, the in-plane coupling
+        (``alpha_xy``, or ``alpha_x``), ``alpha_z`` and ``t2`` when the
+        prior varies it.
+    cv : int, default=5
+        Folds of every cross-validation.
+    n_estimators : int, default=100
+        Trees of every random forest.
+    random_state : int, default=0
+        Seeds the receiver phases, the folds and the forests.
+    n_jobs : int, default=None
+        Cores of every forest.
+    verbose : int, default=0
+        Print a line per protocol.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per protocol: ``experiments``, ``detection``,
+        ``n_echoes`` (echoes per material), and the mean and standard
+        deviation over folds (``_std``) of ``R2 <target>``, ``R2 L power``,
+        ``R2 L non-power``, ``F1 weighted`` and ``F1 binary``.
+    """
+    seed = check_seed(random_state)
+    blocks = getattr(data, "blocks", None)
+    if not blocks:
+        raise ValueError(
+            "data must come from make_echoes(..., sequences=...): it has no blocks."
+        )
+    X = np.asarray(data.data)
+    if not np.iscomplexobj(X):
+        raise ValueError(
+            "The protocol study needs the complex signal M(t) of every experiment "
+            "(make_echoes sequences with output='complex'); magnitude detection "
+            "takes its modulus."
+        )
+    protocols = default_protocols() if protocols is None else dict(protocols)
+    for name, (experiments, detection) in protocols.items():
+        if detection not in DETECTIONS or not set(experiments) <= set(blocks):
+            raise ValueError(
+                f"protocol {name!r} must use experiments from {sorted(blocks)} and a "
+                f"detection from {DETECTIONS}; got {experiments}, {detection!r}."
+            )
+    target = data.target
+    in_plane = "alpha_x" if "alpha_x" in target else "alpha_xy"
+    if targets is None:
+        targets = ["W", "L", in_plane, "alpha_z"]
+        if "t2" in target and target["t2"].nunique() > 1:
+            targets.append("t2")
+    settings = data.settings["sequences"]
+    dt = data.settings["simulation"]["settings"]["dt"]
+    windows = {}
+    for name in blocks:
+        sequence = settings[name]["simulation"]["settings"].get("sequence")
+        if sequence is None:  # the simulator's own Hahn echo
+            tau = data.settings["simulation"]["settings"]["tau"]
+            n_tau = int(round(tau / dt))
+            sequence = hahn_echo(n_tau * dt, duration=3 * n_tau * dt)
+        else:
+            sequence = PulseSequence.from_dict(sequence)
+        windows[name] = _echo_samples(data.times[blocks[name]], sequence, dt)
+    # one receiver phase per sample, shared by its experiments
+    X_blind = _with_receiver_phase(X, derive_seed(seed, _RECEIVER))
+    subsets = power_subsets(target)
+    power = np.asarray(target["power"])
+    forest_seed = derive_seed(seed, _FORESTS)
+    rows = []
+    for name, (experiments, detection) in protocols.items():
+        started = time.perf_counter()
+        features = _ExperimentFeatures(blocks, windows, list(experiments), detection)
+        source = X_blind if detection == "phase-blind" else X
+        row = {
+            "protocol": name,
+            "experiments": " + ".join(experiments),
+            "detection": detection,
+            "n_echoes": len(experiments),
+        }
+
+        def forest():
+            return RandomForestRegressor(
+                n_estimators=n_estimators,
+                max_features="sqrt",
+                random_state=forest_seed,
+                n_jobs=n_jobs,
+            )
+
+        for column in targets:
+            y = np.asarray(target[column], dtype=float)
+            mean, std = _cv_r2(features, source, y, subsets["all"], cv, forest())
+            row[f"R2 {column}"], row[f"R2 {column}_std"] = mean, std
+        for subset in ("power", "non-power"):
+            y = np.asarray(target["L"], dtype=float)
+            mean, std = _cv_r2(features, source, y, subsets[subset], cv, forest())
+            row[f"R2 L {subset}"], row[f"R2 L {subset}_std"] = mean, std
+        classifier = make_pipeline(
+            features,
+            make_oversampled_pipeline(
+                RandomForestClassifier(
+                    n_estimators=n_estimators, random_state=forest_seed, n_jobs=n_jobs
+                ),
+                random_state=forest_seed,
+            ),
+        )
+        scores = cross_validate(
+            classifier,
+            source,
+            power,
+            cv=StratifiedKFold(cv, shuffle=True, random_state=0),
+            scoring={k: F1_SCORERS[k] for k in ("f1_weighted", "f1_binary")},
+        )
+        for key, label in (("f1_weighted", "F1 weighted"), ("f1_binary", "F1 binary")):
+            row[label] = float(np.mean(scores[f"test_{key}"]))
+            row[f"{label}_std"] = float(np.std(scores[f"test_{key}"]))
+        row["seconds"] = round(time.perf_counter() - started, 1)
+        rows.append(row)
+        if verbose:
+            scores_text = ", ".join(
+                f"{k} {row[k]:.2f}"
+                for k in row
+                if k.startswith(("R2", "F1")) and not k.endswith("_std")
+            )
+            print(f"[sknmr protocols] {name}: {scores_text}", flush=True)
+    return pd.DataFrame(rows).set_index("protocol")
+
+
+def _score_columns(table):
+    return [
+        c
+        for c in table.columns
+        if c.startswith(("R2", "F1")) and not c.endswith("_std")
+    ]
+
+
+def protocol_figure(table, path=None):
+    """ "Which experiment tells what": a heat map of the protocols' scores.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`protocol_study`.
+    path : str or None, default=None
+        Save the figure there (PNG) when given.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    columns = [
+        c
+        for c in table.columns
+        if c.startswith(("R2", "F1")) and not c.endswith("_std")
+    ]
+    values = table[columns].to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(1.1 * len(columns) + 3.5, 0.5 * len(table) + 1.8))
+    image = ax.imshow(np.clip(values, 0, 1), cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(len(columns)), [c.replace("R2 ", "R² ") for c in columns])
+    ax.set_yticks(range(len(table)), table.index)
+    plt.setp(ax.get_xticklabels(), rotation=35, ha="right")
+    for (i, j), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            ax.text(
+                j,
+                i,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                color="white" if value < 0.6 else "black",
+                fontsize=8,
+            )
+    fig.colorbar(image, ax=ax, label="cross-validated score (clipped to [0, 1])")
+    ax.set_title("Which experiment tells what")
+    fig.tight_layout()
+    if path is not None:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+#: Sizes of ``sknmr protocols``: materials per kernel, lattice, tau (us),
+#: folds and trees. ``"quick"`` takes minutes on 2 CPU cores; ``"full"``
+#: (3000 materials on 64 x 64) an hour or two of CPU, minutes on a GPU.
+PROTOCOL_PRESETS = {
+    "quick": {
+        "n_per_kernel": 200,
+        "lattice_size": 32,
+        "tau": 100.0,
+        "cv": 5,
+        "n_estimators": 100,
+    },
+    "full": {
+        "n_per_kernel": 1000,
+        "lattice_size": 64,
+        "tau": 100.0,
+        "cv": 5,
+        "n_estimators": 200,
+    },
+}
+
+
+def _best_protocols(table):
+    """The best protocol of each score (name and value)."""
+    best = {}
+    for column in _score_columns(table):
+        values = table[column].astype(float)
+        if values.notna().any():
+            best[column] = (str(values.idxmax()), float(values.max()))
+    return best
+
+
+def run_protocols(
+    output,
+    preset="quick",
+    *,
+    memory=None,
+    n_jobs=None,
+    random_state=0,
+    verbose=True,
+    **overrides,
+):
+    """Simulate the protocols' experiments, score them and write a report folder.
+
+    Writes ``protocols.csv`` (the table of :func:`protocol_study`),
+    ``protocols.json`` (the table, the best protocol of each score and the
+    settings), ``protocols.png`` (:func:`protocol_figure`) and ``report.md``.
+
+    Parameters
+    ----------
+    output : str or path
+        The report folder (created).
+    preset : {"quick", "full"}, default="quick"
+        :data:`PROTOCOL_PRESETS`; ``overrides`` replace its entries.
+    memory : str, path, joblib.Memory or None, default=None
+        Caches the simulated chunks (see :func:`sknmr.datasets.make_echoes`).
+    n_jobs : int, default=None
+        Parallel simulation chunks and forest cores.
+    random_state : int, default=0
+    verbose : bool, default=True
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    """
+    import json
+
+    from ..datasets import make_echoes
+    from ..simulator import EchoSimulator
+
+    if preset not in PROTOCOL_PRESETS:
+        raise ValueError(
+            f"preset must be one of {sorted(PROTOCOL_PRESETS)}; got {preset!r}."
+        )
+    settings = {**PROTOCOL_PRESETS[preset], **overrides}
+    unknown = sorted(set(settings) - set(PROTOCOL_PRESETS["quick"]))
+    if unknown:
+        raise TypeError(f"run_protocols got unknown settings {unknown}.")
+    os.makedirs(output, exist_ok=True)
+    started = time.perf_counter()
+    simulator = EchoSimulator(
+        lattice_size=settings["lattice_size"], tau=settings["tau"], dtype="float32"
+    )
+    experiments = default_experiments(settings["tau"])
+    if verbose:
+        print(
+            f"[sknmr protocols] simulating {len(experiments)} experiments on "
+            f"{3 * settings['n_per_kernel']} materials "
+            f"({settings['lattice_size']}x{settings['lattice_size']})",
+            flush=True,
+        )
+    data = make_echoes(
+        settings["n_per_kernel"],
+        simulator=simulator,
+        sequences={
+            name: {"sequence": sequence, "output": "complex"}
+            for name, sequence in experiments.items()
+        },
+        random_state=random_state,
+        memory=memory,
+        n_jobs=n_jobs,
+        verbose=int(verbose),
+    )
+    table = protocol_study(
+        data,
+        cv=settings["cv"],
+        n_estimators=settings["n_estimators"],
+        random_state=random_state,
+        n_jobs=n_jobs,
+        verbose=int(verbose),
+    )
+    table.to_csv(os.path.join(output, "protocols.csv"))
+    protocol_figure(table, os.path.join(output, "protocols.png"))
+    best = _best_protocols(table)
+    summary = {
+        "preset": preset,
+        "settings": settings,
+        "random_state": random_state,
+        "experiments": {k: v.to_dict() for k, v in experiments.items()},
+        "table": json.loads(table.to_json(orient="index")),
+        "best": best,
+        "wall_time_s": round(time.perf_counter() - started, 1),
+    }
+    with open(os.path.join(output, "protocols.json"), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+    scores = _score_columns(table)
+    header = ["protocol", "echoes", *scores]
+    lines = [
+        "# Which experiment tells what",
+        "",
+        f"Preset {preset}: {3 * settings['n_per_kernel']} materials on "
+        f"{settings['lattice_size']} x {settings['lattice_size']}, tau = "
+        f"{settings['tau']:g} us, each measured by every experiment; "
+        f"{settings['cv']}-fold cross-validated random forests "
+        f"({settings['n_estimators']} trees); mean (std over folds). "
+        f"Wall time {summary['wall_time_s']:.0f} s.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + " --- |" * len(header),
+    ]
+    for name, row in table.iterrows():
+        cells = [f"{row[c]:.2f} ({row[c + '_std']:.2f})" for c in scores]
+        lines.append(f"| {name} | {row['n_echoes']} | " + " | ".join(cells) + " |")
+    lines += ["", "Best protocol per score:", ""]
+    lines += [
+        f"- {score}: {name} ({value:.2f})" for score, (name, value) in best.items()
+    ]
+    lines += ["", "![Which experiment tells what](protocols.png)", ""]
+    with open(os.path.join(output, "report.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    return table
