@@ -36,10 +36,35 @@ def data():
 
 def test_default_protocols_use_the_default_experiments():
     experiments = default_experiments(TAU)
-    for name, (names, detection) in default_protocols().items():
+    for name, protocol in default_protocols().items():
+        if isinstance(protocol, dict):  # the adaptive protocol
+            names = [protocol["first"], *protocol["options"]]
+            detection = protocol["detection"]
+        else:
+            names, detection = protocol
         assert set(names) <= set(experiments), name
         assert detection in DETECTIONS
     assert list(default_protocols())[0].startswith("paper")
+    assert any(isinstance(p, dict) for p in default_protocols().values())
+
+
+def test_adaptive_protocol_routes_by_predicted_w(data):
+    from sknmr.study._protocols import _AdaptiveProtocolRegressor
+
+    windows = {name: np.arange(s.stop - s.start) for name, s in data.blocks.items()}
+    w = data.target["W"].to_numpy()
+    model = _AdaptiveProtocolRegressor(
+        data.blocks,
+        windows,
+        "hahn90",
+        ["hahn45", "cpmg"],
+        bins=(0.1, 0.2, 0.3),
+        n_estimators=5,
+        cv=2,
+    ).fit(data.data, data.target["alpha_z"], w)
+    assert len(model.choices_) == 2
+    assert set(model.choices_) <= {"hahn45", "cpmg"}
+    assert model.predict(data.data).shape == (len(w),)
 
 
 def test_echo_windows_hold_each_echo():
@@ -80,6 +105,7 @@ def test_study_end_to_end(data):
         "paper": (("hahn90",), "magnitude"),
         "pair, quadrature": (("hahn90", "hahn45"), "quadrature"),
         "pair, blind": (("hahn90", "hahn45"), "phase-blind"),
+        "adaptive": {"first": "hahn90", "options": ("hahn45", "cpmg")},
     }
     table = protocol_study(data, protocols=protocols, cv=2, n_estimators=5)
     assert list(table.index) == list(protocols)
@@ -94,8 +120,9 @@ def test_study_end_to_end(data):
         "F1 binary",
     ):
         assert column in table and column + "_std" in table
-    assert table["n_echoes"].tolist() == [1, 2, 2]
-    assert table[["F1 weighted", "F1 binary"]].to_numpy().max() <= 1.0
+    assert table["n_echoes"].tolist() == [1, 2, 2, 2]
+    assert np.isnan(table.loc["adaptive", "F1 weighted"])  # a regressor only
+    assert np.nanmax(table[["F1 weighted", "F1 binary"]].to_numpy()) <= 1.0
 
 
 def test_study_refuses_what_it_cannot_score(data):

@@ -28,16 +28,23 @@ returns the table, :func:`protocol_figure` draws "which experiment tells
 what", and ``sknmr protocols`` runs it all from the command line.
 """
 
+import functools
 import math
 import os
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+from sklearn.model_selection import (
+    KFold,
+    StratifiedKFold,
+    cross_val_predict,
+    cross_validate,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -91,8 +98,11 @@ def default_protocols():
 
     The paper's single echo first; then two Hahn echoes at different angles
     (``alpha_z`` acts only where ``<I^z>`` is not zero), a five-angle sweep,
-    a CPMG train and two values of tau, read as magnitudes; and the two-angle
-    pair read in quadrature, calibrated and phase-blind.
+    a CPMG train and two values of tau, read as magnitudes; the two-angle
+    pair read in quadrature, calibrated and phase-blind; and the adaptive
+    protocol of the paper's conclusion, a dict: ``W`` from the 90-180 echo,
+    then the second experiment chosen for that ``W`` range (two echoes per
+    sample).
 
     Examples
     --------
@@ -110,6 +120,11 @@ def default_protocols():
         "45 degrees, quadrature": (("hahn45",), "quadrature"),
         "90 + 45 degrees, quadrature": (("hahn90", "hahn45"), "quadrature"),
         "90 + 45 degrees, phase-blind": (("hahn90", "hahn45"), "phase-blind"),
+        "adaptive: 90-180, then the best for its W, quadrature": {
+            "first": "hahn90",
+            "options": ("hahn45", "hahn30", "cpmg", "hahn90_half_tau"),
+            "detection": "quadrature",
+        },
     }
 
 
@@ -209,6 +224,121 @@ def _real_and_imaginary(X):
     return np.hstack([X.real, X.imag])
 
 
+class _AdaptiveProtocolRegressor(RegressorMixin, BaseEstimator):
+    """The paper's outlook: W from a first echo, then the experiment for that W.
+
+    The first experiment's features predict ``W``; its out-of-fold
+    predictions put every training sample in a ``W`` bin. In each bin, one
+    forest per candidate second experiment is fitted on the first and that
+    experiment's features, and the candidate with the best out-of-bag
+    ``R^2`` is kept. A new sample is routed by its predicted ``W`` and
+    predicted from two experiments: the first and its bin's choice.
+
+    Parameters
+    ----------
+    blocks, windows : dict
+        As for :class:`_ExperimentFeatures`.
+    first : str
+        The first experiment (the one every sample gets).
+    options : sequence of str
+        Candidate second experiments.
+    detection : str, default="quadrature"
+    bins : sequence of float, default=(0.1, 0.17, 0.23, 0.3)
+        ``W`` bin edges (MHz), as :class:`~sknmr.WScreenedClassifier`'s.
+    n_estimators : int, default=100
+    cv : int, default=5
+        Folds of the out-of-fold ``W``.
+    random_state : int, default=0
+    n_jobs : int, default=None
+
+    Attributes
+    ----------
+    choices_ : list of str
+        The second experiment of each bin.
+    """
+
+    def __init__(
+        self,
+        blocks,
+        windows,
+        first,
+        options,
+        detection="quadrature",
+        bins=(0.1, 0.17, 0.23, 0.3),
+        n_estimators=100,
+        cv=5,
+        random_state=0,
+        n_jobs=None,
+    ):
+        self.blocks = blocks
+        self.windows = windows
+        self.first = first
+        self.options = options
+        self.detection = detection
+        self.bins = bins
+        self.n_estimators = n_estimators
+        self.cv = cv
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _forest(self, **kwargs):
+        return RandomForestRegressor(
+            n_estimators=self.n_estimators,
+            max_features="sqrt",
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+            **kwargs,
+        )
+
+    def _features(self, experiments):
+        return _ExperimentFeatures(
+            self.blocks, self.windows, list(experiments), self.detection
+        )
+
+    def _bin(self, w):
+        edges = np.asarray(self.bins, dtype=float)
+        return np.clip(np.searchsorted(edges, w, side="right") - 1, 0, len(edges) - 2)
+
+    def fit(self, X, y, w):
+        X, y, w = np.asarray(X), np.asarray(y, dtype=float), np.asarray(w, float)
+        self.w_model_ = make_pipeline(self._features([self.first]), self._forest())
+        folds = KFold(self.cv, shuffle=True, random_state=self.random_state)
+        w_oof = cross_val_predict(self.w_model_, X, w, cv=folds)
+        self.w_model_.fit(X, w)
+        bins = self._bin(w_oof)
+        self.choices_, self.models_ = [], []
+        for k in range(len(self.bins) - 1):
+            rows = bins == k
+            if rows.sum() < 2:  # too few to choose: the first option, on all
+                rows = np.ones_like(rows)
+            best = None
+            for option in self.options:
+                model = make_pipeline(
+                    self._features([self.first, option]), self._forest(oob_score=True)
+                )
+                with warnings.catch_warnings():
+                    # few trees leave some samples in every bag: the out-of-bag
+                    # score is then over the others, still a fair comparison
+                    warnings.filterwarnings("ignore", message="Some inputs do not")
+                    model.fit(X[rows], y[rows])
+                score = model[-1].oob_score_
+                if best is None or score > best[0]:
+                    best = (score, option, model)
+            self.choices_.append(best[1])
+            self.models_.append(best[2])
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X)
+        bins = self._bin(self.w_model_.predict(X))
+        out = np.empty(len(X))
+        for k, model in enumerate(self.models_):
+            rows = bins == k
+            if rows.any():
+                out[rows] = model.predict(X[rows])
+        return out
+
+
 def _with_receiver_phase(X, random_state):
     """Every sample's echoes turned by one random receiver phase."""
     rng = np.random.default_rng(random_state)
@@ -216,14 +346,63 @@ def _with_receiver_phase(X, random_state):
     return np.asarray(X) * phase[:, None]
 
 
-def _cv_r2(features, X, y, mask, cv, forest):
-    if mask.sum() < cv:
+def _cv_r2(model, X, y, cv, params=None):
+    """Mean and spread over shuffled folds of a model's test R^2."""
+    if len(y) < cv:
         return np.nan, np.nan
-    pipe = make_pipeline(features, forest)
     scores = cross_validate(
-        pipe, X[mask], y[mask], cv=KFold(cv, shuffle=True, random_state=0)
+        model, X, y, cv=KFold(cv, shuffle=True, random_state=0), params=params
     )["test_score"]
     return float(np.mean(scores)), float(np.std(scores))
+
+
+def _protocol_regressor(adaptive, features, *, n_estimators, cv, random_state, n_jobs):
+    """A fresh regressor of a protocol: its features and a random forest, or
+    the adaptive meta-estimator (``adaptive`` is then the protocol's dict)."""
+    if adaptive is not None:
+        return _AdaptiveProtocolRegressor(
+            features.blocks,
+            features.windows,
+            adaptive["first"],
+            adaptive["options"],
+            features.detection,
+            n_estimators=n_estimators,
+            cv=cv,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
+    return make_pipeline(
+        clone(features),
+        RandomForestRegressor(
+            n_estimators=n_estimators,
+            max_features="sqrt",
+            random_state=random_state,
+            n_jobs=n_jobs,
+        ),
+    )
+
+
+def _check_protocol(name, protocol, blocks):
+    """A protocol: ``(experiments, detection)``, or an adaptive one's dict."""
+    if isinstance(protocol, dict):
+        experiments = [protocol.get("first"), *protocol.get("options", ())]
+        detection = protocol.get("detection", "quadrature")
+        ok = set(protocol) <= {"first", "options", "detection"} and bool(
+            protocol.get("options")
+        )
+    else:
+        try:
+            experiments, detection = protocol
+        except (TypeError, ValueError):
+            experiments, detection = (), None
+        ok = bool(experiments) and not isinstance(experiments, str)
+    if not ok or detection not in DETECTIONS or not set(experiments) <= set(blocks):
+        raise ValueError(
+            f"protocol {name!r} must use experiments from {sorted(blocks)} and a "
+            f"detection from {DETECTIONS}, as (experiments, detection) or "
+            "{'first': ..., 'options': [...], 'detection': ...} (adaptive); got "
+            f"{protocol!r}."
+        )
 
 
 def protocol_study(
@@ -284,12 +463,8 @@ def protocol_study(
             "takes its modulus."
         )
     protocols = default_protocols() if protocols is None else dict(protocols)
-    for name, (experiments, detection) in protocols.items():
-        if detection not in DETECTIONS or not set(experiments) <= set(blocks):
-            raise ValueError(
-                f"protocol {name!r} must use experiments from {sorted(blocks)} and a "
-                f"detection from {DETECTIONS}; got {experiments}, {detection!r}."
-            )
+    for name, protocol in protocols.items():
+        _check_protocol(name, protocol, blocks)
     target = data.target
     in_plane = "alpha_x" if "alpha_x" in target else "alpha_xy"
     if targets is None:
@@ -314,52 +489,78 @@ def protocol_study(
     power = np.asarray(target["power"])
     forest_seed = derive_seed(seed, _FORESTS)
     rows = []
-    for name, (experiments, detection) in protocols.items():
+    w = np.asarray(target["W"], dtype=float)
+    for name, protocol in protocols.items():
         started = time.perf_counter()
-        features = _ExperimentFeatures(blocks, windows, list(experiments), detection)
+        adaptive = isinstance(protocol, dict)
+        if adaptive:
+            detection = protocol.get("detection", "quadrature")
+            experiments = [protocol["first"], *protocol["options"]]
+            row = {
+                "protocol": name,
+                "experiments": f"{protocol['first']}, then one of "
+                + " / ".join(protocol["options"])
+                + " by predicted W",
+                "detection": detection,
+                "n_echoes": 2,
+            }
+        else:
+            experiments, detection = protocol
+            row = {
+                "protocol": name,
+                "experiments": " + ".join(experiments),
+                "detection": detection,
+                "n_echoes": len(experiments),
+            }
         source = X_blind if detection == "phase-blind" else X
-        row = {
-            "protocol": name,
-            "experiments": " + ".join(experiments),
-            "detection": detection,
-            "n_echoes": len(experiments),
-        }
+        features = _ExperimentFeatures(blocks, windows, list(experiments), detection)
 
-        def forest():
-            return RandomForestRegressor(
-                n_estimators=n_estimators,
-                max_features="sqrt",
-                random_state=forest_seed,
-                n_jobs=n_jobs,
-            )
-
-        for column in targets:
-            y = np.asarray(target[column], dtype=float)
-            mean, std = _cv_r2(features, source, y, subsets["all"], cv, forest())
-            row[f"R2 {column}"], row[f"R2 {column}_std"] = mean, std
-        for subset in ("power", "non-power"):
-            y = np.asarray(target["L"], dtype=float)
-            mean, std = _cv_r2(features, source, y, subsets[subset], cv, forest())
-            row[f"R2 L {subset}"], row[f"R2 L {subset}_std"] = mean, std
-        classifier = make_pipeline(
+        regressor = functools.partial(
+            _protocol_regressor,
+            protocol if adaptive else None,
             features,
-            make_oversampled_pipeline(
-                RandomForestClassifier(
-                    n_estimators=n_estimators, random_state=forest_seed, n_jobs=n_jobs
+            n_estimators=n_estimators,
+            cv=cv,
+            random_state=forest_seed,
+            n_jobs=n_jobs,
+        )
+        scored = [(column, column, subsets["all"]) for column in targets]
+        scored += [
+            ("L", f"L {subset}", subsets[subset]) for subset in ("power", "non-power")
+        ]
+        for column, label, mask in scored:
+            y = np.asarray(target[column], dtype=float)
+            params = {"w": w[mask]} if adaptive else None
+            mean, std = _cv_r2(regressor(), source[mask], y[mask], cv, params)
+            row[f"R2 {label}"], row[f"R2 {label}_std"] = mean, std
+        if adaptive:  # a regressor: the kernel class is left to the others
+            for label in ("F1 weighted", "F1 binary"):
+                row[label] = row[f"{label}_std"] = np.nan
+        else:
+            classifier = make_pipeline(
+                features,
+                make_oversampled_pipeline(
+                    RandomForestClassifier(
+                        n_estimators=n_estimators,
+                        random_state=forest_seed,
+                        n_jobs=n_jobs,
+                    ),
+                    random_state=forest_seed,
                 ),
-                random_state=forest_seed,
-            ),
-        )
-        scores = cross_validate(
-            classifier,
-            source,
-            power,
-            cv=StratifiedKFold(cv, shuffle=True, random_state=0),
-            scoring={k: F1_SCORERS[k] for k in ("f1_weighted", "f1_binary")},
-        )
-        for key, label in (("f1_weighted", "F1 weighted"), ("f1_binary", "F1 binary")):
-            row[label] = float(np.mean(scores[f"test_{key}"]))
-            row[f"{label}_std"] = float(np.std(scores[f"test_{key}"]))
+            )
+            scores = cross_validate(
+                classifier,
+                source,
+                power,
+                cv=StratifiedKFold(cv, shuffle=True, random_state=0),
+                scoring={k: F1_SCORERS[k] for k in ("f1_weighted", "f1_binary")},
+            )
+            for key, label in (
+                ("f1_weighted", "F1 weighted"),
+                ("f1_binary", "F1 binary"),
+            ):
+                row[label] = float(np.mean(scores[f"test_{key}"]))
+                row[f"{label}_std"] = float(np.std(scores[f"test_{key}"]))
         row["seconds"] = round(time.perf_counter() - started, 1)
         rows.append(row)
         if verbose:
