@@ -33,14 +33,21 @@ import scipy.fft as sfft  # noqa: E402
 from sknmr._backends import numba_backend as nb  # noqa: E402
 
 
-def _best_time(function, repeat, number):
-    function()  # warm up (plans, compilation)
-    best = np.inf
+def _best_times(functions, repeat, number):
+    """The fastest of ``repeat`` timings of each function, interleaved.
+
+    The functions take turns, so a slow spell of a shared machine hits all
+    of them alike instead of one.
+    """
+    for function in functions.values():
+        function()  # warm up (plans, compilation)
+    best = dict.fromkeys(functions, np.inf)
     for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            function()
-        best = min(best, (time.perf_counter() - start) / number)
+        for name, function in functions.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                function()
+            best[name] = min(best[name], (time.perf_counter() - start) / number)
     return best
 
 
@@ -174,21 +181,27 @@ def main(argv=None):
         spectra = rng.random((batch, n, n)).astype(real)
         half = np.ascontiguousarray(spectra[:, :, : n // 2 + 1])
         per_echo = 1e6 / batch
-        conv = {
-            name: _best_time(f, args.repeat, args.number) * per_echo
+        functions = {
+            f"conv {name}": f
             for name, f in convolutions(state, spectra, half, n).items()
         }
+        methods = ["scipy"] + (["torch"] if "conv torch" in functions else [])
+        fields = {}
+        for method in methods:
+            step, convolution = backend_step(method, state, spectra, half, n, real)
+            functions[f"step {method}"] = step
+            fields[method] = convolution.xy(state[0].copy()).copy()
+        times = {
+            k: t * per_echo
+            for k, t in _best_times(functions, args.repeat, args.number).items()
+        }
+        conv = {k[5:]: t for k, t in times.items() if k.startswith("conv ")}
+        steps = {k[5:]: t for k, t in times.items() if k.startswith("step ")}
         floor_name = min(conv, key=conv.get)
         floor = conv[floor_name]
         print(f"\n{np.dtype(real).name}: convolutions alone (us per echo and step)")
         for name, t in conv.items():
             print(f"  {name:10s} {t:8.1f}  ({t / floor:.2f} x the floor)")
-        steps, fields = {}, {}
-        methods = ["scipy"] + (["torch"] if "torch" in conv else [])
-        for method in methods:
-            step, convolution = backend_step(method, state, spectra, half, n, real)
-            steps[method] = _best_time(step, args.repeat, args.number) * per_echo
-            fields[method] = convolution.xy(state[0].copy()).copy()
         print("  whole numba step, generalised model (us per echo and step)")
         for method, t in steps.items():
             print(

@@ -129,6 +129,11 @@ REGRESSION_TARGETS = REGRESSION_TARGETS
 #: The F1 averages of :func:`classification_table`: column -> scikit-learn
 #: scorer (weighted, binary for the power class, macro).
 F1_SCORERS = F1_SCORERS
+#: The sizes of :func:`run_protocols` (``sknmr protocols --quick/--full``).
+PROTOCOL_PRESETS = PROTOCOL_PRESETS
+#: How the protocol study reads an echo: its magnitude, in calibrated
+#: quadrature, or in quadrature with an unknown receiver phase.
+DETECTIONS = DETECTIONS
 #: The ablations of :func:`reproduce`, in the order they run.
 ABLATIONS = ABLATIONS
 #: The metric columns of an ablation row (see :func:`ablation_row`).
