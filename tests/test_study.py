@@ -307,6 +307,14 @@ def test_public_names():
         "table_i",
         "vae_analysis",
         "which_settings_reproduce",
+        # designed experiments
+        "DETECTIONS",
+        "PROTOCOL_PRESETS",
+        "default_experiments",
+        "default_protocols",
+        "protocol_figure",
+        "protocol_study",
+        "run_protocols",
     }
     assert set(sknmr.study.__all__) == names
     for name in names:
