@@ -9,16 +9,21 @@ augmentation (``augment={"snr": ...}``), reports on the held-out echoes:
 1. coverage of each target's interval at ``--confidence``, on clean echoes
    and at SNR 50 and 20 (noise added to the test echoes as a magnitude
    detector sees it: complex Gaussian noise of standard deviation echo top /
-   SNR per quadrature, then ``|.|``), and the mean interval widths;
+   SNR per quadrature, then ``|.|``), and the mean interval widths; and, for
+   ``--variants matched``, the coverage of a model trained with the test
+   echoes' own SNR (``augment={"snr": snr}``) on them;
 2. R^2 of each estimate, and the ROC AUC and Brier score of ``p_power``;
 3. the OOD false-alarm rate on clean held-out echoes (and at SNR 50, 20) vs
    the chosen ``ood_false_alarm``, and the fraction flagged of pure noise,
    echoes simulated with another tau (0.8 tau, padded, and 1.2 tau,
    truncated, to the same number of samples) and Lorentzian free-induction
-   decays without coupling;
-4. the same OOD figures for other detectors: the plain nearest-neighbour
+   decays without coupling; and the same for clear echoes of another tau
+   (their own echo top at least 3 times the median of their series);
+4. the same OOD figures for other detectors: the default without its
+   echo-top check (``ood_echo_top=False``), the plain nearest-neighbour
    distance, one combined with a shape distance on principal components, an
-   IsolationForest, the shape distance alone;
+   IsolationForest, the shape distance alone (skipped with
+   ``--skip-detectors``, as is 5);
 5. the R^2 of the paper's feature order (whole series scaled to [0, 1],
    then the window) against the default (window, then scaled).
 
@@ -66,7 +71,7 @@ def simulate(args):
         args.n_test_per_kernel, random_state=args.random_state + 1, **common
     )
     n_times = sim.n_times
-    others = []
+    others, clear = [], []
     for factor in (0.8, 1.2):
         other_sim = clone(sim).set_params(tau=args.tau * factor)
         echoes = make_echoes(
@@ -76,6 +81,10 @@ def simulate(args):
             memory=args.cache,
             n_jobs=args.n_jobs,
         ).data
+        top = np.argmin(np.abs(other_sim.times - 2 * other_sim.tau))
+        clear.append(
+            echoes[:, top - 2 : top + 3].max(axis=1) > 3 * np.median(echoes, axis=1)
+        )
         if echoes.shape[1] < n_times:  # recorded as long as the model's grid
             echoes = np.pad(echoes, ((0, 0), (0, n_times - echoes.shape[1])), "edge")
         others.append(echoes[:, :n_times])
@@ -95,6 +104,7 @@ def simulate(args):
         {
             "pure noise": noise,
             "other tau (0.8, 1.2)": np.vstack(others),
+            "clear echo, other tau": np.vstack(others)[np.concatenate(clear)],
             "Lorentzian FID": fid,
         },
     )
@@ -181,6 +191,19 @@ def main(argv=None):
         nargs="+",
         default=["conformal", "quantile", "conformalized_quantile"],
     )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["clean", "augmented", "matched"],
+        choices=["clean", "augmented", "matched"],
+        help="training on clean echoes, with noise over --augment-snr, and with "
+        "each test condition's own SNR",
+    )
+    parser.add_argument(
+        "--skip-detectors",
+        action="store_true",
+        help="skip the other OOD detectors and the feature-order check",
+    )
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--cache", default="/tmp/sknmr_inference")
@@ -207,20 +230,40 @@ def main(argv=None):
     }
     results = {"args": vars(args), "models": {}}
     pd.set_option("display.width", 200, "display.precision", 3)
-    variants = {
-        "clean training": None,
-        f"augmented training (SNR {args.augment_snr[0]:g}..{args.augment_snr[1]:g})": {
-            "snr": tuple(args.augment_snr)
-        },
-    }
+    snrs = {"clean": None, "SNR 50": 50.0, "SNR 20": 20.0}
+    variants = {}
+    if "clean" in args.variants:
+        variants["clean training"] = None
+    if "augmented" in args.variants:
+        low, high = args.augment_snr
+        variants[f"augmented training (SNR {low:g}..{high:g})"] = {"snr": (low, high)}
+    if "matched" in args.variants:
+        variants["training at the test echoes' own SNR"] = "matched"
+
+    def fit_and_evaluate(method, augment, repeat):
+        """One model per condition when matched, else one for all."""
+        if augment != "matched":
+            t0 = time.perf_counter()
+            model = make_model(args, sim, method, augment, repeat).fit(train)
+            seconds = time.perf_counter() - t0
+            return (*evaluate(model, test, conditions, outliers), seconds)
+        parts, flagged, seconds = [], None, 0.0
+        for name, X in conditions.items():
+            own = None if snrs[name] is None else {"snr": snrs[name]}
+            t0 = time.perf_counter()
+            model = make_model(args, sim, method, own, repeat).fit(train)
+            seconds += time.perf_counter() - t0
+            part, rates = evaluate(model, test, {name: X}, outliers)
+            parts.append(part)
+            flagged = flagged or rates  # the clean model's outlier rates
+        return pd.concat(parts), flagged, seconds
+
     for method in args.methods:
         for variant, augment in variants.items():
             tables, flags, fit_s = [], [], []
             for repeat in range(args.repeats):
-                t0 = time.perf_counter()
-                model = make_model(args, sim, method, augment, repeat).fit(train)
-                fit_s.append(time.perf_counter() - t0)
-                table, flagged = evaluate(model, test, conditions, outliers)
+                table, flagged, seconds = fit_and_evaluate(method, augment, repeat)
+                fit_s.append(seconds)
                 tables.append(table)
                 flags.append(flagged)
             mean = sum(tables) / len(tables)
@@ -269,19 +312,31 @@ def main(argv=None):
                 "outliers_flagged": flagged,
             }
 
+    if args.skip_detectors:
+        print(f"\nTotal {time.perf_counter() - start:.0f} s.")
+        if args.out:
+            with open(args.out, "w") as fh:
+                json.dump(results, fh, indent=1, default=str)
+        return results
+
     # Other OOD detectors, with tiny forests (only the detector is measured).
+    # (detector, ood_echo_top): the detectors alone, then the default's check.
     detectors = {
-        "default: kNN distance of values and slopes": None,
+        "default: kNN distance of values and slopes, and the echo top": (None, True),
+        "kNN distance of values and slopes (no echo-top check)": (None, False),
         "larger of that and the PCA(10) shape distance (each / its median)": (
-            KNNDistance(derivative_weight=1.0, n_components=10)
+            KNNDistance(derivative_weight=1.0, n_components=10),
+            False,
         ),
-        "kNN distance of values": KNNDistance(),
-        "IsolationForest": IsolationForest(n_estimators=200),
-        "kNN distance after PCA(10)": make_pipeline(PCA(10), KNNDistance()),
+        "kNN distance of values": (KNNDistance(), False),
+        "IsolationForest": (IsolationForest(n_estimators=200), False),
+        "kNN distance after PCA(10)": (make_pipeline(PCA(10), KNNDistance()), False),
     }
     print("\n== OOD detectors ==")
     for variant, augment in variants.items():
-        for name, detector in detectors.items():
+        if augment == "matched":
+            continue
+        for name, (detector, echo_top) in detectors.items():
             model = make_model(
                 args,
                 sim,
@@ -291,6 +346,7 @@ def main(argv=None):
                 regressor=ExtraTreesRegressor(n_estimators=5),
                 classifier=RandomForestClassifier(n_estimators=5),
                 ood_detector=detector,
+                ood_echo_top=echo_top,
             ).fit(train)
             rates = {
                 c: float(model.predict(X)["ood"].mean())

@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from sknmr import EchoInference, EchoSimulator
 from sknmr.datasets import make_echoes
 from sknmr.inference._augment import augment_echoes
-from sknmr.inference._ood import KNNDistance, conformal_threshold
+from sknmr.inference._ood import KNNDistance, conformal_threshold, echo_top_offset
 from sknmr.io import MeasuredEcho
 from sknmr.window import EchoWindow
 
@@ -203,6 +203,62 @@ def test_ood_false_alarm_rate_on_held_out_simulations(sim):
     ).fit(train.data, train.target)
     rate = fitted.predict(test.data)["ood"].mean()
     assert 0.03 <= rate <= 0.2, rate
+
+
+def _other_tau_echoes(sim, factor, n=30, seed=5):
+    """Clear echoes simulated with tau * factor, on the model's number of samples."""
+    other = EchoSimulator(lattice_size=sim.lattice_size, tau=sim.tau * factor)
+    echoes = make_echoes(n, simulator=other, random_state=seed).data
+    top = np.argmin(np.abs(other.times - 2 * other.tau))
+    clear = echoes[:, top - 2 : top + 3].max(axis=1) > 3 * np.median(echoes, axis=1)
+    echoes = echoes[clear]
+    if echoes.shape[1] < sim.n_times:  # recorded as long as the model's grid
+        echoes = np.pad(echoes, ((0, 0), (0, sim.n_times - echoes.shape[1])), "edge")
+    return echoes[:, : sim.n_times]
+
+
+@pytest.fixture(scope="module")
+def long_tau():
+    """A model of echoes narrow beside tau (tau = 30 us), with and without the check."""
+    sim = EchoSimulator(lattice_size=8, tau=30.0)
+    train = make_echoes(60, simulator=sim, random_state=0)
+    kept = small(simulator=sim, targets=("W",), power=None).fit(train)
+    blind = small(simulator=sim, targets=("W",), power=None, ood_echo_top=False)
+    return sim, kept, blind.fit(train)
+
+
+@pytest.mark.parametrize("factor", [0.8, 1.2])
+def test_ood_flags_a_clear_echo_of_another_tau(long_tau, factor):
+    sim, model, blind = long_tau
+    echoes = _other_tau_echoes(sim, factor)
+    assert len(echoes) >= 10
+    assert model.echo_top_threshold_ > model.echo_top_reference_
+    assert model.predict(echoes)["ood"].mean() >= 0.8
+    # The echo top alone flags them (the benchmark's 32 x 32 echoes need it:
+    # their window shows only the baseline, which the feature distance misses).
+    offsets = model._echo_top_scores(echoes)
+    assert (offsets > model.echo_top_threshold_).mean() >= 0.8
+    assert blind.echo_top_threshold_ is None
+    assert blind._echo_top_scores(echoes) is None
+    held_out = make_echoes(40, simulator=sim, random_state=1).data
+    assert model.predict(held_out)["ood"].mean() <= 0.2  # at 0.1, 120 echoes
+
+
+def test_echo_top_offset():
+    t = np.arange(60.0)
+    rng = np.random.default_rng(0)
+    series = 0.01 * rng.random((4, 60))
+    series[0, 40] = series[1, 30] = series[2, 50] = 1.0
+    scores = echo_top_offset(series, t, 40.0, 20.0)
+    assert scores[0] == 0  # the top at the echo time
+    assert scores[1] > scores[2] > 30 > scores[3]  # 10 and 10/3 from it; none
+    gap = series.copy()
+    gap[:, 45:] = np.nan  # not recorded: left out
+    assert echo_top_offset(gap, t, 40.0, 20.0)[2] < 30
+    complex_series = series * np.exp(0.3j)
+    np.testing.assert_allclose(echo_top_offset(complex_series, t, 40.0, 20.0), scores)
+    with pytest.raises(ValueError, match="no recorded sample"):
+        echo_top_offset(np.full((1, 60), np.nan), t, 40.0, 20.0)
 
 
 def test_knn_distance():

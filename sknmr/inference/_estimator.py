@@ -41,7 +41,7 @@ from ..simulator import EchoSimulator
 from ..utils._random import check_seed, derive_seed
 from ..window import EchoWindow
 from ._augment import check_augment, make_augmenter
-from ._ood import KNNDistance, conformal_threshold
+from ._ood import KNNDistance, conformal_threshold, echo_top_offset
 
 __all__ = ["EchoInference"]
 
@@ -235,7 +235,19 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         Fraction of echoes like the simulations that may be flagged OOD: the
         threshold is the conformal quantile of the calibration echoes'
         scores. Needs ``1 / ood_false_alarm - 1`` calibration echoes to be
-        guaranteed (a warning says when there are fewer).
+        guaranteed (``2 / ood_false_alarm - 1`` with ``ood_echo_top``; a
+        warning says when there are fewer).
+    ood_echo_top : bool, default=True
+        Also flag an echo whose top lies clearly away from the echo time
+        (recorded with another ``tau``, say), which the window's features
+        cannot show when the window holds only the baseline. The offset is
+        the distance of the largest magnitude from the echo time, in units of
+        the time since the pulse before the echo, times its robust z-score,
+        over the span from a third of the way after that pulse to as far
+        after the echo. Needs a known grid; its
+        threshold and the detector's are each set at ``ood_false_alarm / 2``,
+        so that at most ``ood_false_alarm`` of echoes like the simulations are
+        flagged by either.
     calibration_size : float or int, default=0.25
         Held-out echoes for the intervals, the OOD threshold and the
         probability calibration: a fraction in (0, 1) or a count.
@@ -302,6 +314,9 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         Outlyingness above which an echo is flagged.
     ood_reference_ : float
         Median outlyingness of the calibration echoes.
+    echo_top_threshold_, echo_top_reference_ : float or None
+        The same for the echo-top offset (``ood_echo_top``); None when it is
+        not checked.
     augmenter_ : imblearn.FunctionSampler or None
         The sampler that augmented the training part (fit only).
     calibration_coverage_ : pandas.Series
@@ -331,8 +346,9 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
     **The output table** (:meth:`predict`) has, per target ``t``, the columns
     ``t``, ``t_lower`` and ``t_upper``; then ``p_power`` (when ``power`` is
     set); ``ood_score``, the detector's outlyingness rescaled so that the
-    median calibration echo scores 0 and the threshold 1; and ``ood``
-    (``ood_score > 1``). The estimate is the regressor's prediction (the
+    median calibration echo scores 0 and the threshold 1 (the larger of it
+    and the echo-top offset rescaled alike, with ``ood_echo_top``); and
+    ``ood`` (``ood_score > 1``). The estimate is the regressor's prediction (the
     forest's mean for the quantile methods); an interval is widened to
     contain it if needed, and the lower bound of a target never negative in
     training is clipped at 0.
@@ -374,6 +390,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         "conformity_score": [StrOptions({"absolute", "gamma"})],
         "ood_detector": [HasMethods(["fit", "score_samples"]), None],
         "ood_false_alarm": [Interval(Real, 0, 1, closed="neither")],
+        "ood_echo_top": ["boolean"],
         "calibration_size": [
             Interval(RealNotInt, 0, 1, closed="neither"),
             Interval(Integral, 1, None, closed="left"),
@@ -399,6 +416,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         conformity_score="absolute",
         ood_detector=None,
         ood_false_alarm=0.01,
+        ood_echo_top=True,
         calibration_size=0.25,
         simulator=None,
         detection="magnitude",
@@ -417,6 +435,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         self.conformity_score = conformity_score
         self.ood_detector = ood_detector
         self.ood_false_alarm = ood_false_alarm
+        self.ood_echo_top = ood_echo_top
         self.calibration_size = calibration_size
         self.simulator = simulator
         self.detection = detection
@@ -602,8 +621,8 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         settings.update(params)
         return EchoResampler(**settings)
 
-    def _measured(self, echoes):
-        """MeasuredEcho objects on the grid, uncovered samples filled."""
+    def _measured(self, echoes, fill=True):
+        """MeasuredEcho objects on the grid, uncovered samples filled (or NaN)."""
         check_is_fitted(self)
         echoes = [echoes] if isinstance(echoes, MeasuredEcho) else list(echoes)
         tau = self.simulator_settings_["tau"] if self.simulator_settings_ else None
@@ -616,11 +635,18 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                         f"model was trained on another grid: tau={tau:g} us. Train "
                         "a model for its tau."
                     )
-        X = self._fill_uncovered(self.make_resampler().fit_transform(echoes))
-        return X if np.iscomplexobj(X) else check_array(X, dtype=np.float64)
+        X = self.make_resampler().fit_transform(echoes)
+        X = self._fill_uncovered(X, check_only=not fill)
+        if np.iscomplexobj(X):
+            return X
+        return check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
 
-    def _check_X(self, X, reset):
-        """Validated echoes (complex kept when detection is quadrature)."""
+    def _check_X(self, X, reset, fill=True):
+        """Validated echoes (complex kept when detection is quadrature).
+
+        ``fill=False`` leaves the uncovered samples NaN (after checking that
+        none is in the window).
+        """
         if isinstance(X, MeasuredEcho) or (
             isinstance(X, (list, tuple))
             and len(X) > 0
@@ -630,7 +656,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 raise TypeError(
                     "fit takes simulated echoes (an array), not MeasuredEcho objects."
                 )
-            return self._measured(X)
+            return self._measured(X, fill=fill)
         data = X
         if not hasattr(data, "dtype") and not isinstance(data, pd.DataFrame):
             data = np.asarray(data)
@@ -642,9 +668,9 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 dtype=np.float64,
                 ensure_all_finite="allow-nan" if not reset else True,
             )
-            X = self._fill_uncovered(real + 1j * imag)
+            X = self._fill_uncovered(real + 1j * imag, check_only=not fill)
             return np.abs(X) if self.detection == "magnitude" else X
-        X = self._fill_uncovered(self._validate(X, reset))
+        X = self._fill_uncovered(self._validate(X, reset), check_only=not fill)
         if self.detection == "quadrature":
             raise ValueError(
                 "detection='quadrature' needs complex echoes (EchoSimulator("
@@ -682,7 +708,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 "(pass MeasuredEcho objects, or see make_resampler)."
             ) from None
 
-    def _fill_uncovered(self, X):
+    def _fill_uncovered(self, X, check_only=False):
         """Uncovered (NaN) samples, outside the window only, take the nearest value."""
         bad = np.isnan(X.real) | np.isnan(X.imag) if np.iscomplexobj(X) else np.isnan(X)
         if not bad.any():
@@ -693,7 +719,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 f"Echoes {rows[:5].tolist()} have NaN (uncovered samples) inside the "
                 "echo window 2 tau +- tau/3, which the model needs."
             )
-        return _hold_fill(X)
+        return X if check_only else _hold_fill(X)
 
     def _detect(self, X):
         """Real channels of the echoes (see Notes)."""
@@ -875,6 +901,20 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
     def _outlyingness(self, F):
         return -np.asarray(self.ood_detector_.score_samples(F), dtype=np.float64)
 
+    def _echo_top_scores(self, X):
+        """Echo-top offsets of the series (NaN samples left out); None if unchecked."""
+        if not self.ood_echo_top or self.window_ is None:
+            return None
+        n = self.n_features_in_
+        settings = self.simulator_settings_
+        if settings is not None:
+            echo_time, third = _echo_window(settings)
+            times = self.times_
+        else:  # samples of a simulator's grid: 2 n_tau +- n_tau/3
+            n_tau = n // 3
+            echo_time, third, times = 2.0 * n_tau, n_tau / 3, np.arange(n)
+        return echo_top_offset(X, times, echo_time, 3 * third)
+
     # -- fit ---------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -1032,22 +1072,17 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         self.ood_detector_ = self._seeded(
             self._make_detector(), derive_seed(seed, _OOD)
         ).fit(F_train)
-        scores = self._outlyingness(F_cal)
-        threshold, exact = conformal_threshold(scores, self.ood_false_alarm)
-        if not exact:
-            warnings.warn(
-                f"{len(scores)} calibration echoes cannot guarantee an OOD false-"
-                f"alarm rate of {self.ood_false_alarm:g} (that needs "
-                f"{math.ceil(1 / self.ood_false_alarm) - 1}); the threshold is "
-                "their largest score.",
-                UserWarning,
-                stacklevel=2,
+        echo_top = self._echo_top_scores(X_cal)
+        # Each of two checks at half the rate: at most the rate by either.
+        rate = self.ood_false_alarm / (1 if echo_top is None else 2)
+        self.ood_threshold_, self.ood_reference_ = _ood_threshold(
+            self._outlyingness(F_cal), rate, self.ood_false_alarm
+        )
+        self.echo_top_threshold_ = self.echo_top_reference_ = None
+        if echo_top is not None:
+            self.echo_top_threshold_, self.echo_top_reference_ = _ood_threshold(
+                echo_top, rate, self.ood_false_alarm, warn=False
             )
-        reference = float(np.median(scores))
-        if not threshold > reference:
-            threshold = reference + max(abs(reference), 1.0) * 1e-12
-        self.ood_threshold_ = float(threshold)
-        self.ood_reference_ = reference
         return self
 
     def _fit_classifier(self, F_train, p_train, F_cal, p_cal, seed):
@@ -1113,7 +1148,8 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         index = X.index if isinstance(X, pd.DataFrame) else None
-        X = self._check_X(X, reset=False)
+        recorded = self._check_X(X, reset=False, fill=False)
+        X = self._fill_uncovered(recorded)
         F = self._features(X)
         columns = {}
         for target in self.targets_:
@@ -1130,6 +1166,12 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         score = (self._outlyingness(F) - self.ood_reference_) / (
             self.ood_threshold_ - self.ood_reference_
         )
+        if getattr(self, "echo_top_threshold_", None) is not None:
+            reference = self.echo_top_reference_
+            echo_top = (self._echo_top_scores(recorded) - reference) / (
+                self.echo_top_threshold_ - reference
+            )
+            score = np.maximum(score, echo_top)
         columns["ood_score"] = score
         columns["ood"] = score > 1
         return pd.DataFrame(columns, index=index)
@@ -1177,6 +1219,27 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def _ood_threshold(scores, rate, false_alarm, warn=True):
+    """Conformal threshold of calibration scores at ``rate``, and their median.
+
+    The threshold is kept above the median so that the rescaled score
+    ``(s - median) / (threshold - median)`` is defined.
+    """
+    threshold, exact = conformal_threshold(scores, rate)
+    if not exact and warn:
+        warnings.warn(
+            f"{len(scores)} calibration echoes cannot guarantee an OOD false-"
+            f"alarm rate of {false_alarm:g} (that needs "
+            f"{math.ceil(1 / rate) - 1}); the threshold is their largest score.",
+            UserWarning,
+            stacklevel=3,
+        )
+    reference = float(np.median(scores))
+    if not threshold > reference:
+        threshold = reference + max(abs(reference), 1.0) * 1e-12
+    return float(threshold), reference
 
 
 @contextlib.contextmanager
