@@ -193,10 +193,51 @@ class SequenceGrid(NamedTuple):
     pulse_times: tuple
     #: Bloch-vector rotation (3x3 float64 array) of each pulse.
     rotations: tuple
-    #: Step of each echo, ``round(echo_time / dt)``.
+    #: Step of each echo: where the pulses on their steps refocus it (see
+    #: :meth:`PulseSequence.grid`).
     echo_steps: tuple
     #: Echo times on the grid, ``step * dt`` (us).
     echo_times: tuple
+
+
+def _grid_echo_steps(echo_times, pulse_times, pulse_steps, dt):
+    """Steps of the echoes where the pulses on their steps refocus them.
+
+    An echo of the primary chain (``e_i = 2 t_i - e_{i-1}``) or a stimulated
+    echo (``t_c + t_b - t_a``, pulses ``a < b < c``) is the same combination
+    of the pulse steps; any other echo time is rounded to its step.
+    """
+    times = np.asarray(pulse_times, dtype=np.float64)
+    steps = np.asarray(pulse_steps, dtype=np.int64)
+    tol = 1e-9 * max(1.0, float(np.max(np.abs(times))), *map(abs, echo_times))
+    # The primary chain, in time and in steps alike.
+    chain_times, chain_steps = [], []
+    echo, step = times[0], steps[0]
+    for t, p in zip(times[1:], steps[1:], strict=True):
+        echo, step = 2.0 * t - echo, 2 * p - step
+        chain_times.append(echo)
+        chain_steps.append(step)
+    chain_times, chain_steps = np.asarray(chain_times), np.asarray(chain_steps)
+    # Stimulated echoes t_c + t_b - t_a, a < b < c.
+    n = times.size
+    a, b, c = np.meshgrid(np.arange(n), np.arange(n), np.arange(n), indexing="ij")
+    keep = (a < b) & (b < c)
+    a, b, c = a[keep], b[keep], c[keep]
+    stimulated_times = times[c] + times[b] - times[a]
+    stimulated_steps = steps[c] + steps[b] - steps[a]
+    result = []
+    for echo in echo_times:
+        for candidates, candidate_steps in (
+            (chain_times, chain_steps),
+            (stimulated_times, stimulated_steps),
+        ):
+            match = np.flatnonzero(np.abs(candidates - echo) <= tol)
+            if match.size:
+                result.append(int(candidate_steps[match[0]]))
+                break
+        else:
+            result.append(n_steps(echo, dt))
+    return tuple(result)
 
 
 def _echo_chain(pulses, duration):
@@ -357,11 +398,12 @@ class PulseSequence:
         ``time`` falls on step ``p = round(time / dt)`` and acts after the
         ``p``-th step of free evolution, so sample ``p`` is taken just after
         it; a pulse on step 0 acts on the initial (thermal, ``+z``) state
-        before sample 0. Echoes are rounded to steps likewise, from their
-        own times: when the pulses are off the grid, the echo the rounded
-        pulses make (at ``2 round(tau / dt)`` for a Hahn echo) can be one
-        step from ``round(2 tau / dt)``. Putting the pulses on the grid
-        (``tau = round(tau / dt) * dt``) makes the two agree.
+        before sample 0. An echo falls where the pulses on their steps
+        refocus it: an echo of the primary chain (``2 tau`` of a Hahn echo,
+        every echo of CPMG) or a stimulated echo (``t_3 + t_2 - t_1``) is the
+        same combination of the pulse steps (``2 round(tau / dt)`` for a
+        Hahn echo, which can be one step from ``round(2 tau / dt)`` when tau
+        is off the grid); any other echo time is rounded to its step.
 
         Parameters
         ----------
@@ -386,6 +428,8 @@ class PulseSequence:
         >>> grid = hahn_echo(10.0).grid(0.1)
         >>> grid.n_times, grid.pulse_steps, grid.echo_steps
         (300, (0, 100), (200,))
+        >>> hahn_echo(10.03).grid(0.1).echo_steps  # 2 * round(100.3), not 201
+        (200,)
         >>> grid.rotations[1].round(12) + 0.0
         array([[-1.,  0.,  0.],
                [ 0.,  1.,  0.],
@@ -414,7 +458,9 @@ class PulseSequence:
                     f"us, after the last sample (step {last} of n_times={n_times}); "
                     "use a smaller dt or a longer duration."
                 )
-        echo_steps = tuple(n_steps(echo, dt) for echo in self.echo_times)
+        echo_steps = _grid_echo_steps(
+            self.echo_times, [pulse.time for pulse in self.pulses], pulse_steps, dt
+        )
         for echo, step in zip(self.echo_times, echo_steps, strict=True):
             if step > last:
                 raise ValueError(

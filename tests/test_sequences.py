@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pytest
 
+from sknmr import EchoSimulator
 from sknmr._physics import REFOCUS_AXES, pulse_matrix
 from sknmr.sequences import (
     Pulse,
@@ -327,9 +328,9 @@ def test_grid_matches_simulator_rounding():
     grid = hahn_echo(100.0).grid(dt)
     assert grid.pulse_steps == (0, n_tau)
     assert grid.pulse_times == (0.0, n_tau * dt)
-    # The echo time is rounded on its own: round(200 / dt) = 1257, one step
-    # from 2 n_tau = 1256, where pulses on steps 0 and n_tau refocus.
-    assert grid.echo_steps == (int(round(200.0 / dt)),) == (2 * n_tau + 1,)
+    # The echo falls where pulses on steps 0 and n_tau refocus: 2 n_tau = 1256,
+    # one step from round(200 / dt) = 1257.
+    assert grid.echo_steps == (2 * n_tau,) == (int(round(200.0 / dt)) - 1,)
     # n_times is round(duration / dt): 3 tau = 300 us gives 1885, not 3 n_tau;
     # with tau on the grid the sequence has the simulator's 3 n_tau samples.
     assert grid.n_times == int(round(300.0 / dt)) == 1885
@@ -482,3 +483,34 @@ def test_dataclass_fields():
         "duration",
         "echo_times",
     ]
+
+
+def test_echo_steps_follow_the_pulse_steps():
+    # Pulses off the grid: 50.15 / 0.1 rounds down, so CPMG's third echo is at
+    # 2 * 501 - 402 = 600, not round(60.18 / 0.1) = 602.
+    seq = cpmg(10.03, 4)
+    grid = seq.grid(0.1)
+    assert grid.pulse_steps == (0, 100, 301, 501, 702)
+    assert grid.echo_steps == (200, 402, 600, 804)
+    assert [round(e / 0.1) for e in seq.echo_times] == [201, 401, 602, 802]
+    # A stimulated echo at t3 + t2 - t1 of the steps.
+    grid = stimulated_echo(10.03, 5.04).grid(0.1)
+    assert grid.echo_steps == (grid.pulse_steps[2] + grid.pulse_steps[1],)
+    # An echo time that no pulses refocus is rounded.
+    other = PulseSequence([Pulse(0.0, 90.0), Pulse(1.26, 180.0)], 5.0, (3.04,))
+    assert other.grid(0.1).echo_steps == (30,)
+
+
+def test_the_simulated_echo_peaks_on_its_grid_step():
+    # No coupling, tau off the grid: |M| peaks exactly where the grid says.
+    seq = hahn_echo(10.03, duration=25.0)
+    sim = EchoSimulator(
+        lattice_size=4, sequence=seq, dt=0.1, linewidth=0.5, random_state=0
+    )
+    echo = sim.simulate(
+        {"alpha_xy": 0.0, "alpha_z": 0.0, "length": 1.0, "kernel": "gaussian"}
+    )[0]
+    (step,) = seq.grid(0.1).echo_steps
+    assert step == 200 != round(20.06 / 0.1)
+    assert np.argmax(echo[150:]) + 150 == step
+    np.testing.assert_allclose(sim.echo_times, (step * 0.1,))
