@@ -76,19 +76,23 @@ def default_experiments(tau=100.0):
     ``hahn90`` is the paper's 90-180 echo; ``hahn<angle>`` the theta-2theta
     Hahn echo at another first-pulse angle (the sweep takes 30, 60, 90, 120
     and 150 degrees); ``hahn90_half_tau`` the paper's echo at ``tau / 2``;
-    ``cpmg`` a CPMG train of four echoes with pulses every ``tau / 2``.
+    ``hahn45_quarter_tau`` the 45-90 echo at ``tau / 4`` (short enough that
+    the phase ``alpha_z`` turns does not wrap round many times before the
+    echo); ``cpmg`` a CPMG train of four echoes with pulses every
+    ``tau / 2``.
 
     Examples
     --------
     >>> sorted(default_experiments(10.0))
-    ['cpmg', 'hahn120', 'hahn150', 'hahn30', 'hahn45', 'hahn60', 'hahn90',
-     'hahn90_half_tau']
+    ['cpmg', 'hahn120', 'hahn150', 'hahn30', 'hahn45', 'hahn45_quarter_tau',
+     'hahn60', 'hahn90', 'hahn90_half_tau']
     """
     experiments = {
         f"hahn{angle}": hahn_echo(tau, angle=float(angle))
         for angle in (90, 45, 30, 60, 120, 150)
     }
     experiments["hahn90_half_tau"] = hahn_echo(tau / 2)
+    experiments["hahn45_quarter_tau"] = hahn_echo(tau / 4, angle=45.0)
     experiments["cpmg"] = cpmg(tau / 4, n_echoes=4)
     return experiments
 
@@ -99,10 +103,11 @@ def default_protocols():
     The paper's single echo first; then two Hahn echoes at different angles
     (``alpha_z`` acts only where ``<I^z>`` is not zero), a five-angle sweep,
     a CPMG train and two values of tau, read as magnitudes; the two-angle
-    pair read in quadrature, calibrated and phase-blind; and the adaptive
-    protocol of the paper's conclusion, a dict: ``W`` from the 90-180 echo,
-    then the second experiment chosen for that ``W`` range (two echoes per
-    sample).
+    pair read in quadrature, calibrated and phase-blind; the 45 degree echo
+    at ``tau / 4`` read in quadrature, alone and after the CPMG train
+    (calibrated and phase-blind); and the adaptive protocol of the paper's
+    conclusion, a dict: ``W`` from the 90-180 echo, then the second
+    experiment chosen for that ``W`` range (two echoes per sample).
 
     Examples
     --------
@@ -120,6 +125,15 @@ def default_protocols():
         "45 degrees, quadrature": (("hahn45",), "quadrature"),
         "90 + 45 degrees, quadrature": (("hahn90", "hahn45"), "quadrature"),
         "90 + 45 degrees, phase-blind": (("hahn90", "hahn45"), "phase-blind"),
+        "45 degrees at tau/4, quadrature": (("hahn45_quarter_tau",), "quadrature"),
+        "CPMG + 45 degrees at tau/4, quadrature": (
+            ("cpmg", "hahn45_quarter_tau"),
+            "quadrature",
+        ),
+        "CPMG + 45 degrees at tau/4, phase-blind": (
+            ("cpmg", "hahn45_quarter_tau"),
+            "phase-blind",
+        ),
         "adaptive: 90-180, then the best for its W, quadrature": {
             "first": "hahn90",
             "options": ("hahn45", "hahn30", "cpmg", "hahn90_half_tau"),
