@@ -276,6 +276,24 @@ def test_ablation_report(ablated):
     assert "| model | F1 weighted (ours) | std | F1 binary (power) |" in text
 
 
+def test_ablation_report_without_simulated_datasets(ablated):
+    from sknmr.study._report import _ablations_section
+
+    _, result = ablated
+    block = result.results["ablations"]
+    rows = [r for r in block["rows"] if r["ablation"] == "oversampling"]
+    only = {
+        **block,
+        "rows": rows,
+        "reproducing": which_settings_reproduce(rows, tolerance=0.03),
+    }
+    text = "\n".join(_ablations_section({**result.results, "ablations": only}))
+    assert "Datasets:" not in text  # no ablation simulated one
+    # No oversampling row has an R^2: those numbers were not measured here.
+    assert "R^2 of W, paper 0.80 (within 0.03): not measured by these ablations" in text
+    assert "Datasets: linewidth" in "\n".join(_ablations_section(result.results))
+
+
 def test_ablation_wrappers_on_datasets(tiny_data):
     data, _ = tiny_data
     wider = make_echoes(

@@ -797,7 +797,9 @@ def which_settings_reproduce(rows, *, tolerance=0.03):
         One per paper number, in the order of :data:`PAPER_TARGETS`:
         ``number``, ``paper`` (the value), ``criterion`` (in words) and
         ``matches``, a list of ``{"ablation", "setting", "column",
-        "value"}`` (empty: none reproduces it).
+        "value"}`` (empty: none reproduces it), and ``measured``: whether
+        any row has a figure to compare (False when no ablation run measures
+        that number).
 
     Examples
     --------
@@ -808,12 +810,16 @@ def which_settings_reproduce(rows, *, tolerance=0.03):
     >>> found = which_settings_reproduce(rows)
     >>> found[0]["number"], [m["column"] for m in found[0]["matches"]]
     ('Table I random forest F1', ['rf_f1_weighted'])
-    >>> found[-1]["criterion"], found[-1]["matches"]
-    ('above 0.8', [])
+    >>> found[-1]["criterion"], found[-1]["matches"], found[-1]["measured"]
+    ('above 0.8', [], True)
+    >>> which_settings_reproduce(rows[:1])[-1]["measured"]
+    False
     """
     found = []
     for name, paper, test, columns in PAPER_TARGETS:
         matches = []
+        compared = list(columns) + (["fpr_unscreened"] if test == "pair" else [])
+        measured = any(row.get(c) is not None for row in rows for c in compared)
         for row in rows:
             where = {"ablation": row["ablation"], "setting": row["setting"]}
             if test == "pair":
@@ -851,6 +857,7 @@ def which_settings_reproduce(rows, *, tolerance=0.03):
                 "paper": list(paper) if isinstance(paper, tuple) else paper,
                 "criterion": criterion,
                 "matches": matches,
+                "measured": measured,
             }
         )
     return found

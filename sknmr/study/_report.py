@@ -666,6 +666,16 @@ def _ablation_sentence(ablation, rows):
     )
 
 
+def _datasets_sentence(rows):
+    """The sentence naming the datasets the ablations simulated, or "" if none."""
+    sizes = [
+        f"{r['ablation']} {r['setting']}: {r['details']['n_echoes']} echoes"
+        for r in rows
+        if "n_echoes" in r.get("details", {})
+    ]
+    return f" Datasets: {'; '.join(sizes)}." if sizes else ""
+
+
 def _ablations_section(results):
     """The report's "Ablations" section (empty when none was run)."""
     block = results.get("ablations")
@@ -699,13 +709,7 @@ def _ablations_section(results):
         "model scored on the echoes of its true-W range. Unless the setting names "
         "them, the training bins are out-of-fold W for the routed figure and true "
         "W for the per-range one. R^2: test R^2 of random forest regressions "
-        "(L on power / non-power echoes). Datasets: "
-        + "; ".join(
-            f"{r['ablation']} {r['setting']}: {r['details']['n_echoes']} echoes"
-            for r in rows
-            if "n_echoes" in r.get("details", {})
-        )
-        + ".",
+        "(L on power / non-power echoes)." + _datasets_sentence(rows),
         "",
         _markdown_table(
             (
@@ -758,8 +762,10 @@ def _ablations_section(results):
                 + ")"
                 for m in item["matches"]
             )
-        else:
+        elif item.get("measured", True):
             found = "none"
+        else:
+            found = "not measured by these ablations (see the sections above)"
         lines.append(
             f"- {item['number']}, paper {paper} ({item['criterion']}): {found}"
         )
