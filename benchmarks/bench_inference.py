@@ -18,7 +18,10 @@ augmentation (``augment={"snr": ...}``), reports on the held-out echoes:
    echoes simulated with another tau (0.8 tau, padded, and 1.2 tau,
    truncated, to the same number of samples) and Lorentzian free-induction
    decays without coupling; and the same for clear echoes of another tau
-   (their own echo top at least 3 times the median of their series);
+   (their own echo top at least 3 times the median of their series) and for
+   echoes of other sequences given as arrays on the model's grid (a CPMG
+   train with pulses every tau/2, a stimulated echo, the Hahn echo at 45
+   degrees and at tau/2);
 4. the same OOD figures for other detectors: the default without its
    echo-top check (``ood_echo_top=False``), the plain nearest-neighbour
    distance, one combined with a shape distance on principal components, an
@@ -58,8 +61,32 @@ from sknmr import EchoInference, EchoSimulator, EchoWindow, curve_scaler
 from sknmr.datasets import make_echoes
 from sknmr.inference._augment import augment_echoes
 from sknmr.inference._ood import KNNDistance
+from sknmr.sequences import cpmg, hahn_echo, stimulated_echo
 
 TARGETS = ("W", "L", "alpha_xy", "alpha_z")
+
+
+def other_sequences(args, sim):
+    """Echoes of other sequences, recorded as long as the model's grid (no metadata)."""
+    duration = sim.n_times * sim.dt
+    tau = args.tau
+    sequences = {
+        "CPMG, pulses every tau/2": cpmg(tau / 4, 4, duration=duration),
+        "stimulated echo": stimulated_echo(tau, tau / 2, duration=duration),
+        "Hahn echo, 45 degrees": hahn_echo(tau, angle=45.0, duration=duration),
+        "Hahn echo, tau/2": hahn_echo(tau / 2, duration=duration),
+    }
+    out = {}
+    for name, sequence in sequences.items():
+        other = clone(sim).set_params(sequence=sequence)
+        out[name] = make_echoes(
+            args.n_other_per_kernel,
+            simulator=other,
+            random_state=args.random_state + 2,
+            memory=args.cache,
+            n_jobs=args.n_jobs,
+        ).data[:, : sim.n_times]
+    return out
 
 
 def simulate(args):
@@ -106,6 +133,7 @@ def simulate(args):
             "other tau (0.8, 1.2)": np.vstack(others),
             "clear echo, other tau": np.vstack(others)[np.concatenate(clear)],
             "Lorentzian FID": fid,
+            **other_sequences(args, sim),
         },
     )
 
