@@ -341,11 +341,7 @@ def main(argv=None):
             }
 
     if args.skip_detectors:
-        print(f"\nTotal {time.perf_counter() - start:.0f} s.")
-        if args.out:
-            with open(args.out, "w") as fh:
-                json.dump(results, fh, indent=1, default=str)
-        return results
+        return finish(results, args, start)
 
     # Other OOD detectors, with tiny forests (only the detector is measured).
     # (detector, ood_echo_top): the detectors alone, then the default's check.
@@ -403,6 +399,11 @@ def main(argv=None):
         + ", ".join(f"{t} {v:.3f}" for t, v in r2.items())
     )
     results["models"]["scale then window"] = r2
+    return finish(results, args, start)
+
+
+def finish(results, args, start):
+    """Print the total time and write the results (``--out``)."""
     print(f"\nTotal {time.perf_counter() - start:.0f} s.")
     if args.out:
         with open(args.out, "w") as fh:

@@ -200,55 +200,58 @@ class SequenceGrid(NamedTuple):
     echo_times: tuple
 
 
+def _mirrors(points):
+    """The primary chain ``e_0 = x_0``, ``e_i = 2 x_i - e_{i-1}`` (times or steps)."""
+    echoes, echo = [], points[0]
+    for x in points[1:]:
+        echo = 2 * x - echo
+        echoes.append(echo)
+    return echoes
+
+
+def _stimulated(points):
+    """Every ``x_c + x_b - x_a`` for ``a < b < c`` (times or steps)."""
+    points = np.asarray(points)
+    a, b, c = np.meshgrid(*(np.arange(points.size),) * 3, indexing="ij")
+    keep = (a < b) & (b < c)
+    return points[c[keep]] + points[b[keep]] - points[a[keep]]
+
+
+def _matching_step(echo, times, steps, tol):
+    """The step of the first candidate time within ``tol`` of ``echo``, or None."""
+    match = np.flatnonzero(np.abs(np.asarray(times) - echo) <= tol)
+    return int(np.asarray(steps)[match[0]]) if match.size else None
+
+
 def _grid_echo_steps(echo_times, pulse_times, pulse_steps, dt):
     """Steps of the echoes where the pulses on their steps refocus them.
 
-    An echo of the primary chain (``e_i = 2 t_i - e_{i-1}``) or a stimulated
-    echo (``t_c + t_b - t_a``, pulses ``a < b < c``) is the same combination
-    of the pulse steps; any other echo time is rounded to its step.
+    An echo of the primary chain or a stimulated echo (``t_c + t_b - t_a``,
+    pulses ``a < b < c``) is the same combination of the pulse steps; any
+    other echo time is rounded to its step.
     """
-    times = np.asarray(pulse_times, dtype=np.float64)
-    steps = np.asarray(pulse_steps, dtype=np.int64)
-    tol = 1e-9 * max(1.0, float(np.max(np.abs(times))), *map(abs, echo_times))
-    # The primary chain, in time and in steps alike.
-    chain_times, chain_steps = [], []
-    echo, step = times[0], steps[0]
-    for t, p in zip(times[1:], steps[1:], strict=True):
-        echo, step = 2.0 * t - echo, 2 * p - step
-        chain_times.append(echo)
-        chain_steps.append(step)
-    chain_times, chain_steps = np.asarray(chain_times), np.asarray(chain_steps)
-    # Stimulated echoes t_c + t_b - t_a, a < b < c.
-    n = times.size
-    a, b, c = np.meshgrid(np.arange(n), np.arange(n), np.arange(n), indexing="ij")
-    keep = (a < b) & (b < c)
-    a, b, c = a[keep], b[keep], c[keep]
-    stimulated_times = times[c] + times[b] - times[a]
-    stimulated_steps = steps[c] + steps[b] - steps[a]
+    tol = 1e-9 * max(1.0, *map(abs, pulse_times), *map(abs, echo_times))
+    chain = (_mirrors(pulse_times), _mirrors(pulse_steps))
+    stimulated = None
     result = []
     for echo in echo_times:
-        for candidates, candidate_steps in (
-            (chain_times, chain_steps),
-            (stimulated_times, stimulated_steps),
-        ):
-            match = np.flatnonzero(np.abs(candidates - echo) <= tol)
-            if match.size:
-                result.append(int(candidate_steps[match[0]]))
-                break
-        else:
-            result.append(n_steps(echo, dt))
+        step = _matching_step(echo, *chain, tol)
+        if step is None:
+            if stimulated is None:  # only when an echo is not in the chain
+                stimulated = (_stimulated(pulse_times), _stimulated(pulse_steps))
+            step = _matching_step(echo, *stimulated, tol)
+        result.append(n_steps(echo, dt) if step is None else step)
     return tuple(result)
 
 
 def _echo_chain(pulses, duration):
     """Primary echo chain: each pulse mirrors the previous (virtual) echo."""
-    echo = pulses[0].time
-    echoes = []
-    for pulse in pulses[1:]:
-        echo = 2.0 * pulse.time - echo
-        if pulse.time < echo < duration:
-            echoes.append(echo)
-    return tuple(echoes)
+    times = [pulse.time for pulse in pulses]
+    return tuple(
+        echo
+        for pulse, echo in zip(times[1:], _mirrors(times), strict=True)
+        if pulse < echo < duration
+    )
 
 
 @dataclass(frozen=True)

@@ -912,14 +912,14 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         """Echo-top offsets of the series (NaN samples left out); None if unchecked."""
         if not self.ood_echo_top or self.window_ is None:
             return None
-        n = self.n_features_in_
         settings = self.simulator_settings_
         if settings is not None:
             echo_time, third = _echo_window(settings)
             times = self.times_
         else:  # samples of a simulator's grid: 2 n_tau +- n_tau/3
-            n_tau = n // 3
-            echo_time, third, times = 2.0 * n_tau, n_tau / 3, np.arange(n)
+            n_tau = self.n_features_in_ // 3
+            echo_time, third = 2.0 * n_tau, n_tau / 3
+            times = np.arange(self.n_features_in_)
         return echo_top_offset(X, times, echo_time, 3 * third)
 
     # -- fit ---------------------------------------------------------------------------
@@ -1172,13 +1172,14 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             columns["p_power"] = (
                 proba[:, classes.index(1)] if 1 in classes else np.zeros(len(F))
             )
-        score = (self._outlyingness(F) - self.ood_reference_) / (
-            self.ood_threshold_ - self.ood_reference_
+        score = _rescaled(
+            self._outlyingness(F), self.ood_threshold_, self.ood_reference_
         )
         if getattr(self, "echo_top_threshold_", None) is not None:
-            reference = self.echo_top_reference_
-            echo_top = (self._echo_top_scores(recorded) - reference) / (
-                self.echo_top_threshold_ - reference
+            echo_top = _rescaled(
+                self._echo_top_scores(recorded),
+                self.echo_top_threshold_,
+                self.echo_top_reference_,
             )
             score = np.maximum(score, echo_top)
         columns["ood_score"] = score
@@ -1228,6 +1229,11 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def _rescaled(scores, threshold, reference):
+    """Scores with the median calibration echo at 0 and the threshold at 1."""
+    return (scores - reference) / (threshold - reference)
 
 
 def _ood_threshold(scores, rate, false_alarm, warn=True):

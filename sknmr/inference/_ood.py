@@ -195,16 +195,13 @@ def echo_top_offset(series, times, echo_time, spacing):
         times < echo_time + spacing - tol
     )
     part = series[:, span].astype(np.float64)
-    recorded = ~np.isnan(part)
-    if not recorded.any(axis=1).all():
+    if np.isnan(part).all(axis=1).any():
         raise ValueError("An echo has no recorded sample around its echo time.")
-    filled = np.where(recorded, part, -np.inf)
-    top_index = np.argmax(filled, axis=1)
-    top = filled[np.arange(len(part)), top_index]
+    top_index = np.nanargmax(part, axis=1)
     median = np.nanmedian(part, axis=1)
     mad = 1.4826 * np.nanmedian(np.abs(part - median[:, None]), axis=1)
-    height = top - median
+    height = np.nanmax(part, axis=1) - median
     z = np.divide(height, mad, out=np.zeros_like(height), where=mad > 0)
     z[(mad == 0) & (height > 0)] = np.inf
     offset = np.abs(times[span][top_index] - echo_time) / spacing
-    return np.where(offset > 0, z * offset, 0.0)
+    return np.where(offset > 0, z, 0.0) * offset  # a top at the echo time: 0
