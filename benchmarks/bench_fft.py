@@ -132,7 +132,8 @@ def backend_step(method, state, spectra, half, n, dtype):
     e1 = np.full(batch, np.exp(-0.16 / 900.0), dtype)
     angle = dtype(2 * np.pi / (2 * np.pi))
     row_sums = np.zeros((batch, n, 3))
-    scratch = np.empty((batch * n, 5, n), dtype=dtype)
+    scratch = np.empty((5, n), dtype=dtype)
+    k = nb.constants(dtype)
 
     def step():
         wxy = convolution.xy(sxy)
@@ -151,6 +152,7 @@ def backend_step(method, state, spectra, half, n, dtype):
             e1,
             row_sums,
             scratch,
+            k,
         )
 
     return step, convolution

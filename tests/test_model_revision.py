@@ -77,3 +77,21 @@ def test_numpy_echoes_are_bit_identical_to_the_stored_ones():
     with np.load(os.path.join(HERE, f"r{MODEL_REVISION}.npz")) as ref:
         np.testing.assert_array_equal(m, ref["M"])
         np.testing.assert_array_equal(iz, ref["Iz"])
+
+
+def test_cache_key_holds_the_backends_numerics(monkeypatch):
+    """Echoes that round differently after a change of the numba backend's
+    arithmetic are cached apart, though the model is the same."""
+    from sknmr._backends import numba_backend
+
+    sim = EchoSimulator(lattice_size=4, tau=1.0, backend="numba")
+    key = _simulation_key(sim, 0)
+    assert key["settings"]["numerics"] == numba_backend.NUMERICS_REVISION
+    monkeypatch.setattr(
+        numba_backend, "NUMERICS_REVISION", numba_backend.NUMERICS_REVISION + 1
+    )
+    assert _simulation_key(sim, 0) != key
+    numpy_key = _simulation_key(
+        EchoSimulator(lattice_size=4, tau=1.0, backend="numpy"), 0
+    )
+    assert "numerics" not in numpy_key["settings"]

@@ -109,7 +109,7 @@ def test_numpy_backend_keeps_every_spin_length(monkeypatch):
 
 
 def test_numba_step_keeps_every_spin_length():
-    from sknmr._backends.numba_backend import _step
+    from sknmr._backends.numba_backend import _step, constants
 
     rng = np.random.default_rng(0)
     b, n = 2, 6
@@ -121,7 +121,7 @@ def test_numba_step_keeps_every_spin_length():
     wz = rng.normal(size=(b, n, n))
     offsets = rng.normal(size=(b, n, n))
     row_sums = np.zeros((b, n, 3))
-    scratch = np.empty((b * n, 5, n))
+    scratch = np.empty((5, n))
     for scale in (1.0, 20.0):  # the polynomial and the libm path for sin/cos
         _step(
             sxy,
@@ -137,6 +137,7 @@ def test_numba_step_keeps_every_spin_length():
             np.ones(b),  # no T1
             row_sums,
             scratch,
+            constants(np.float64),
         )
         np.testing.assert_allclose(np.abs(sxy) ** 2 + sz**2, 0.25, atol=1e-15)
         assert not np.allclose(sz, v[2])

@@ -34,6 +34,11 @@ name = "numba"
 #: Echoes per batch: 8 paper-size echoes keep the FFT working set in cache.
 default_batch_size = 8
 
+#: Bumped whenever the backend's arithmetic rounds its echoes differently
+#: (the model, and so ``MODEL_REVISION``, unchanged): cached datasets are
+#: keyed on it. 2: float32 updates in float32; torch's FFT for ``z`` too.
+NUMERICS_REVISION = 2
+
 FFT_METHODS = ("auto", "torch", "scipy")
 #: The FFT of the convolutions: "torch" (torch's CPU FFT, on the arrays shared
 #: zero-copy), "scipy" (``scipy.fft``) or "auto" (torch when importable).
@@ -65,18 +70,25 @@ if numba is not None:
 
     @njit(fastmath=_FASTMATH, error_model="numpy", cache=True)
     def _rotate_row(
-        sxy, sz, wxy, wz, offsets, ax, ay, az, angle_per_mhz, e2, e1, scratch
+        sxy, sz, wxy, wz, offsets, ax, ay, az, angle_per_mhz, e2, e1, scratch, k
     ):
         """One lattice row: rotate each spin about its field, relax it (``e2`` on
-        x and y, ``e1`` towards +1/2 on z); return the row's sums."""
+        x and y, ``e1`` towards +1/2 on z); return the row's sums.
+
+        ``k`` holds the constants in the lattice's dtype (see
+        :func:`constants`), so that float32 arithmetic stays in float32.
+        """
         n = sz.shape[0]
         ux = scratch[0]
         uy = scratch[1]
         uz = scratch[2]
         cosines = scratch[3]
         sines = scratch[4]
+        zero = k[0]
+        one = k[1]
         # 1. the field B = (-a_x w_x, -a_y w_y, -(nu + a_z w_z)): axis and angle
         # (counting large angles rather than taking a max keeps it vectorised)
+        limit = k[2]
         n_large = 0
         for j in range(n):
             w = wxy[j]
@@ -84,74 +96,71 @@ if numba is not None:
             by = -ay * w.imag
             bz = -(offsets[j] + az * wz[j])
             norm = math.sqrt(bx * bx + by * by + bz * bz)
-            inverse = 1.0 / norm if norm > 0.0 else 0.0  # zero field: no turn
+            inverse = one / norm if norm > zero else zero  # zero field: no turn
             ux[j] = bx * inverse
             uy[j] = by * inverse
             uz[j] = bz * inverse
             angle = angle_per_mhz * norm
             cosines[j] = angle
-            n_large += 1 if angle > _POLY_LIMIT else 0
-        # 2. cos and sin of the angles
+            n_large += 1 if angle > limit else 0
+        # 2. cos and sin of the angles: Taylor polynomials (Horner) or libm
         if n_large == 0:
+            s3, s5, s7, s9, s11, s13, s15, s17 = (
+                k[4],
+                k[5],
+                k[6],
+                k[7],
+                k[8],
+                k[9],
+                k[10],
+                k[11],
+            )
+            c2, c4, c6, c8, c10, c12, c14, c16, c18 = (
+                k[12],
+                k[13],
+                k[14],
+                k[15],
+                k[16],
+                k[17],
+                k[18],
+                k[19],
+                k[20],
+            )
             for j in range(n):
                 a = cosines[j]
                 a2 = a * a
                 sines[j] = a * (
-                    1.0
+                    one
                     - a2
                     * (
-                        1 / 6
+                        s3
                         - a2
                         * (
-                            1 / 120
+                            s5
                             - a2
                             * (
-                                1 / 5040
+                                s7
                                 - a2
-                                * (
-                                    1 / 362880
-                                    - a2
-                                    * (
-                                        1 / 39916800
-                                        - a2
-                                        * (
-                                            1 / 6227020800
-                                            - a2
-                                            * (1 / 1307674368000 - a2 / 355687428096000)
-                                        )
-                                    )
-                                )
+                                * (s9 - a2 * (s11 - a2 * (s13 - a2 * (s15 - a2 * s17))))
                             )
                         )
                     )
                 )
-                cosines[j] = 1.0 - a2 * (
-                    0.5
+                cosines[j] = one - a2 * (
+                    c2
                     - a2
                     * (
-                        1 / 24
+                        c4
                         - a2
                         * (
-                            1 / 720
+                            c6
                             - a2
                             * (
-                                1 / 40320
+                                c8
                                 - a2
                                 * (
-                                    1 / 3628800
-                                    - a2
-                                    * (
-                                        1 / 479001600
-                                        - a2
-                                        * (
-                                            1 / 87178291200
-                                            - a2
-                                            * (
-                                                1 / 20922789888000
-                                                - a2 / 6402373705728000
-                                            )
-                                        )
-                                    )
+                                    c10
+                                    - a2 * (c12 - a2 * (c14 - a2 * (c16 - a2 * c18)))
                                 )
                             )
                         )
@@ -163,7 +172,7 @@ if numba is not None:
                 sines[j] = math.sin(a)
                 cosines[j] = math.cos(a)
         # 3. Rodrigues' rotation, relaxation, and the row's magnetisation
-        z_eq = 0.5 * (1.0 - e1)  # 0 without T1: z is then left exactly as is
+        z_eq = k[3] * (one - e1)  # 0 without T1: z is then left exactly as is
         sum_x = 0.0
         sum_y = 0.0
         sum_z = 0.0
@@ -177,7 +186,7 @@ if numba is not None:
             vx = ux[j]
             vy = uy[j]
             vz = uz[j]
-            along = (vx * x + vy * y + vz * z) * (1.0 - c)
+            along = (vx * x + vy * y + vz * z) * (one - c)
             nx = (x * c + (vy * z - vz * y) * sn + vx * along) * e2
             ny = (y * c + (vz * x - vx * z) * sn + vy * along) * e2
             nz = (z * c + (vx * y - vy * x) * sn + vz * along) * e1 + z_eq
@@ -203,8 +212,13 @@ if numba is not None:
         longitudinal_decay,
         row_sums,
         scratch,
+        k,
     ):
-        """Rotate and relax every spin for one step, in place."""
+        """Rotate and relax every spin for one step, in place.
+
+        ``scratch`` (5 rows of the lattice's dtype) is reused row after row, so
+        it stays in the L1 cache; ``k`` holds the constants (:func:`constants`).
+        """
         n_echoes, n, _ = sz.shape
         for task in range(n_echoes * n):
             b = task // n
@@ -221,7 +235,8 @@ if numba is not None:
                 angle_per_mhz,
                 transverse_decay[b],
                 longitudinal_decay[b],
-                scratch[task],
+                scratch,
+                k,
             )
             row_sums[b, i, 0] = sx
             row_sums[b, i, 1] = sy
@@ -269,6 +284,19 @@ if numba is not None:
                 sz += row_sums[b, i, 2]
             out_xy[b, k] = complex(sx * scale, sy * scale)
             out_z[b, k] = sz * scale
+
+
+def constants(dtype):
+    """The constants of the spin update, in the lattice's ``dtype``.
+
+    Literals would be float64 in numba and turn a float32 loop into a float64
+    one at half the vector width; in float64 these are the same values.
+    Order: 0, 1, the polynomial's limit, 1/2 (thermal polarisation), the
+    sine's Taylor coefficients 1/3! ... 1/17!, the cosine's 1/2! ... 1/18!.
+    """
+    sine = [1 / math.factorial(m) for m in range(3, 18, 2)]
+    cosine = [1 / math.factorial(m) for m in range(2, 19, 2)]
+    return np.array([0.0, 1.0, _POLY_LIMIT, 0.5, *sine, *cosine], dtype=dtype)
 
 
 def _torch():
@@ -324,34 +352,63 @@ class _ScipyConvolution:
 
 
 class _TorchConvolution(_ScipyConvolution):
-    """The same with torch's CPU FFT for ``x + i y``, in buffers shared with numpy.
+    """The same with torch's CPU FFT, in buffers shared with numpy.
 
-    ``z`` stays with ``scipy.fft``: torch's batched inverse real transform
-    (MKL) rounds differently with the batch's size, which would make echoes
-    depend on how they are batched, and one call per echo costs more than
-    scipy's whole batch.
+    torch transforms a batch of one with another code path than a batch of
+    two or more for many real transforms' sizes (so the same echo would round
+    differently alone); every batch of two or more rounds alike. A group of
+    one echo is therefore transformed beside a zero lattice.
     """
 
     def __init__(self, spectra, half_spectra, n):
         super().__init__(spectra, half_spectra, n)
         self.torch = _torch()
         self.t_spectra = self.torch.from_numpy(spectra)
+        self.t_half = self.torch.from_numpy(half_spectra)
         self.complex_spectra = np.iscomplexobj(spectra)
+        self.pad = spectra.shape[0] == 1
+        if self.pad:
+            self.pair_half = np.concatenate([half_spectra, half_spectra])
+            self.t_half = self.torch.from_numpy(self.pair_half)
+            self.z_pair = np.zeros((2, n, n), dtype=half_spectra.real.dtype)
+
+    def _convolve(self, forward, inverse, fields, t_spectra, spectra):
+        # torch's own outputs: writing into preallocated ones (out=) is slower
+        spectrum = forward(self.torch.from_numpy(fields))
+        if self.complex_spectra:
+            _multiply(spectrum.numpy(), spectra)
+        else:
+            spectrum.mul_(t_spectra)
+        return inverse(spectrum).numpy()
 
     def xy(self, sxy):
-        # torch's own outputs: writing into preallocated ones (out=) is slower
         fft = self.torch.fft
-        spectrum = fft.fft2(self.torch.from_numpy(sxy))
-        if self.complex_spectra:
-            _multiply(spectrum.numpy(), self.spectra)
-        else:
-            spectrum.mul_(self.t_spectra)
-        return fft.ifft2(spectrum).numpy()
+        return self._convolve(fft.fft2, fft.ifft2, sxy, self.t_spectra, self.spectra)
+
+    def z(self, sz):
+        fft = self.torch.fft
+        fields, spectra = sz, self.half_spectra
+        if self.pad:
+            self.z_pair[0] = sz[0]
+            fields, spectra = self.z_pair, self.pair_half
+        out = self._convolve(
+            fft.rfft2,
+            lambda a: fft.irfft2(a, s=(self.n, self.n)),
+            fields,
+            self.t_half,
+            spectra,
+        )
+        return out[:1] if self.pad else out
 
 
 @contextmanager
 def _torch_threads(method):
-    """torch's FFT on one thread per group: the groups are the parallelism."""
+    """torch's FFT on one thread per group: the groups are the parallelism.
+
+    Set on the thread that transforms: a worker thread reports one thread
+    but, unless told on that thread, MKL may split a real transform (and so
+    round it differently) there.
+    """
     if method != "torch":
         yield
         return
@@ -370,27 +427,31 @@ def simulate(batch):
     With ``batch.n_jobs > 1`` the echoes are split into that many groups, each
     simulated on its own thread (the FFTs and the numba kernels release the
     GIL); echoes never interact, so the split does not change the results.
-    With torch's FFT, torch's own thread count is set to 1 for the duration
-    (and restored after), as the groups already use the threads.
+    With torch's FFT, torch's own thread count is set to 1 on each group's
+    thread for the duration (and restored after), as the groups already use
+    the threads.
     """
     method = fft_method()
     n_groups = max(1, min(int(batch.n_jobs), batch.n_echoes))
     groups = np.array_split(np.arange(batch.n_echoes), n_groups)
-    with _torch_threads(method):
-        if n_groups == 1:
-            mxy, mz = _simulate_group(batch, groups[0], method)
-        else:
-            with ThreadPoolExecutor(n_groups) as pool:
-                parts = list(
-                    pool.map(lambda rows: _simulate_group(batch, rows, method), groups)
-                )
-            mxy = np.concatenate([p[0] for p in parts])
-            mz = np.concatenate([p[1] for p in parts])
+    if n_groups == 1:
+        return _simulate_group(batch, groups[0], method)
+    with ThreadPoolExecutor(n_groups) as pool:
+        parts = list(
+            pool.map(lambda rows: _simulate_group(batch, rows, method), groups)
+        )
+    mxy = np.concatenate([p[0] for p in parts])
+    mz = np.concatenate([p[1] for p in parts])
     return mxy, mz
 
 
 def _simulate_group(batch, rows, method="scipy"):
     """Simulate the echoes ``rows`` of a batch on the calling thread."""
+    with _torch_threads(method):
+        return _simulate_rows(batch, rows, method)
+
+
+def _simulate_rows(batch, rows, method):
     real = np.dtype(batch.dtype)
     cplx = np.result_type(real, np.complex64)
     n_echoes, n = len(rows), batch.lattice_size
@@ -420,7 +481,8 @@ def _simulate_group(batch, rows, method="scipy"):
     wz = np.zeros_like(sz)
     row_sums = np.zeros((n_echoes, n, 3), dtype=np.float64)
     row_sums[:, :, 2] = 0.5 * n  # the sums of the initial state, if no pulse at 0
-    scratch = np.empty((n_echoes * n, 5, n), dtype=real)
+    scratch = np.empty((5, n), dtype=real)
+    k_real = constants(real)
     mxy = np.empty((n_echoes, batch.n_times), dtype=cplx)
     mz = np.empty((n_echoes, batch.n_times), dtype=real)
 
@@ -448,6 +510,7 @@ def _simulate_group(batch, rows, method="scipy"):
             longitudinal_decay,
             row_sums,
             scratch,
+            k_real,
         )
         if k in pulses:  # a pulse just before this sample
             _pulse(sxy, sz, pulses[k], row_sums)

@@ -196,6 +196,10 @@ def _simulation_key(simulator, seed):
     if fft is not None and fft() != "scipy":
         # another FFT rounds differently: its echoes are cached apart
         settings.update(fft=fft())
+    numerics = getattr(resolved.module, "NUMERICS_REVISION", None)
+    if numerics is not None:
+        # the backend's arithmetic changed the echoes' rounding (not the model)
+        settings.update(numerics=numerics)
     cls = type(simulator)
     return {
         "simulator": f"{cls.__module__}.{cls.__qualname__}",
