@@ -100,7 +100,7 @@ def test_report_in_restructured_text(report):
     assert ".. list-table::" in rst and "|" not in rst.replace("\\|", "")
     for name in FIGURES:
         assert f".. figure:: figures/{name}" in rst
-    for model, paper in PAPER["table_i"].items():
+    for model in PAPER["table_i"]:
         assert f"Table I F1: {model}" in rst and f"   * - {model}" in rst
     sections = [line for line in md.splitlines() if line.startswith("## ")]
     underlines = [line for line in rst.splitlines() if line and set(line) == {"-"}]

@@ -144,7 +144,7 @@ def conformal_threshold(scores, false_alarm):
     return scores[k - 1], True
 
 
-def echo_top_offset(series, times, echo_time, spacing):
+def echo_top_offset(series, times, echo_time, spacing, start=None):
     """How far an echo's top lies from the echo time, weighted by its clarity.
 
     An echo recorded with another ``tau`` peaks at another time; inside the
@@ -157,7 +157,9 @@ def echo_top_offset(series, times, echo_time, spacing):
     MAD)``, times its distance from the echo time in units of ``spacing``.
     A clear echo where the model expects it and a series without a clear top
     (no echo, or noise) both score low; a clear echo elsewhere scores high.
-    NaN samples (not recorded) are left out.
+    NaN samples (not recorded) are left out. ``start`` moves the span's
+    start earlier, to see echoes (or free-induction decays) that come before
+    it, such as those of a sequence with shorter pulse spacings.
 
     Parameters
     ----------
@@ -170,6 +172,9 @@ def echo_top_offset(series, times, echo_time, spacing):
         When the model's echo peaks (``2 tau`` for a Hahn echo).
     spacing : float
         Time from the pulse before the echo to the echo (``tau``).
+    start : float or None, default=None
+        Start of the span; None: ``echo_time - 2 spacing / 3``. The span ends
+        at ``echo_time + spacing`` either way.
 
     Returns
     -------
@@ -191,9 +196,9 @@ def echo_top_offset(series, times, echo_time, spacing):
     series = np.abs(np.asarray(series))
     times = np.asarray(times, dtype=np.float64)
     tol = 1e-9 * max(abs(spacing), 1.0)
-    span = (times >= echo_time - 2 * spacing / 3 - tol) & (
-        times < echo_time + spacing - tol
-    )
+    if start is None:
+        start = echo_time - 2 * spacing / 3
+    span = (times >= start - tol) & (times < echo_time + spacing - tol)
     part = series[:, span].astype(np.float64)
     if np.isnan(part).all(axis=1).any():
         raise ValueError("An echo has no recorded sample around its echo time.")
