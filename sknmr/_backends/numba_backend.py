@@ -65,6 +65,8 @@ _POLY_LIMIT = 1.0
 # Reassociation lets the row sums vectorise; no flag that changes NaN/inf
 # handling or function accuracy is used.
 _FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
+# Where the Taylor coefficients start in the constants (see constants()).
+_SINE, _COSINE = 4, 12
 
 if numba is not None:
 
@@ -105,67 +107,17 @@ if numba is not None:
             n_large += 1 if angle > limit else 0
         # 2. cos and sin of the angles: Taylor polynomials (Horner) or libm
         if n_large == 0:
-            s3, s5, s7, s9, s11, s13, s15, s17 = (
-                k[4],
-                k[5],
-                k[6],
-                k[7],
-                k[8],
-                k[9],
-                k[10],
-                k[11],
-            )
-            c2, c4, c6, c8, c10, c12, c14, c16, c18 = (
-                k[12],
-                k[13],
-                k[14],
-                k[15],
-                k[16],
-                k[17],
-                k[18],
-                k[19],
-                k[20],
-            )
             for j in range(n):
                 a = cosines[j]
                 a2 = a * a
-                sines[j] = a * (
-                    one
-                    - a2
-                    * (
-                        s3
-                        - a2
-                        * (
-                            s5
-                            - a2
-                            * (
-                                s7
-                                - a2
-                                * (s9 - a2 * (s11 - a2 * (s13 - a2 * (s15 - a2 * s17))))
-                            )
-                        )
-                    )
-                )
-                cosines[j] = one - a2 * (
-                    c2
-                    - a2
-                    * (
-                        c4
-                        - a2
-                        * (
-                            c6
-                            - a2
-                            * (
-                                c8
-                                - a2
-                                * (
-                                    c10
-                                    - a2 * (c12 - a2 * (c14 - a2 * (c16 - a2 * c18)))
-                                )
-                            )
-                        )
-                    )
-                )
+                sine = k[_SINE + 7]  # 1/17!
+                for m in range(_SINE + 6, _SINE - 1, -1):  # unrolled by LLVM
+                    sine = k[m] - a2 * sine
+                cosine = k[_COSINE + 8]  # 1/18!
+                for m in range(_COSINE + 7, _COSINE - 1, -1):
+                    cosine = k[m] - a2 * cosine
+                sines[j] = a * (one - a2 * sine)
+                cosines[j] = one - a2 * cosine
         else:
             for j in range(n):
                 a = cosines[j]
