@@ -131,26 +131,30 @@ def backend_step(method, state, spectra, half, n, dtype):
     e2 = np.full(batch, np.exp(-0.16 / 300.0), dtype)
     e1 = np.full(batch, np.exp(-0.16 / 900.0), dtype)
     angle = dtype(2 * np.pi / (2 * np.pi))
-    row_sums = np.zeros((batch, n, 3))
-    scratch = np.empty((5, n), dtype=dtype)
+    n_spins = n * n
+    sums = nb.initial_sums(batch, n_spins)
+    scratch = np.empty((5, min(nb._SEGMENT, n_spins)), dtype=dtype)
     k = nb.constants(dtype)
+
+    def flat(a):
+        return a.reshape(batch, n_spins)
 
     def step():
         wxy = convolution.xy(sxy)
         wz = convolution.z(sz)
         nb._step(
-            sxy,
-            sz,
-            wxy,
-            wz,
-            offsets,
+            flat(sxy),
+            flat(sz),
+            flat(wxy),
+            flat(wz),
+            flat(offsets),
             alpha_x,
             alpha_y,
             alpha_z,
             angle,
             e2,
             e1,
-            row_sums,
+            sums,
             scratch,
             k,
         )

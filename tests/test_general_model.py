@@ -263,6 +263,34 @@ def test_backends_agree_on_the_general_model(dtype, tol):
     np.testing.assert_allclose(iz.simulate(table), iz_ref.simulate(table), atol=tol)
 
 
+def test_numba_lattice_of_several_segments():
+    """The numba backend updates each flattened lattice in segments of
+    ``_SEGMENT`` spins: a lattice of two segments, the second partial, keeps
+    agreeing with the numpy reference (pulses, T1, T2 and the z coupling on)
+    and with itself whatever the batch."""
+    if "numba" not in available_backends():
+        pytest.skip("numba is not installed")
+    from sknmr._backends import numba_backend
+
+    n = 23  # 529 spins
+    assert numba_backend._SEGMENT < n * n < 2 * numba_backend._SEGMENT
+    table = dict(ANISOTROPIC)
+    table["t2"] = [4.0, np.nan, 9.0]
+    table["t1"] = [3.0, 5.0, np.nan]
+    settings = dict(
+        lattice_size=n,
+        dt=DT,
+        sequence=hahn_echo(TAU, angle=80.0, refocus_angle=170.0),
+        random_state=4,
+        output="complex",
+    )
+    reference = EchoSimulator(backend="numpy", **settings).simulate(table)
+    fast = EchoSimulator(backend="numba", batch_size=3, **settings).simulate(table)
+    np.testing.assert_allclose(fast, reference, atol=1e-10)
+    alone = EchoSimulator(backend="numba", batch_size=1, **settings).simulate(table)
+    np.testing.assert_array_equal(alone, fast)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_numba_fft_methods_agree_and_never_depend_on_batching(dtype, monkeypatch):
     """torch's and scipy's FFTs give the same echoes to rounding, and each gives

@@ -109,7 +109,7 @@ def test_numpy_backend_keeps_every_spin_length(monkeypatch):
 
 
 def test_numba_step_keeps_every_spin_length():
-    from sknmr._backends.numba_backend import _step, constants
+    from sknmr._backends.numba_backend import _SEGMENT, _step, constants, initial_sums
 
     rng = np.random.default_rng(0)
     b, n = 2, 6
@@ -120,22 +120,26 @@ def test_numba_step_keeps_every_spin_length():
     wxy = rng.normal(size=(b, n, n)) + 1j * rng.normal(size=(b, n, n))
     wz = rng.normal(size=(b, n, n))
     offsets = rng.normal(size=(b, n, n))
-    row_sums = np.zeros((b, n, 3))
-    scratch = np.empty((5, n))
+    sums = initial_sums(b, n * n)
+    scratch = np.empty((5, min(_SEGMENT, n * n)))
+
+    def flat(a):
+        return a.reshape(b, n * n)
+
     for scale in (1.0, 20.0):  # the polynomial and the libm path for sin/cos
         _step(
-            sxy,
-            sz,
-            scale * wxy,
-            wz,
-            offsets,
+            flat(sxy),
+            flat(sz),
+            flat(scale * wxy),
+            flat(wz),
+            flat(offsets),
             np.array([0.3, 0.1]),  # alpha_x
             np.array([0.3, 0.1]),  # alpha_y
             np.array([0.2, 0.0]),  # alpha_z
             2 * np.pi * 0.2,
             np.ones(b),  # no T2
             np.ones(b),  # no T1
-            row_sums,
+            sums,
             scratch,
             constants(np.float64),
         )

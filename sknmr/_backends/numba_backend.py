@@ -7,19 +7,20 @@ Per time step and batch of echoes:
    ``x + i y`` convolves both; its spectrum is complex only for a kernel that
    is not even under ``r -> -r``) and
    ``<I^z>`` through a real one, both multiplied by the kernel spectra and
-   transformed back (``scipy.fft``, threaded over the batch); the ``z``
+   transformed back (torch's CPU FFT, or ``scipy.fft``: ``FFT_METHOD``); the ``z``
    convolution is skipped when every ``alpha_z`` of the batch is zero, since it
    then cannot enter the field;
-2. one numba kernel, looping over (echo, lattice row), builds each nucleus'
-   field, rotates its Bloch vector exactly, relaxes it exactly (T2, T1) and
-   accumulates the row's magnetisation; it is written as three simple loops per row so
-   that LLVM vectorises them. Pulses are a second, rarely called kernel.
+2. one numba kernel, looping over each echo's flattened lattice in segments
+   of 512 spins, builds each nucleus' field, rotates its Bloch vector
+   exactly, relaxes it exactly (T2, T1) and accumulates the segment's
+   magnetisation; it is written as three simple loops per segment so that
+   LLVM vectorises them. Pulses are a second, rarely called kernel.
 
 With ``n_jobs`` threads the batch is split into that many groups of echoes,
 each run on its own thread (everything above releases the GIL); this scales
-better on few cores than threading each transform. Row sums are added in a
-fixed order, so the output does not depend on the number of threads or on how
-echoes are grouped into batches.
+better on few cores than threading each transform. Segment sums are added in
+a fixed order, so the output does not depend on the number of threads or on
+how echoes are grouped into batches.
 """
 
 import math
@@ -60,22 +61,28 @@ def is_available():
 # Exact rotations need cos and sin of every spin's angle each step. For angles
 # up to 1 rad (the paper's fields give at most ~0.4) a degree-17/18 Taylor
 # polynomial is exact to double precision and, unlike libm calls, lets LLVM
-# vectorise the loop; rows with a larger angle fall back to libm.
+# vectorise the loop; segments with a larger angle fall back to libm.
 _POLY_LIMIT = 1.0
-# Reassociation lets the row sums vectorise; no flag that changes NaN/inf
+# Reassociation lets the segment sums vectorise; no flag that changes NaN/inf
 # handling or function accuracy is used.
 _FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 # Where the Taylor coefficients start in the constants (see constants()).
 _SINE, _COSINE = 4, 12
+# Spins updated per inner loop: the flattened lattice in segments of this
+# many (a 100 x 100 lattice row by row spent a quarter of the update in loop
+# set-up and remainders; measured by benchmarks/bench_fft.py). Each segment's
+# sums are kept and added in order, whatever the batch.
+_SEGMENT = 512
 
 if numba is not None:
 
     @njit(fastmath=_FASTMATH, error_model="numpy", cache=True)
-    def _rotate_row(
+    def _rotate_segment(
         sxy, sz, wxy, wz, offsets, ax, ay, az, angle_per_mhz, e2, e1, scratch, k
     ):
-        """One lattice row: rotate each spin about its field, relax it (``e2`` on
-        x and y, ``e1`` towards +1/2 on z); return the row's sums.
+        """One segment of a flattened lattice: rotate each spin about its field,
+        relax it (``e2`` on x and y, ``e1`` towards +1/2 on z); return the
+        segment's sums.
 
         ``k`` holds the constants in the lattice's dtype (see
         :func:`constants`), so that float32 arithmetic stays in float32.
@@ -123,7 +130,7 @@ if numba is not None:
                 a = cosines[j]
                 sines[j] = math.sin(a)
                 cosines[j] = math.cos(a)
-        # 3. Rodrigues' rotation, relaxation, and the row's magnetisation
+        # 3. Rodrigues' rotation, relaxation, and the segment's magnetisation
         z_eq = k[3] * (one - e1)  # 0 without T1: z is then left exactly as is
         sum_x = 0.0
         sum_y = 0.0
@@ -162,78 +169,84 @@ if numba is not None:
         angle_per_mhz,
         transverse_decay,
         longitudinal_decay,
-        row_sums,
+        sums,
         scratch,
         k,
     ):
         """Rotate and relax every spin for one step, in place.
 
-        ``scratch`` (5 rows of the lattice's dtype) is reused row after row, so
-        it stays in the L1 cache; ``k`` holds the constants (:func:`constants`).
+        The lattices come flattened, shape ``(n_echoes, n_spins)``, and are
+        updated ``_SEGMENT`` spins at a time; each segment's sums go to
+        ``sums[echo, segment]``. ``scratch`` (5 rows of ``_SEGMENT`` in the
+        lattice's dtype) is reused segment after segment, so it stays in the
+        L1 cache; ``k`` holds the constants (:func:`constants`).
         """
-        n_echoes, n, _ = sz.shape
-        for task in range(n_echoes * n):
-            b = task // n
-            i = task % n
-            sx, sy, sz_ = _rotate_row(
-                sxy[b, i],
-                sz[b, i],
-                wxy[b, i],
-                wz[b, i],
-                offsets[b, i],
-                alpha_x[b],
-                alpha_y[b],
-                alpha_z[b],
-                angle_per_mhz,
-                transverse_decay[b],
-                longitudinal_decay[b],
-                scratch,
-                k,
-            )
-            row_sums[b, i, 0] = sx
-            row_sums[b, i, 1] = sy
-            row_sums[b, i, 2] = sz_
+        n_echoes, n_spins = sz.shape
+        for b in range(n_echoes):
+            for segment in range(sums.shape[1]):
+                lo = segment * _SEGMENT
+                hi = min(lo + _SEGMENT, n_spins)
+                sx, sy, sz_ = _rotate_segment(
+                    sxy[b, lo:hi],
+                    sz[b, lo:hi],
+                    wxy[b, lo:hi],
+                    wz[b, lo:hi],
+                    offsets[b, lo:hi],
+                    alpha_x[b],
+                    alpha_y[b],
+                    alpha_z[b],
+                    angle_per_mhz,
+                    transverse_decay[b],
+                    longitudinal_decay[b],
+                    scratch,
+                    k,
+                )
+                sums[b, segment, 0] = sx
+                sums[b, segment, 1] = sy
+                sums[b, segment, 2] = sz_
 
     @njit(nogil=True, cache=True)
-    def _pulse(sxy, sz, rotation, row_sums):
-        """Apply an instantaneous pulse (a Bloch-vector rotation) to every spin."""
-        n_echoes, n, _ = sz.shape
-        for task in range(n_echoes * n):
-            b = task // n
-            i = task % n
-            sum_x = 0.0
-            sum_y = 0.0
-            sum_z = 0.0
-            for j in range(n):
-                s = sxy[b, i, j]
-                x = s.real
-                y = s.imag
-                z = sz[b, i, j]
-                nx = rotation[0, 0] * x + rotation[0, 1] * y + rotation[0, 2] * z
-                ny = rotation[1, 0] * x + rotation[1, 1] * y + rotation[1, 2] * z
-                nz = rotation[2, 0] * x + rotation[2, 1] * y + rotation[2, 2] * z
-                sxy[b, i, j] = complex(nx, ny)
-                sz[b, i, j] = nz
-                sum_x += nx
-                sum_y += ny
-                sum_z += nz
-            row_sums[b, i, 0] = sum_x
-            row_sums[b, i, 1] = sum_y
-            row_sums[b, i, 2] = sum_z
+    def _pulse(sxy, sz, rotation, sums):
+        """Apply an instantaneous pulse (a Bloch-vector rotation) to every spin
+        of the flattened lattices, segment by segment as :func:`_step`."""
+        n_echoes, n_spins = sz.shape
+        for b in range(n_echoes):
+            for segment in range(sums.shape[1]):
+                sum_x = 0.0
+                sum_y = 0.0
+                sum_z = 0.0
+                for j in range(
+                    segment * _SEGMENT, min((segment + 1) * _SEGMENT, n_spins)
+                ):
+                    s = sxy[b, j]
+                    x = s.real
+                    y = s.imag
+                    z = sz[b, j]
+                    nx = rotation[0, 0] * x + rotation[0, 1] * y + rotation[0, 2] * z
+                    ny = rotation[1, 0] * x + rotation[1, 1] * y + rotation[1, 2] * z
+                    nz = rotation[2, 0] * x + rotation[2, 1] * y + rotation[2, 2] * z
+                    sxy[b, j] = complex(nx, ny)
+                    sz[b, j] = nz
+                    sum_x += nx
+                    sum_y += ny
+                    sum_z += nz
+                sums[b, segment, 0] = sum_x
+                sums[b, segment, 1] = sum_y
+                sums[b, segment, 2] = sum_z
 
     @njit(nogil=True, cache=True)
-    def _lattice_means(row_sums, out_xy, out_z, k):
-        """Sample ``k`` of every echo: lattice averages, rows added in order."""
-        n_echoes, n, _ = row_sums.shape
-        scale = 1.0 / (n * n)
+    def _lattice_means(sums, out_xy, out_z, k, n_spins):
+        """Sample ``k`` of every echo: lattice averages, segments added in order."""
+        n_echoes, n_segments, _ = sums.shape
+        scale = 1.0 / n_spins
         for b in range(n_echoes):
             sx = 0.0
             sy = 0.0
             sz = 0.0
-            for i in range(n):
-                sx += row_sums[b, i, 0]
-                sy += row_sums[b, i, 1]
-                sz += row_sums[b, i, 2]
+            for i in range(n_segments):
+                sx += sums[b, i, 0]
+                sy += sums[b, i, 1]
+                sz += sums[b, i, 2]
             out_xy[b, k] = complex(sx * scale, sy * scale)
             out_z[b, k] = sz * scale
 
@@ -249,6 +262,15 @@ def constants(dtype):
     sine = [1 / math.factorial(m) for m in range(3, 18, 2)]
     cosine = [1 / math.factorial(m) for m in range(2, 19, 2)]
     return np.array([0.0, 1.0, _POLY_LIMIT, 0.5, *sine, *cosine], dtype=dtype)
+
+
+def initial_sums(n_echoes, n_spins):
+    """Per-segment sums of the thermal state (every spin ``(0, 0, 1/2)``)."""
+    n_segments = -(-n_spins // _SEGMENT)
+    lengths = np.minimum(_SEGMENT, n_spins - _SEGMENT * np.arange(n_segments))
+    sums = np.zeros((n_echoes, n_segments, 3))
+    sums[:, :, 2] = 0.5 * lengths
+    return sums
 
 
 def _torch():
@@ -431,16 +453,19 @@ def _simulate_rows(batch, rows, method):
     sxy = np.zeros((n_echoes, n, n), dtype=cplx)
     sz = np.full((n_echoes, n, n), 0.5, dtype=real)  # every nucleus along +z
     wz = np.zeros_like(sz)
-    row_sums = np.zeros((n_echoes, n, 3), dtype=np.float64)
-    row_sums[:, :, 2] = 0.5 * n  # the sums of the initial state, if no pulse at 0
-    scratch = np.empty((5, n), dtype=real)
+    # the kernels see the lattices flattened (views of the same memory)
+    n_spins = n * n
+    flat_xy, flat_z = sxy.reshape(n_echoes, n_spins), sz.reshape(n_echoes, n_spins)
+    flat_offsets = offsets.reshape(n_echoes, n_spins)
+    sums = initial_sums(n_echoes, n_spins)
+    scratch = np.empty((5, min(_SEGMENT, n_spins)), dtype=real)
     k_real = constants(real)
     mxy = np.empty((n_echoes, batch.n_times), dtype=cplx)
     mz = np.empty((n_echoes, batch.n_times), dtype=real)
 
     if 0 in pulses:  # a pulse on the thermal state, before sample 0
-        _pulse(sxy, sz, pulses[0], row_sums)
-    _lattice_means(row_sums, mxy, mz, 0)
+        _pulse(flat_xy, flat_z, pulses[0], sums)
+    _lattice_means(sums, mxy, mz, 0, n_spins)
     convolution = (_TorchConvolution if method == "torch" else _ScipyConvolution)(
         spectra, half_spectra, n
     )
@@ -449,22 +474,22 @@ def _simulate_rows(batch, rows, method):
         if couple_z:
             wz = convolution.z(sz)
         _step(
-            sxy,
-            sz,
-            wxy,
-            wz,
-            offsets,
+            flat_xy,
+            flat_z,
+            wxy.reshape(n_echoes, n_spins),
+            wz.reshape(n_echoes, n_spins),
+            flat_offsets,
             alpha_x,
             alpha_y,
             alpha_z,
             angle_per_mhz,
             transverse_decay,
             longitudinal_decay,
-            row_sums,
+            sums,
             scratch,
             k_real,
         )
         if k in pulses:  # a pulse just before this sample
-            _pulse(sxy, sz, pulses[k], row_sums)
-        _lattice_means(row_sums, mxy, mz, k)
+            _pulse(flat_xy, flat_z, pulses[k], sums)
+        _lattice_means(sums, mxy, mz, k, n_spins)
     return mxy, mz
