@@ -328,6 +328,11 @@ class _ScipyConvolution:
 class _TorchConvolution(_ScipyConvolution):
     """The same with torch's CPU FFT, in buffers shared with numpy.
 
+    The transforms write into buffers made once per group and reused every
+    step (the inverse in place): fresh outputs of a megabyte each step cost
+    page faults, up to twice the transforms' time in float64. A step's field
+    is consumed before the next step overwrites it.
+
     torch transforms a batch of one with another code path than a batch of
     two or more for many real transforms' sizes (so the same echo would round
     differently alone); every batch of two or more rounds alike. A group of
@@ -336,42 +341,43 @@ class _TorchConvolution(_ScipyConvolution):
 
     def __init__(self, spectra, half_spectra, n):
         super().__init__(spectra, half_spectra, n)
-        self.torch = _torch()
-        self.t_spectra = self.torch.from_numpy(spectra)
-        self.t_half = self.torch.from_numpy(half_spectra)
+        torch = self.torch = _torch()
         self.complex_spectra = np.iscomplexobj(spectra)
         self.pad = spectra.shape[0] == 1
         if self.pad:
-            self.pair_half = np.concatenate([half_spectra, half_spectra])
-            self.t_half = self.torch.from_numpy(self.pair_half)
+            half_spectra = np.concatenate([half_spectra, half_spectra])
             self.z_pair = np.zeros((2, n, n), dtype=half_spectra.real.dtype)
+        self.pair_half = half_spectra
+        self.t_spectra = torch.from_numpy(spectra)
+        self.t_half = torch.from_numpy(half_spectra)
+        single = half_spectra.real.dtype == np.float32
+        cplx = torch.complex64 if single else torch.complex128
+        self.xy_out = torch.empty(spectra.shape, dtype=cplx)
+        self.z_spectrum = torch.empty(half_spectra.shape, dtype=cplx)
+        self.z_out = torch.empty((len(half_spectra), n, n), dtype=cplx.to_real())
 
-    def _convolve(self, forward, inverse, fields, t_spectra, spectra):
-        # torch's own outputs: writing into preallocated ones (out=) is slower
-        spectrum = forward(self.torch.from_numpy(fields))
+    def _times_kernel(self, spectrum, t_spectra, spectra):
         if self.complex_spectra:
             _multiply(spectrum.numpy(), spectra)
         else:
             spectrum.mul_(t_spectra)
-        return inverse(spectrum).numpy()
 
     def xy(self, sxy):
-        fft = self.torch.fft
-        return self._convolve(fft.fft2, fft.ifft2, sxy, self.t_spectra, self.spectra)
+        fft, out = self.torch.fft, self.xy_out
+        fft.fft2(self.torch.from_numpy(sxy), out=out)
+        self._times_kernel(out, self.t_spectra, self.spectra)
+        fft.ifft2(out, out=out)
+        return out.numpy()
 
     def z(self, sz):
-        fft = self.torch.fft
-        fields, spectra = sz, self.half_spectra
+        fft, spectrum = self.torch.fft, self.z_spectrum
         if self.pad:
             self.z_pair[0] = sz[0]
-            fields, spectra = self.z_pair, self.pair_half
-        out = self._convolve(
-            fft.rfft2,
-            lambda a: fft.irfft2(a, s=(self.n, self.n)),
-            fields,
-            self.t_half,
-            spectra,
-        )
+            sz = self.z_pair
+        fft.rfft2(self.torch.from_numpy(sz), out=spectrum)
+        self._times_kernel(spectrum, self.t_half, self.pair_half)
+        fft.irfft2(spectrum, s=(self.n, self.n), out=self.z_out)
+        out = self.z_out.numpy()
         return out[:1] if self.pad else out
 
 
