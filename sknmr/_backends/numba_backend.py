@@ -340,21 +340,21 @@ class _TorchConvolution(_ScipyConvolution):
     """
 
     def __init__(self, spectra, half_spectra, n):
+        if spectra.shape[0] == 1:  # a lone echo, transformed as a pair
+            half_spectra = np.concatenate([half_spectra, half_spectra])
         super().__init__(spectra, half_spectra, n)
         torch = self.torch = _torch()
         self.complex_spectra = np.iscomplexobj(spectra)
         self.pad = spectra.shape[0] == 1
+        real = half_spectra.real.dtype
+        cplx = np.result_type(real, np.complex64)
         if self.pad:
-            half_spectra = np.concatenate([half_spectra, half_spectra])
-            self.z_pair = np.zeros((2, n, n), dtype=half_spectra.real.dtype)
-        self.pair_half = half_spectra
+            self.z_pair = np.zeros((2, n, n), dtype=real)
         self.t_spectra = torch.from_numpy(spectra)
         self.t_half = torch.from_numpy(half_spectra)
-        single = half_spectra.real.dtype == np.float32
-        cplx = torch.complex64 if single else torch.complex128
-        self.xy_out = torch.empty(spectra.shape, dtype=cplx)
-        self.z_spectrum = torch.empty(half_spectra.shape, dtype=cplx)
-        self.z_out = torch.empty((len(half_spectra), n, n), dtype=cplx.to_real())
+        self.xy_out = torch.from_numpy(np.empty(spectra.shape, dtype=cplx))
+        self.z_spectrum = torch.from_numpy(np.empty(half_spectra.shape, dtype=cplx))
+        self.z_out = torch.from_numpy(np.empty((len(half_spectra), n, n), dtype=real))
 
     def _times_kernel(self, spectrum, t_spectra, spectra):
         if self.complex_spectra:
@@ -375,7 +375,7 @@ class _TorchConvolution(_ScipyConvolution):
             self.z_pair[0] = sz[0]
             sz = self.z_pair
         fft.rfft2(self.torch.from_numpy(sz), out=spectrum)
-        self._times_kernel(spectrum, self.t_half, self.pair_half)
+        self._times_kernel(spectrum, self.t_half, self.half_spectra)
         fft.irfft2(spectrum, s=(self.n, self.n), out=self.z_out)
         out = self.z_out.numpy()
         return out[:1] if self.pad else out
