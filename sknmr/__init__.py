@@ -10,6 +10,7 @@ import importlib
 __version__ = "0.1.0.dev0"
 
 from . import kernels, prior
+from .experiment import Experiment
 from .kernels import KERNELS
 from .simulator import EchoSimulator
 
@@ -30,7 +31,15 @@ _LAZY = {
 }
 _LAZY_MODULES = ("datasets", "plotting", "study", "io")
 
-__all__ = ["KERNELS", "EchoSimulator", "__version__", "kernels", "prior", *_LAZY]
+__all__ = [
+    "KERNELS",
+    "EchoSimulator",
+    "Experiment",
+    "__version__",
+    "kernels",
+    "prior",
+    *_LAZY,
+]
 
 
 def __getattr__(name):

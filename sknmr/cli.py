@@ -354,7 +354,7 @@ def _run_simulate(args, *, parser):
         print(
             f"wrote {n} echoes of {n_times} samples to {path} "
             f"(seed {bunch.settings['seed']}, backend "
-            f"{bunch.settings['simulation']['settings']['backend']}, "
+            f"{bunch.settings['simulation']['backend']}, "
             f"{time.perf_counter() - started:.1f} s)"
         )
     return 0

@@ -325,8 +325,22 @@ class WScreenedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             return KFold(n_splits=cv, shuffle=True, random_state=seed)
         return check_cv(cv)
 
-    def _bin_index(self, w):
-        """Bin of each W, clipping out-of-range values to the end bins."""
+    def w_bin(self, w):
+        """The W bin of each value: its index in ``bin_edges_``'s bins.
+
+        Values outside the edges go to the end bins, as in :meth:`predict`.
+
+        Parameters
+        ----------
+        w : array-like of float
+            Interaction weights W (MHz).
+
+        Returns
+        -------
+        bins : ndarray of int
+            The bin of each value, ``0 .. len(bin_edges_) - 2``.
+        """
+        check_is_fitted(self)
         return np.searchsorted(self.bin_edges_[1:-1], w, side="right")
 
     def _seeded(self, estimator, rng):
@@ -401,9 +415,9 @@ class WScreenedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             self.oof_w_ = cross_val_predict(
                 oof_regressor, X, w, cv=splitter, params=reg_params or None
             )
-            bins = self._bin_index(self.oof_w_)
+            bins = self.w_bin(self.oof_w_)
         else:
-            bins = self._bin_index(w)
+            bins = self.w_bin(w)
         self.regressor_ = self._seeded(self._make_regressor(), rng)
         self.regressor_.fit(X, w, **reg_params)
 
@@ -428,7 +442,7 @@ class WScreenedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False)
         if not self.screened_:
             return X, np.zeros(X.shape[0], dtype=np.intp)
-        return X, self._bin_index(self.regressor_.predict(X))
+        return X, self.w_bin(self.regressor_.predict(X))
 
     def predict_w(self, X):
         """Predicted W of each echo (MHz).

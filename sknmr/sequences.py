@@ -393,11 +393,34 @@ class PulseSequence:
     def __iter__(self):
         return iter(self.pulses)
 
+    def _mirrored_end(self, pulse_steps, echo_steps):
+        """Samples of a duration that mirrors the last pulse about the last echo.
+
+        Such a duration (``3 tau`` of a Hahn echo, the factories' default)
+        ends where the pulses on their steps put it, as the echoes do: ``2 e -
+        p`` steps for the last echo's step ``e`` and the step ``p`` of the
+        pulse before it. None for any other duration.
+        """
+        if not self.echo_times:
+            return None
+        echo = self.echo_times[-1]
+        before = [i for i, pulse in enumerate(self.pulses) if pulse.time < echo]
+        if not before:
+            return None
+        mirror = 2 * echo - self.pulses[before[-1]].time
+        if abs(mirror - self.duration) > 1e-9 * max(1.0, self.duration):
+            return None
+        return 2 * echo_steps[-1] - pulse_steps[before[-1]]
+
     def grid(self, dt):
         """Put the sequence on the time grid ``t_k = k dt`` of a simulator.
 
         The grid has ``n_times = round(duration / dt)`` samples,
-        ``k = 0 .. n_times - 1``, covering ``[0, duration)``. A pulse at
+        ``k = 0 .. n_times - 1``, covering ``[0, duration)``; a duration that
+        mirrors the last pulse before the last echo about that echo (``3 tau``
+        of a Hahn echo, the default of every factory here) ends on the mirrored
+        step, ``2 e - p``, as the echoes do, so that ``hahn_echo(tau)`` is
+        sampled exactly as a simulator's own Hahn echo of ``tau``. A pulse at
         ``time`` falls on step ``p = round(time / dt)`` and acts after the
         ``p``-th step of free evolution, so sample ``p`` is taken just after
         it; a pulse on step 0 acts on the initial (thermal, ``+z``) state
@@ -453,6 +476,12 @@ class PulseSequence:
                     f"{self.pulses[i].time} us both fall on step {pulse_steps[i]} "
                     f"of dt={dt} us; use a smaller dt or move the pulses apart."
                 )
+        echo_steps = _grid_echo_steps(
+            self.echo_times, [pulse.time for pulse in self.pulses], pulse_steps, dt
+        )
+        mirrored = self._mirrored_end(pulse_steps, echo_steps)
+        if mirrored is not None:
+            n_times = mirrored
         last = n_times - 1
         for pulse, step in zip(self.pulses, pulse_steps, strict=True):
             if step > last:
@@ -461,9 +490,6 @@ class PulseSequence:
                     f"us, after the last sample (step {last} of n_times={n_times}); "
                     "use a smaller dt or a longer duration."
                 )
-        echo_steps = _grid_echo_steps(
-            self.echo_times, [pulse.time for pulse in self.pulses], pulse_steps, dt
-        )
         for echo, step in zip(self.echo_times, echo_steps, strict=True):
             if step > last:
                 raise ValueError(

@@ -14,7 +14,8 @@ from sklearn.utils.validation import validate_data
 from . import _backends
 from ._physics import REFOCUS_AXES, EchoBatch, draw_offsets, echo_rng
 from ._progress import progress_bar
-from ._timegrid import DEFAULT_DT, DEFAULT_TAU, n_steps, time_names
+from ._timegrid import DEFAULT_DT, DEFAULT_TAU, n_steps
+from .experiment import OUTPUTS, Experiment
 from .kernels import (
     KERNELS,
     _check_length,
@@ -39,7 +40,6 @@ from .utils._resources import check_fits_in_memory, check_n_jobs, format_bytes
 
 __all__ = ["EchoSimulator"]
 
-OUTPUTS = {"magnitude": "absM", "complex": "M", "z": "Iz"}
 #: Optional per-echo columns of a parameter table (besides kernel extras):
 #: T1 and T2 (us) overriding the simulator's.
 RELAXATION_COLUMNS = ("t1", "t2")
@@ -348,39 +348,134 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         return 1.0 / self.dephasing_rate if self.dephasing_rate > 0 else np.inf
 
     def _sequence(self):
-        """The experiment: ``sequence``, or the Hahn echo of the legacy parameters.
-
-        The default echo's refocusing pulse sits on the grid, at ``n_tau dt``,
-        and ``3 n_tau`` samples are taken, as the model always did.
-        """
+        """The pulse sequence: ``sequence``, or the Hahn echo of ``tau``,
+        ``pulse_angle`` and ``refocus_axis`` (the paper's experiment)."""
         if self.sequence is not None:
             return self.sequence
-        tau = n_steps(self.tau, self.dt) * float(self.dt)
         return hahn_echo(
-            tau,
+            self.tau,
             angle=self.pulse_angle,
             refocus_angle=2 * self.pulse_angle,
             refocus_phase=self.refocus_axis,
-            duration=3 * tau,
         )
 
-    def _grid(self):
-        """The sequence on the time grid: samples, pulse steps and rotations."""
-        self._check_settings()
-        grid = self._sequence().grid(self.dt)
-        if self.sequence is None and grid.n_times != 3 * n_steps(self.tau, self.dt):
-            # 3 n_tau dt / dt rounds back to 3 n_tau: checked, not assumed
-            raise AssertionError("the default Hahn echo left its 3 n_tau grid")
-        return grid
+    @property
+    def experiment(self):
+        """The experiment these settings simulate (:class:`~sknmr.Experiment`).
 
-    def _resolve(self):
-        """Backend module, dtype and batch size these settings mean here."""
+        Everything that decides an echo besides the material and the
+        disorder draw: the sequence, the time grid, ``output``, the offsets'
+        line, the relaxation defaults and the lattice. The default Hahn echo
+        is ``hahn_echo(tau, pulse_angle, 2 * pulse_angle, refocus_axis)``.
+
+        Examples
+        --------
+        >>> from sknmr.sequences import hahn_echo
+        >>> EchoSimulator().experiment == EchoSimulator(
+        ...     sequence=hahn_echo(100.0)).experiment
+        True
+        """
+        self._check_settings()
+        return Experiment(
+            sequence=self._sequence(),
+            dt=float(self.dt),
+            lattice_size=int(self.lattice_size),
+            linewidth=float(self.linewidth),
+            cutoff=float(self.cutoff),
+            output=self.output,
+            t1=None if self.t1 is None else float(self.t1),
+            t2=None if self.t2 is None else float(self.t2),
+            dephasing_rate=float(self.dephasing_rate),
+        )
+
+    @classmethod
+    def from_experiment(cls, experiment, **params):
+        """A simulator of ``experiment``; ``params`` set the numerical settings.
+
+        Parameters
+        ----------
+        experiment : Experiment
+            What to simulate (:attr:`experiment` of another simulator, or
+            :meth:`Experiment.from_dict <sknmr.Experiment.from_dict>` of a
+            stored one).
+        **params
+            ``backend``, ``dtype``, ``batch_size``, ``n_jobs``,
+            ``random_state``, ``verbose``.
+
+        Examples
+        --------
+        >>> sim = EchoSimulator(lattice_size=8, tau=5.0, output="complex")
+        >>> again = EchoSimulator.from_experiment(sim.experiment, random_state=0)
+        >>> again.experiment == sim.experiment, again.n_times
+        (True, 93)
+        """
+        if not isinstance(experiment, Experiment):
+            raise TypeError(
+                "experiment must be an sknmr.Experiment (EchoSimulator.experiment, "
+                f"or Experiment.from_dict); got {type(experiment).__name__}."
+            )
+        physics = {"sequence", "dt", "lattice_size", "linewidth", "cutoff", "output"}
+        physics |= {"t1", "t2", "dephasing_rate", "tau", "pulse_angle"}
+        physics |= {"refocus_axis"}
+        clash = sorted(set(params) & physics)
+        if clash:
+            raise TypeError(
+                f"from_experiment sets {clash} from the experiment; give only "
+                "numerical settings (backend, dtype, batch_size, n_jobs, "
+                "random_state, verbose)."
+            )
+        return cls(
+            sequence=experiment.sequence,
+            dt=experiment.dt,
+            lattice_size=experiment.lattice_size,
+            linewidth=experiment.linewidth,
+            cutoff=experiment.cutoff,
+            output=experiment.output,
+            t1=experiment.t1,
+            t2=experiment.t2,
+            dephasing_rate=experiment.dephasing_rate,
+            **params,
+        )
+
+    def resolve_backend(self):
+        """The backend, dtype and batch size these settings mean on this machine.
+
+        Returns
+        -------
+        resolved : Resolved
+            ``module``, ``name``, ``dtype`` and ``batch_size``; ``backend="auto"``
+            becomes the backend picked here.
+
+        Examples
+        --------
+        >>> EchoSimulator(backend="numpy").resolve_backend().name
+        'numpy'
+        """
         return _backends.resolve(self.backend, self.dtype, self.batch_size)
 
-    def _check_request(self, n_echoes):
-        """Refuse work that cannot fit in memory; warn about work that takes long."""
-        resolved = self._resolve()
-        n, n_times = self.lattice_size, self.n_times
+    def check_workload(self, n_echoes):
+        """Refuse a simulation that cannot fit in memory; warn about a long one.
+
+        Parameters
+        ----------
+        n_echoes : int
+            Echoes to simulate at once.
+
+        Returns
+        -------
+        resolved : Resolved
+            What :meth:`resolve_backend` gives.
+
+        Raises
+        ------
+        MemoryError
+            When the echoes and the lattice state would not fit in memory.
+        """
+        return self._check_workload(n_echoes, self.experiment)
+
+    def _check_workload(self, n_echoes, experiment):
+        resolved = self.resolve_backend()
+        n, n_times = self.lattice_size, experiment.n_times
         batch = min(resolved.batch_size, n_echoes)
         echoes = n_echoes * n_times * _bytes_per_sample(resolved.dtype)
         # Per echo of a batch: kernel spectrum and offsets (float64), the state,
@@ -421,7 +516,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     def n_times(self):
         """Samples per echo: ``round(duration / dt)`` of the sequence (``3 n_tau``
         for the default Hahn echo)."""
-        return self._grid().n_times
+        return self.experiment.n_times
 
     @property
     def times(self):
@@ -442,12 +537,12 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         >>> EchoSimulator(tau=10.0).pulse_times
         array([ 0.       , 10.0267614])
         """
-        return np.asarray(self._grid().pulse_times, dtype=np.float64)
+        return self.experiment.pulse_times
 
     @property
     def echo_times(self):
         """Times (us) of the sequence's echoes on the grid."""
-        return np.asarray(self._grid().echo_times, dtype=np.float64)
+        return self.experiment.echo_times
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: the quantity and the sample time.
@@ -457,7 +552,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         >>> EchoSimulator(tau=1.0).get_feature_names_out()[:2]
         array(['absM_t=0.000us', 'absM_t=0.159us'], dtype=object)
         """
-        return time_names(self.times, prefix=OUTPUTS[self.output], dt=self.dt)
+        return self.experiment.feature_names()
 
     # -- parameter tables ----------------------------------------------------
     def _check_table(self, params):
@@ -600,13 +695,14 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             ``|M(t)|``, complex ``M(t)`` or ``<I^z>(t)`` depending on
             ``output``, sampled at :attr:`times`.
         """
-        self._check_settings()
+        experiment = self.experiment  # the settings checked, the grid made once
         table = self._check_table(params)
         ids = self._check_echo_ids(echo_ids, len(table))
-        resolved = self._check_request(len(table))
-        return self._run(table, check_seed(self.random_state), ids, resolved)
+        resolved = self._check_workload(len(table), experiment)
+        seed = check_seed(self.random_state)
+        return self._run(table, seed, ids, resolved, experiment)
 
-    def _run(self, table, seed, ids, resolved):
+    def _run(self, table, seed, ids, resolved, experiment):
         backend, dtype, batch_size = (
             resolved.module,
             resolved.dtype,
@@ -614,7 +710,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         )
         n_jobs = joblib.effective_n_jobs(self.n_jobs)
         n = self.lattice_size
-        grid = self._grid()  # validated once, not per batch
+        grid = experiment.grid
         pulses = tuple(zip(grid.pulse_steps, grid.rotations, strict=True))
         n_echoes, n_times = len(table), grid.n_times
         extras = [c for c in table.columns if c not in _BASE_COLUMNS]
@@ -717,7 +813,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         >>> echoes.shape, table["kernel"].tolist()
         ((3, 39), ['gaussian', 'power', 'rkky'])
         """
-        self._check_settings()
+        experiment = self.experiment
         n_samples = check_count(n_samples, "n_samples")
         unknown = sorted(set(prior) - set(PRIOR_SETTINGS))
         if unknown:
@@ -731,12 +827,12 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             self.random_state if random_state is None else random_state,
             "random_state",
         )
-        resolved = self._check_request(n_samples)
+        resolved = self._check_workload(n_samples, experiment)
         params, ids = draw_table(
             seed, kernels, split_counts(n_samples, kernels), ranges, acceptance
         )
         table = add_targets(params, self.lattice_size)
-        echoes = self._run(self._check_table(params), seed, ids, resolved)
+        echoes = self._run(self._check_table(params), seed, ids, resolved, experiment)
         return echoes, table
 
     # -- scikit-learn transformer API -----------------------------------------

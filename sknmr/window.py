@@ -152,9 +152,10 @@ class EchoWindow(TransformerMixin, BaseEstimator):
     def for_simulator(cls, simulator, *, width=1 / 3):
         """The window ``2 tau +- width * tau`` on a simulator's time grid.
 
-        For a simulator with a pulse ``sequence``, the window is centred on
-        the sequence's first echo, and ``tau`` is the time from the pulse
-        before that echo to the echo (on the grid).
+        The window is centred on the first echo of the simulator's
+        experiment (on the grid), and ``tau`` is the time from the pulse
+        before that echo to the echo, as the sequence states it
+        (:attr:`Experiment.echo_window <sknmr.Experiment.echo_window>`).
 
         Parameters
         ----------
@@ -177,21 +178,12 @@ class EchoWindow(TransformerMixin, BaseEstimator):
         >>> print(f"{w.center:.1f} +- {w.half_width:.1f} us")
         6.0 +- 1.0 us
         """
-        dt = float(simulator.dt)
-        if simulator.sequence is None:
-            echo_time = float(simulator.times[2 * simulator.n_tau])
-            tau = float(simulator.tau)
-        else:
-            grid = simulator._grid()
-            if not grid.echo_steps:
-                raise ValueError(
-                    f"The simulator's sequence {simulator.sequence!r} has no echo "
-                    "to centre a window on; give center and half_width."
-                )
-            echo = grid.echo_steps[0]
-            before = max(step for step in grid.pulse_steps if step < echo)
-            echo_time, tau = echo * dt, (echo - before) * dt
-        return cls(center=echo_time, half_width=float(width * tau), dt=dt)
+        experiment = simulator.experiment
+        try:
+            echo_time, half_width = experiment.window(width)
+        except ValueError as exc:
+            raise ValueError(f"{exc} Give center and half_width.") from None
+        return cls(center=echo_time, half_width=half_width, dt=experiment.dt)
 
     def _window_bounds(self):
         default_center, default_half_width = default_window()

@@ -76,14 +76,14 @@ def test_simulate_options(tmp_path, capsys):
     assert capsys.readouterr().out == ""  # --quiet: no summary and no bar
     bunch = load_echoes(path)
     assert bunch.target["kernel"].tolist() == ["power"] * 3 + ["rkky"] * 2
-    sim = bunch.settings["simulation"]["settings"]
-    assert (sim["lattice_size"], sim["tau"], sim["dt"], sim["linewidth"]) == (
-        8,
-        3.0,
-        0.2,
-        0.1,
-    )
-    assert sim["backend"] == "numba"
+    experiment = bunch.experiment
+    assert (
+        experiment.lattice_size,
+        experiment.tau,
+        experiment.dt,
+        experiment.linewidth,
+    ) == (8, 3.0, 0.2, 0.1)
+    assert bunch.settings["simulation"]["backend"] == "numba"
     assert bunch.settings["chunk_size"] == 2
     assert bunch.data.shape == (5, EchoSimulator(tau=3.0, dt=0.2).n_times)
     assert any(files for _, _, files in os.walk(cache))  # chunks were cached

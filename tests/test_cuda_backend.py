@@ -104,7 +104,7 @@ _SIMULATOR_SCRIPT = textwrap.dedent(
         return make_echoes(n_per_kernel=2, kernels=["power", "rkky"],
                            simulator=simulator, random_state=5, chunk_size=3)
     on_gpu, on_cpu = dataset("cuda"), dataset("numpy")
-    assert on_gpu.settings["simulation"]["settings"]["backend"] == "cuda"
+    assert on_gpu.settings["simulation"]["backend"] == "cuda"
     results["make_echoes"] = float(np.max(np.abs(on_gpu.data - on_cpu.data)))
 
     # The convolutions alone, with an even spectrum that is not symmetric

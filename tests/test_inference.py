@@ -119,8 +119,10 @@ def test_transform_and_set_output(model, held_out):
 def test_fit_from_a_bunch_takes_the_simulator(sim, data):
     fitted = small(targets="W").fit(data)
     assert fitted.targets_ == ["W"]
-    assert fitted.simulator_settings_["n_tau"] == sim.n_tau
-    assert fitted.simulator_settings_["output"] == "magnitude"
+    assert fitted.experiment_ == sim.experiment
+    assert fitted.experiment_.output == "magnitude"
+    with pytest.warns(FutureWarning, match="experiment_"):
+        assert fitted.simulator_settings_["tau"] == sim.tau
     np.testing.assert_allclose(fitted.times_, sim.times)
     window = EchoWindow.for_simulator(sim).fit(data.data)
     assert fitted.window_ == window.window_
@@ -353,17 +355,17 @@ def test_a_model_of_another_sequence(model, sim):
     cpmg_sim = EchoSimulator(lattice_size=8, sequence=cpmg(4.0, 2), t2=50.0)
     train = make_echoes(30, simulator=cpmg_sim, random_state=0)
     cpmg_model = small(simulator=cpmg_sim).fit(train.data, train.target)
-    settings = cpmg_model.simulator_settings_
-    assert settings["sequence"] == cpmg(4.0, 2).to_dict()
-    assert settings["t2"] == 50.0
+    experiment = cpmg_model.experiment_
+    assert experiment.sequence == cpmg(4.0, 2)
+    assert experiment.t2 == 50.0
     first_echo = cpmg_sim.echo_times[0]
     window = cpmg_model.times_[cpmg_model.window_]
     assert window[0] < first_echo < window[-1]
     assert window[-1] - window[0] == pytest.approx(2 * 4.0 / 3, abs=2 * sim.dt)
     assert cpmg_model.check_compatible(train) is cpmg_model
-    with pytest.raises(ValueError, match="another pulse sequence"):
+    with pytest.raises(ValueError, match="another experiment"):
         cpmg_model.check_compatible(EchoSimulator(lattice_size=8, tau=8.0))
-    with pytest.raises(ValueError, match="another pulse sequence"):
+    with pytest.raises(ValueError, match="another experiment"):
         model.check_compatible(cpmg_sim)
     with pytest.warns(UserWarning, match="t2"):
         cpmg_model.check_compatible(cpmg_sim.set_params(t2=None))

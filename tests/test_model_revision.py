@@ -86,7 +86,7 @@ def test_cache_key_holds_the_backends_numerics(monkeypatch):
 
     sim = EchoSimulator(lattice_size=4, tau=1.0, backend="numba")
     key = _simulation_key(sim, 0)
-    assert key["settings"]["numerics"] == numba_backend.NUMERICS_REVISION
+    assert key["numerics"] == numba_backend.NUMERICS_REVISION
     monkeypatch.setattr(
         numba_backend, "NUMERICS_REVISION", numba_backend.NUMERICS_REVISION + 1
     )
@@ -94,4 +94,4 @@ def test_cache_key_holds_the_backends_numerics(monkeypatch):
     numpy_key = _simulation_key(
         EchoSimulator(lattice_size=4, tau=1.0, backend="numpy"), 0
     )
-    assert "numerics" not in numpy_key["settings"]
+    assert "numerics" not in numpy_key

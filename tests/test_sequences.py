@@ -331,9 +331,12 @@ def test_grid_matches_simulator_rounding():
     # The echo falls where pulses on steps 0 and n_tau refocus: 2 n_tau = 1256,
     # one step from round(200 / dt) = 1257.
     assert grid.echo_steps == (2 * n_tau,) == (int(round(200.0 / dt)) - 1,)
-    # n_times is round(duration / dt): 3 tau = 300 us gives 1885, not 3 n_tau;
-    # with tau on the grid the sequence has the simulator's 3 n_tau samples.
-    assert grid.n_times == int(round(300.0 / dt)) == 1885
+    # The default duration 3 tau mirrors the refocusing pulse about the echo:
+    # it ends on the mirrored step 3 n_tau (the simulator's 1884 samples), not
+    # on round(300 / dt) = 1885, so hahn_echo(100.0) is the default experiment.
+    assert grid.n_times == 3 * n_tau == 1884 == int(round(300.0 / dt)) - 1
+    # Any other duration is rounded: 250 us is 1571 samples.
+    assert hahn_echo(100.0, duration=250.0).grid(dt).n_times == 1571
     tau = n_tau * dt
     grid = hahn_echo(tau, duration=3 * tau).grid(dt)
     assert grid.n_times == 3 * n_tau

@@ -449,10 +449,10 @@ def test_long_runs_warn_before_starting(monkeypatch):
     monkeypatch.setattr(numpy_backend, "simulate", never)
     sim = EchoSimulator(lattice_size=100, tau=10.0, dt=1e-3, backend="numpy")
     with pytest.warns(UserWarning, match="will take roughly"):
-        sim._check_request(100)
+        sim.check_workload(100)
     # no warning with a progress bar
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        sim.set_params(verbose=1)._check_request(100)
+        sim.set_params(verbose=1).check_workload(100)

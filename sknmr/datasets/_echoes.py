@@ -44,6 +44,7 @@ from .._paper import PAPER_N_PER_KERNEL, PAPER_PRIOR
 from .._physics import MODEL_REVISION
 from .._progress import progress_bar
 from .._timegrid import DEFAULT_TAU
+from ..experiment import Experiment, legacy_experiment
 from ..kernels import (
     KERNELS,
     LENGTH_NAMES,
@@ -76,9 +77,6 @@ _COUPLING_COLUMNS = ("length", "alpha_xy", "alpha_x", "alpha_y", "alpha_z")
 ID_STRIDE = ECHO_ID_STRIDE
 #: Default chunk size on the CPU (about a minute of work at the paper's size).
 DEFAULT_CHUNK_SIZE = 100
-#: Simulator parameters that do not change the echoes and so stay out of the
-#: cache key (random_state is replaced by make_echoes' own seed).
-NON_RESULT_PARAMS = ("batch_size", "n_jobs", "verbose", "random_state")
 
 #: The default simulator: the paper's settings, single precision.
 DEFAULT_SIMULATOR = EchoSimulator(dtype="float32")
@@ -163,50 +161,44 @@ def _seed_from(random_state, simulator):
 
 
 # -- simulation ---------------------------------------------------------------
-def _jsonable(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, PulseSequence):
-        return value.to_dict()
-    return value
-
-
-# Settings of the general model left out of the key while off, so that the
-# paper's experiment keeps the key (and the cached echoes) it always had.
-_OFF_BY_DEFAULT = ("sequence", "t1", "t2")
-
-
 def _simulation_key(simulator, seed):
-    """The simulator settings that decide the echoes, as a JSON-able dict.
+    """What decides a chunk's echoes besides its parameters, as a JSON-able dict.
 
-    ``batch_size``, ``n_jobs`` and ``verbose`` do not change results and are
-    left out. ``backend`` and ``dtype`` are kept, resolved ("auto" becomes the
+    The experiment record (:attr:`EchoSimulator.experiment`), the seed, the
+    model revision, and the backend and dtype, resolved ("auto" becomes the
     backend picked on this machine): backends agree only to floating-point
     tolerance, and a cache hit must return exactly what a fresh run would.
+    ``batch_size``, ``n_jobs`` and ``verbose`` do not change results and are
+    left out.
     """
-    params = simulator.get_params(deep=False)
-    resolved = simulator._resolve()
-    settings = {
-        k: _jsonable(v)
-        for k, v in params.items()
-        if k not in NON_RESULT_PARAMS and not (k in _OFF_BY_DEFAULT and v is None)
-    }
-    settings.update(backend=resolved.name, dtype=resolved.dtype.name)
-    fft = getattr(resolved.module, "fft_method", None)
-    if fft is not None and fft() != "scipy":
-        # another FFT rounds differently: its echoes are cached apart
-        settings.update(fft=fft())
-    numerics = getattr(resolved.module, "NUMERICS_REVISION", None)
-    if numerics is not None:
-        # the backend's arithmetic changed the echoes' rounding (not the model)
-        settings.update(numerics=numerics)
-    cls = type(simulator)
-    return {
-        "simulator": f"{cls.__module__}.{cls.__qualname__}",
-        "settings": settings,
+    resolved = simulator.resolve_backend()
+    key = {
+        "experiment": simulator.experiment.to_dict(),
+        "backend": resolved.name,
+        "dtype": resolved.dtype.name,
         "seed": seed,
         "model_revision": MODEL_REVISION,
     }
+    fft = getattr(resolved.module, "fft_method", None)
+    if fft is not None and fft() != "scipy":
+        # another FFT rounds differently: its echoes are cached apart
+        key["fft"] = fft()
+    numerics = getattr(resolved.module, "NUMERICS_REVISION", None)
+    if numerics is not None:
+        # the backend's arithmetic changed the echoes' rounding (not the model)
+        key["numerics"] = numerics
+    return key
+
+
+def experiment_of(key):
+    """The :class:`~sknmr.Experiment` of a dataset's ``settings["simulation"]``.
+
+    Datasets saved before the experiment record stored the simulator's
+    parameters instead; they are read here, once.
+    """
+    if "experiment" in key:
+        return Experiment.from_dict(key["experiment"])
+    return legacy_experiment(key["settings"])
 
 
 def _simulate_chunk(simulator, key, echo_ids, params):
@@ -234,7 +226,7 @@ def _simulate_registered_chunk(simulator, key, echo_ids, params, records):
 def _chunk_size(chunk_size, simulator):
     if chunk_size is not None:
         return check_count(chunk_size, "chunk_size")
-    return max(DEFAULT_CHUNK_SIZE, simulator._resolve().batch_size)
+    return max(DEFAULT_CHUNK_SIZE, simulator.resolve_backend().batch_size)
 
 
 # -- the Bunch ----------------------------------------------------------------
@@ -276,18 +268,14 @@ def _describe_sequences(settings):
         return []
     parts = []
     for name, block in settings["sequences"].items():
-        sim = block["simulation"]["settings"]
-        sequence = sim.get("sequence")
-        if sequence is None:
-            what = "the simulator's own experiment"
-        else:
-            pulses = ", ".join(
-                f"{angle:g} deg {phase!r} at {time:g} us"
-                for time, angle, phase in sequence["pulses"]
-            )
-            what = f"pulses {pulses}, {sequence['duration']:g} us"
+        experiment = experiment_of(block["simulation"])
+        pulses = ", ".join(
+            f"{pulse.angle:g} deg {pulse.phase!r} at {pulse.time:g} us"
+            for pulse in experiment.sequence
+        )
         parts.append(
-            f"{name} ({what}; output {sim['output']!r}, {block['n_times']} samples)"
+            f"{name} (pulses {pulses}, {experiment.sequence.duration:g} us; output "
+            f"{experiment.output!r}, {block['n_times']} samples)"
         )
     return [
         "Each material (the same parameters and offsets) was measured by "
@@ -303,7 +291,7 @@ def _describe(settings, n_times, times):
     key = settings["simulation"]
     seed = settings["seed"]
     kernels = settings["kernels"]
-    sim = ", ".join(f"{k}={v!r}" for k, v in key["settings"].items())
+    experiment = experiment_of(key)
     lengths = ", ".join(
         f"{_length_name(k)} in {prior['lengths'][k]} ({k})" for k in kernels
     )
@@ -325,7 +313,7 @@ def _describe(settings, n_times, times):
     extras = _describe_extras(prior, kernels, seed)
     paragraphs = [
         f"{sum(counts.values())} echoes ({count_text}), each {n_times} samples at "
-        f"t = {times[0]:g} .. {times[-1]:g} us (output {key['settings']['output']!r}).",
+        f"t = {times[0]:g} .. {times[-1]:g} us (output {experiment.output!r}).",
         f"Prior: {couplings}, alpha_z "
         f"uniform in {prior['alpha_z']} MHz, {lengths}; a draw is redrawn until "
         f"W = {w_formula} lies in {prior['W']} MHz.",
@@ -335,7 +323,8 @@ def _describe(settings, n_times, times):
         f"from the simulator with random_state={seed} and echo id "
         f"k * {ID_STRIDE} + j (echo_ids), so it depends on neither n_jobs nor "
         "chunk_size.",
-        f"Simulator: {key['simulator']}({sim}).",
+        f"Experiment: {experiment!r}; simulated by the {key.get('backend', '?')} "
+        f"backend in {key.get('dtype', '?')}.",
         *_describe_sequences(settings),
         f"Made with sknmr {settings.get('sknmr_version', '?')} (model revision "
         f"{key['model_revision']}) in chunks of {settings['chunk_size']} echoes.",
@@ -377,9 +366,13 @@ def _assemble(
         frame = pd.concat([data, target], axis=1)
     if return_X_y:
         return data, target
-    extra = {}
+    extra = {"experiment": experiment_of(settings["simulation"])}
     if "sequences" in settings:
         extra["blocks"] = _blocks(settings)
+        extra["experiments"] = {
+            name: experiment_of(block["simulation"])
+            for name, block in settings["sequences"].items()
+        }
     return Bunch(
         data=data,
         target=target,
@@ -458,7 +451,7 @@ def _check_sequences(sequences, simulator):
             # the sequence replaces the simulator's own Hahn-echo settings
             block.set_params(tau=DEFAULT_TAU, pulse_angle=90.0, refocus_axis="y")
         try:
-            block._grid()  # the settings, and the sequence on the time grid
+            _ = block.experiment.grid  # the settings, and the sequence on the grid
         except ValueError as exc:
             raise ValueError(f"sequences[{name!r}]: {exc}") from None
         simulators[name] = block
@@ -592,8 +585,8 @@ def make_echoes(
         Where chunks are cached: a folder (the same as
         ``joblib.Memory(str(folder))``) or a ``joblib.Memory``; None caches
         nothing. The folder must be writable. The key of a chunk is its
-        parameters, echo ids, the seed and every simulator setting except
-        ``batch_size``, ``n_jobs`` and ``verbose``; ``backend`` and ``dtype``
+        parameters, echo ids, the seed and the simulator's experiment
+        (:attr:`EchoSimulator.experiment`); ``backend`` and ``dtype``
         are part of it (resolved, so "auto" means the backend picked on the
         calling machine), since backends agree only to rounding. Chunks are
         reused only for the same ``chunk_size``.
@@ -642,11 +635,16 @@ def make_echoes(
             echo_ids=echo_ids)`` gives the echoes again.
         settings : dict
             How the data were made (JSON-able; kept by :func:`save_echoes`).
+        experiment : Experiment
+            The experiment simulated (:class:`~sknmr.Experiment`; with
+            ``sequences``, the simulator's own).
         DESCR : str
             The same in words: settings, seed and counts.
         blocks : dict of str to slice
             With ``sequences`` only: the columns of ``data`` (and of
             ``times`` and ``feature_names``) of each experiment.
+        experiments : dict of str to Experiment
+            With ``sequences`` only: each named experiment.
 
     (data, target) : tuple if ``return_X_y`` is True
 
@@ -682,7 +680,7 @@ def make_echoes(
     n_jobs = check_n_jobs(n_jobs)
     simulator = DEFAULT_SIMULATOR if simulator is None else simulator
     try:
-        simulator._check_settings()
+        simulator.experiment  # noqa: B018 - checks every setting
     except ValueError as exc:
         # Not an InvalidParameterError: validate_params would name make_echoes.
         raise ValueError(f"simulator has a bad setting: {exc}") from None
@@ -709,7 +707,7 @@ def make_echoes(
     n_total = sum(counts.values())
     # Refuse what cannot fit before drawing anything: the dataset itself, plus
     # what one chunk needs while it is simulated.
-    real = simulator._resolve().dtype
+    real = simulator.resolve_backend().dtype
     dtypes = {
         name: np.result_type(real, np.complex64) if sim.output == "complex" else real
         for name, sim in experiments.items()
@@ -722,13 +720,13 @@ def make_echoes(
         "n_per_kernel or n_samples, the simulator's tau / dt, or sequences",
     )
     for sim in experiments.values():
-        sim._check_request(min(chunk_size, n_total))
+        sim.check_workload(min(chunk_size, n_total))
     memory = _check_memory(memory)
     keys = {name: _simulation_key(sim, seed) for name, sim in experiments.items()}
     # Workers get the resolved backend, so they run what the key says.
     workers = {
         name: clone(sim).set_params(
-            random_state=seed, verbose=0, backend=keys[name]["settings"]["backend"]
+            random_state=seed, verbose=0, backend=keys[name]["backend"]
         )
         for name, sim in experiments.items()
     }

@@ -34,9 +34,10 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._timegrid import times_from_names
+from ..datasets._echoes import experiment_of
+from ..experiment import Experiment, legacy_experiment
 from ..io import EchoResampler, MeasuredEcho
 from ..scaling import curve_scaler
-from ..sequences import PulseSequence
 from ..simulator import EchoSimulator
 from ..utils._random import check_seed, derive_seed
 from ..window import EchoWindow
@@ -45,18 +46,6 @@ from ._ood import KNNDistance, conformal_threshold, echo_top_offset
 
 __all__ = ["EchoInference"]
 
-#: Simulator settings that define the time grid and what a sample is: a
-#: measurement must match them (see :meth:`EchoInference.check_compatible`).
-GRID_KEYS = ("dt", "tau", "n_tau", "n_times", "output")
-#: Other simulator settings stored with the model (a difference only warns).
-PHYSICS_KEYS = (
-    "lattice_size",
-    "linewidth",
-    "cutoff",
-    "pulse_angle",
-    "refocus_axis",
-    "dephasing_rate",
-)
 _DT_RTOL = 1e-6
 # A measured tau (metadata) may differ from the model's by a pulse length.
 _TAU_RTOL = 0.02
@@ -80,59 +69,36 @@ _OOD_SHARES = (0.8, 0.1, 0.1)
 _SPLIT, _AUG_TRAIN, _AUG_CAL, _CLASSIFIER, _OOD, _REGRESSOR = range(6)
 
 
-def _settings_of(simulator):
-    """The stored settings of an EchoSimulator (JSON-able)."""
-    settings = {
-        "dt": float(simulator.dt),
-        "tau": float(simulator.tau),
-        "n_tau": int(simulator.n_tau),
-        "n_times": int(simulator.n_times),
-        "output": str(simulator.output),
-    }
-    for key in PHYSICS_KEYS:
-        value = getattr(simulator, key)
-        settings[key] = value if isinstance(value, str) else float(value)
-    settings["lattice_size"] = int(simulator.lattice_size)
-    # the general model's settings, stored only when used (a model of the
-    # paper's Hahn echo keeps the settings it always had)
-    if simulator.sequence is not None:
-        settings["sequence"] = simulator.sequence.to_dict()
-    for key in ("t1", "t2"):
-        if getattr(simulator, key) is not None:
-            settings[key] = float(getattr(simulator, key))
-    return settings
-
-
-def _echo_window(settings):
-    """Centre and half width (us) of the echo window of a simulator's grid:
-    ``2 tau +- tau/3`` for the Hahn echo, around the first echo of a sequence
-    (:meth:`EchoWindow.for_simulator <sknmr.EchoWindow.for_simulator>`)."""
-    if "sequence" not in settings:  # as stored by every version
-        return 2 * settings["n_tau"] * settings["dt"], settings["tau"] / 3
-    window = EchoWindow.for_simulator(_simulator_from(settings))
-    return window.center, window.half_width
-
-
-def _simulator_from(source):
-    """An EchoSimulator from a simulator, a make_echoes Bunch or its settings."""
-    if isinstance(source, EchoSimulator):
+def _experiment_from(source):
+    """The experiment of a simulator, a make_echoes Bunch or its settings."""
+    if isinstance(source, Experiment):
         return source
+    if isinstance(source, EchoSimulator):
+        return source.experiment
     if isinstance(source, Mapping):
-        if "settings" in source and "data" in source:  # a make_echoes Bunch
+        if "data" in source and "settings" in source:  # a make_echoes Bunch
             source = source["settings"]
         if "simulation" in source:  # make_echoes' settings
-            source = source["simulation"]["settings"]
-        if "n_tau" in source:  # EchoInference.simulator_settings_
-            source = {k: v for k, v in source.items() if k not in ("n_tau", "n_times")}
-        if isinstance(source.get("sequence"), Mapping):
-            source = {**source, "sequence": PulseSequence.from_dict(source["sequence"])}
-        # a cache key also names the FFT its echoes came from: not a setting
-        names = EchoSimulator().get_params()
-        return EchoSimulator(**{k: v for k, v in source.items() if k in names})
+            if "sequences" in source:
+                raise ValueError(
+                    "These echoes are a dataset of several experiments "
+                    f"({', '.join(source['sequences'])}), side by side; a model "
+                    "reads one. Fit on one block, data[:, bunch.blocks[name]], with "
+                    "simulator=EchoSimulator.from_experiment(bunch.experiments[name])."
+                )
+            return experiment_of(source["simulation"])
+        if "format" in source:  # Experiment.to_dict
+            return Experiment.from_dict(dict(source))
+        return legacy_experiment(source)  # settings stored by sknmr 0.1
     raise TypeError(
-        "Give an EchoSimulator, a make_echoes Bunch, its settings or "
-        f"simulator_settings_; got {type(source).__name__}."
+        "Give an EchoSimulator, an Experiment, a make_echoes Bunch or its "
+        f"settings; got {type(source).__name__}."
     )
+
+
+def _pulse_times(experiment):
+    """The pulse times (us) as the sequence states them: dead times follow them."""
+    return tuple(pulse.time for pulse in experiment.sequence)
 
 
 def _hold_fill(X):
@@ -273,8 +239,8 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         Held-out echoes for the intervals, the OOD threshold and the
         probability calibration: a fraction in (0, 1) or a count.
     simulator : EchoSimulator or None, default=None
-        The simulator the training echoes came from. Its settings are stored
-        (``simulator_settings_``); ``predict`` then refuses series on another
+        The simulator the training echoes came from. Its experiment is stored
+        (``experiment_``); ``predict`` then refuses series on another
         grid, and accepts :class:`~sknmr.io.MeasuredEcho` objects, which it
         puts on the grid with :class:`~sknmr.io.EchoResampler`. None (with
         array ``X``): the grid is unknown and only arrays are accepted.
@@ -310,9 +276,9 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         Samples per echo seen in fit.
     feature_names_in_ : ndarray of str
         Column names of a DataFrame ``X``.
-    simulator_settings_ : dict or None
-        The simulator's grid (``dt``, ``tau``, ``n_tau``, ``n_times``,
-        ``output``) and physics settings; None when unknown.
+    experiment_ : Experiment or None
+        The experiment the training echoes came from (its grid, detection
+        and physics: :class:`~sknmr.Experiment`); None when unknown.
     times_ : ndarray or None
         Sample times (us) of the grid.
     window_ : slice or None
@@ -468,21 +434,21 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # -- the grid ----------------------------------------------------------------------
-    def _set_grid(self, settings, n_features):
-        """Store the simulator's settings, the times and the echo window."""
-        self.simulator_settings_ = settings
+    def _set_grid(self, experiment, n_features):
+        """Store the experiment, the times and the echo window."""
+        self.experiment_ = experiment
         self.times_ = None
         self.window_ = None
-        if settings is not None:
-            if n_features != settings["n_times"]:
+        if experiment is not None:
+            if n_features != experiment.n_times:
                 raise ValueError(
-                    f"X has {n_features} samples per echo, but the simulator "
-                    f"(dt={settings['dt']:g} us, tau={settings['tau']:g} us) makes "
-                    f"{settings['n_times']}: the echoes did not come from it."
+                    f"X has {n_features} samples per echo, but the simulator's "
+                    f"experiment makes {experiment.n_times} (dt={experiment.dt:g} "
+                    f"us, {experiment.sequence!r}): the echoes did not come from it."
                 )
-            step = settings["dt"]
-            self.times_ = np.arange(n_features) * step
-            center, half = _echo_window(settings)
+            step = experiment.dt
+            self.times_ = experiment.times
+            center, half = experiment.echo_window
         elif n_features % 3 == 0:  # a simulator's grid, in units of samples
             n_tau = n_features // 3
             step, center, half = 1.0, 2.0 * n_tau, n_tau / 3
@@ -499,10 +465,10 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _window_transformer(self):
         """The EchoWindow of the grid (one channel of ``n_features_in_`` samples)."""
-        settings = self.simulator_settings_
-        if settings is not None:
-            center, half = _echo_window(settings)
-            return EchoWindow(center=center, half_width=half, dt=settings["dt"])
+        experiment = self.experiment_
+        if experiment is not None:
+            center, half = experiment.echo_window
+            return EchoWindow(center=center, half_width=half, dt=experiment.dt)
         n_tau = self.n_features_in_ // 3
         return EchoWindow(center=2.0 * n_tau, half_width=n_tau / 3, dt=1.0)
 
@@ -528,11 +494,11 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         named = times_from_names(names)
         if named is None or self.times_ is None:
             return
-        if np.max(np.abs(named - self.times_)) > self.simulator_settings_["dt"] / 2:
+        if np.max(np.abs(named - self.times_)) > self.experiment_.dt / 2:
             raise ValueError(
                 "The column names of X give sample times "
                 f"{named[0]:g}, {named[1]:g}, ... us that are not the simulator's "
-                f"grid t_k = k * {self.simulator_settings_['dt']:g} us."
+                f"grid t_k = k * {self.experiment_.dt:g} us."
             )
 
     def check_compatible(self, source):
@@ -551,60 +517,60 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         ------
         ValueError
             When its ``dt``, ``tau`` (``n_tau``), number of samples or
-            ``output`` differ from ``simulator_settings_``. Other differing
+            ``output`` differ from ``experiment_``'s. Other differing
             settings (lattice size, linewidth, ...) only warn: the echoes are
             comparable, but the model was not trained for that physics.
         """
         check_is_fitted(self)
-        mine = self.simulator_settings_
+        mine = self.experiment_
         if mine is None:
             raise ValueError(
                 "This EchoInference was fitted without a simulator, so it does not "
                 "know its grid; fit it with simulator=... (or a make_echoes Bunch)."
             )
-        theirs = _settings_of(_simulator_from(source))
-        bad = []
-        if mine.get("sequence") != theirs.get("sequence"):
+        theirs = _experiment_from(source)
+        grid, physics = mine.differences(theirs)
+        if grid:
             raise ValueError(
-                "These echoes come from another pulse sequence than the training "
-                f"echoes: {theirs.get('sequence', 'the default Hahn echo')!r} "
-                f"(trained on {mine.get('sequence', 'the default Hahn echo')!r}). "
-                "Train a model for the measurement's own sequence."
+                "These echoes come from another experiment, on another grid "
+                "(pulse sequence, time step or detection), than the training "
+                "echoes: "
+                + "; ".join(grid)
+                + ". Train a model for the measurement's own experiment, or "
+                "resample measured echoes onto the model's grid (predict accepts "
+                "MeasuredEcho objects)."
             )
-        for key in GRID_KEYS:
-            a, b = mine[key], theirs[key]
-            same = (
-                math.isclose(a, b, rel_tol=_DT_RTOL) if isinstance(a, float) else a == b
-            )
-            if not same:
-                bad.append(f"{key}={b!r} (trained on {a!r})")
-        if bad:
-            raise ValueError(
-                "These echoes are on another grid than the training echoes: "
-                + ", ".join(bad)
-                + ". Train a model for these settings, or resample measured echoes "
-                "onto the model's grid (predict accepts MeasuredEcho objects)."
-            )
-        differ = [
-            f"{key}={theirs.get(key)!r} (trained on {mine.get(key)!r})"
-            for key in (*PHYSICS_KEYS, "t1", "t2")
-            if theirs.get(key) != mine.get(key)
-        ]
-        if differ:
+        if physics:
             warnings.warn(
                 "The echoes come from other physical settings than the training "
-                "echoes: " + ", ".join(differ) + "; the predictions extrapolate.",
+                "echoes: " + ", ".join(physics) + "; the predictions extrapolate.",
                 UserWarning,
                 stacklevel=2,
             )
         return self
 
-    def _settings_for_fit(self, bunch_settings):
+    def _experiment_for_fit(self, bunch):
         if self.simulator is not None:
-            return _settings_of(self.simulator)
-        if bunch_settings is not None:
-            return _settings_of(_simulator_from(bunch_settings))
+            return self.simulator.experiment
+        if bunch is not None:
+            return _experiment_from(bunch)
         return None
+
+    @property
+    def simulator_settings_(self):
+        """Deprecated: the stored experiment as a dict; use ``experiment_``."""
+        warnings.warn(
+            "simulator_settings_ is deprecated and will be removed in the next "
+            "release; use experiment_ (an sknmr.Experiment).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        check_is_fitted(self)
+        if self.experiment_ is None:
+            return None
+        values = self.experiment_.to_dict()
+        values.update(tau=self.experiment_.tau, n_times=self.experiment_.n_times)
+        return values
 
     # -- inputs ------------------------------------------------------------------------
     def make_resampler(self, **params):
@@ -623,7 +589,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             Unfitted.
         """
         check_is_fitted(self)
-        if self.simulator_settings_ is None:
+        if self.experiment_ is None:
             raise ValueError(
                 "This EchoInference was fitted without a simulator, so it cannot "
                 "put measured echoes on its grid; fit it with simulator=... (or a "
@@ -639,7 +605,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             "phase": "keep" if quadrature else "magnitude",
             "output": "complex" if quadrature else "real",
             "require": require,
-            "pulse_times": (0.0, self.simulator_settings_["tau"]),
+            "pulse_times": _pulse_times(self.experiment_),
         }
         settings.update(params)
         return EchoResampler(**settings)
@@ -648,7 +614,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         """MeasuredEcho objects on the grid, uncovered samples filled (or NaN)."""
         check_is_fitted(self)
         echoes = [echoes] if isinstance(echoes, MeasuredEcho) else list(echoes)
-        tau = self.simulator_settings_["tau"] if self.simulator_settings_ else None
+        tau = self.experiment_.tau if self.experiment_ is not None else None
         for k, echo in enumerate(echoes):
             stated = echo.metadata.get("tau")
             if tau is not None and stated is not None:
@@ -709,7 +675,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         """
         on_grid = (
             not reset
-            and getattr(self, "simulator_settings_", None) is not None
+            and getattr(self, "experiment_", None) is not None
             and self.window_ is not None
         )
         try:
@@ -721,12 +687,12 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 ensure_all_finite="allow-nan" if on_grid else True,
             )
         except ValueError as exc:
-            settings = getattr(self, "simulator_settings_", None)
-            if reset or settings is None or "features, but" not in str(exc):
+            experiment = getattr(self, "experiment_", None)
+            if reset or experiment is None or "features, but" not in str(exc):
                 raise
             raise ValueError(
-                f"{exc} The model was trained on echoes of {settings['n_times']} "
-                f"samples (dt={settings['dt']:g} us, tau={settings['tau']:g} us); "
+                f"{exc} The model was trained on echoes of {experiment.n_times} "
+                f"samples (dt={experiment.dt:g} us, {experiment.sequence!r}); "
                 "these are on another grid. Resample measured echoes onto it "
                 "(pass MeasuredEcho objects, or see make_resampler)."
             ) from None
@@ -929,9 +895,9 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         (NaN samples left out); None if unchecked."""
         if not self.ood_echo_top or self.window_ is None:
             return None
-        settings = self.simulator_settings_
-        if settings is not None:
-            echo_time, third = _echo_window(settings)
+        experiment = self.experiment_
+        if experiment is not None:
+            echo_time, third = experiment.echo_window
             times = self.times_
         else:  # samples of a simulator's grid: 2 n_tau +- n_tau/3
             n_tau = self.n_features_in_ // 3
@@ -967,13 +933,13 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         -------
         self : EchoInference
         """
-        bunch_settings = None
+        bunch = None
         if isinstance(X, Bunch) or (
             isinstance(X, Mapping) and "data" in X and "target" in X
         ):
             if y is not None:
                 raise ValueError("Give y inside the Bunch or as y, not both.")
-            bunch_settings, y, X = X.get("settings"), X["target"], X["data"]
+            bunch, y, X = X, X["target"], X["data"]
         X = self._check_X(X, reset=True)
         n = X.shape[0]
         if n < 2:
@@ -982,19 +948,19 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 f"calibration part); got {n} sample."
             )
         targets, Y, flag = self._check_y(y, n)
-        settings = self._settings_for_fit(bunch_settings)
+        experiment = self._experiment_for_fit(bunch)
         kind = "complex" if np.iscomplexobj(X) else "real"
-        if settings is not None:
-            if self.detection == "quadrature" and settings["output"] != "complex":
+        if experiment is not None:
+            if self.detection == "quadrature" and experiment.output != "complex":
                 raise ValueError(
                     "detection='quadrature' needs a simulator with "
-                    f"output='complex'; this one has output={settings['output']!r}."
+                    f"output='complex'; this one has output={experiment.output!r}."
                 )
-            if kind == "real" and settings["output"] == "magnitude":
+            if kind == "real" and experiment.output == "magnitude":
                 kind = "magnitude"
         elif kind == "real" and np.all(X >= 0):
             kind = "magnitude"
-        self._set_grid(settings, X.shape[1])
+        self._set_grid(experiment, X.shape[1])
         self._check_grid_names()
         seed = check_seed(self.random_state)
         augment = check_augment(self.augment, kind, self.times_ is not None)
@@ -1033,8 +999,8 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 "kind": kind,
                 "times": self.times_,
                 "pulse_times": (
-                    (0.0, self.simulator_settings_["tau"])
-                    if self.simulator_settings_ is not None
+                    _pulse_times(self.experiment_)
+                    if self.experiment_ is not None
                     else ()
                 ),
                 "top": self.window_,

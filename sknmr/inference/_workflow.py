@@ -7,6 +7,7 @@ echoes simulated at the estimate and at the ends of the intervals
 (:func:`echoes_at_estimate`).
 """
 
+import dataclasses
 import os
 
 import joblib
@@ -18,7 +19,7 @@ from ..datasets import make_echoes
 from ..io import read_echo
 from ..kernels import kernel_stats
 from ..simulator import EchoSimulator
-from ._estimator import EchoInference, _simulator_from
+from ._estimator import EchoInference
 
 __all__ = ["echoes_at_estimate", "infer_file", "load_model", "summary", "train_model"]
 
@@ -66,7 +67,7 @@ def train_model(
     >>> from sknmr import EchoSimulator
     >>> sim = EchoSimulator(lattice_size=6, tau=6.0)
     >>> model = train_model(sim, n_per_kernel=30, confidence=0.8, ood_false_alarm=0.2)
-    >>> model.simulator_settings_["tau"]
+    >>> model.experiment_.tau
     6.0
     """
     if simulator is None:
@@ -157,24 +158,9 @@ def echoes_at_estimate(model, table, simulator=None):
         ``"estimate"``, ``"lower"``, ``"upper"`` (an unbounded interval end
         is left out).
     """
-    settings = model.simulator_settings_
     if simulator is None:
-        keep = {
-            "lattice_size",
-            "dt",
-            "tau",
-            "linewidth",
-            "cutoff",
-            "pulse_angle",
-            "refocus_axis",
-            "dephasing_rate",
-            "sequence",
-            "t1",
-            "t2",
-        }
-        simulator = _simulator_from(
-            {k: v for k, v in settings.items() if k in keep}
-        ).set_params(output="magnitude", random_state=0)
+        experiment = dataclasses.replace(model.experiment_, output="magnitude")
+        simulator = EchoSimulator.from_experiment(experiment, random_state=0)
     row = table.iloc[0]
     kernel = "power" if row.get("p_power", 0.0) >= 0.5 else "gaussian"
     echoes = {}

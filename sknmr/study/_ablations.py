@@ -692,11 +692,11 @@ n_jobs
 
 def _dataset_details(dataset):
     settings = getattr(dataset, "settings", None) or {}
-    sim = settings.get("simulation", {}).get("settings", {})
+    experiment = getattr(dataset, "experiment", None)
     return {
         "n_echoes": int(len(dataset.target)),
-        "lattice_size": sim.get("lattice_size"),
-        "linewidth": sim.get("linewidth"),
+        "lattice_size": None if experiment is None else experiment.lattice_size,
+        "linewidth": None if experiment is None else experiment.linewidth,
         "seed": settings.get("seed"),
     }
 

@@ -341,7 +341,7 @@ def _per_true_w_range(model, X, w):
     Each bin's model predicts the echoes whose true W lies in its bin (the
     paper's per-range evaluation): an upper bound that needs W known.
     """
-    bins = model._bin_index(w)
+    bins = model.w_bin(w)
     y_pred = np.empty(len(X), dtype=model.classes_.dtype)
     for k, estimator in enumerate(model.classifiers_):
         mask = bins == k

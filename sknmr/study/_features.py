@@ -12,12 +12,12 @@ __all__ = ["prepare_features"]
 
 def _grid(dataset):
     """``(tau, dt)`` of a dataset's time grid, from its settings if it has them."""
-    settings = getattr(dataset, "settings", None) or {}
-    sim = settings.get("simulation", {}).get("settings", {})
+    experiment = getattr(dataset, "experiment", None)
+    if experiment is not None:
+        return experiment.tau, experiment.dt
     times = np.asarray(dataset.times, dtype=float)
-    dt = float(sim.get("dt", times[1] - times[0]))
-    tau = float(sim.get("tau", (len(times) // 3) * dt))
-    return tau, dt
+    dt = float(times[1] - times[0])
+    return (len(times) // 3) * dt, dt
 
 
 def _check_sections(n_window, sections):

@@ -49,7 +49,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from ..scaling import curve_scaler
-from ..sequences import PulseSequence, cpmg, hahn_echo
+from ..sequences import cpmg, hahn_echo
 from ..utils._random import check_seed, derive_seed
 from ._classification import F1_SCORERS, make_oversampled_pipeline
 from ._regression import power_subsets
@@ -485,18 +485,12 @@ def protocol_study(
         targets = ["W", "L", in_plane, "alpha_z"]
         if "t2" in target and target["t2"].nunique() > 1:
             targets.append("t2")
-    settings = data.settings["sequences"]
-    dt = data.settings["simulation"]["settings"]["dt"]
     windows = {}
     for name in blocks:
-        sequence = settings[name]["simulation"]["settings"].get("sequence")
-        if sequence is None:  # the simulator's own Hahn echo
-            tau = data.settings["simulation"]["settings"]["tau"]
-            n_tau = int(round(tau / dt))
-            sequence = hahn_echo(n_tau * dt, duration=3 * n_tau * dt)
-        else:
-            sequence = PulseSequence.from_dict(sequence)
-        windows[name] = _echo_samples(data.times[blocks[name]], sequence, dt)
+        experiment = data.experiments[name]
+        windows[name] = _echo_samples(
+            data.times[blocks[name]], experiment.sequence, experiment.dt
+        )
     # one receiver phase per sample, shared by its experiments
     X_blind = _with_receiver_phase(X, derive_seed(seed, _RECEIVER))
     subsets = power_subsets(target)

@@ -499,7 +499,7 @@ def reproduce(
     features = prepare_features(dataset, sections=settings["sections"])
     step("features")
     generation = getattr(dataset, "settings", None) or {}
-    sim_settings = generation.get("simulation", {}).get("settings", {})
+    experiment = getattr(dataset, "experiment", None)
     tau, dt = _grid(dataset)
     counts = features.targets["kernel"].value_counts().to_dict()
     results = {
@@ -511,13 +511,13 @@ def reproduce(
         "dataset": {
             "n_echoes": int(len(features.targets)),
             "counts": {k: int(counts.get(k, 0)) for k in KERNELS},
-            "lattice_size": sim_settings.get("lattice_size"),
+            "lattice_size": None if experiment is None else experiment.lattice_size,
             "tau": tau,
             "dt": dt,
             "n_times": int(features.full.shape[1]),
-            "linewidth": sim_settings.get("linewidth"),
+            "linewidth": None if experiment is None else experiment.linewidth,
             "seed": generation.get("seed"),
-            "backend": sim_settings.get("backend"),
+            "backend": generation.get("simulation", {}).get("backend"),
             "generation_settings": generation,
         },
         "features": {
