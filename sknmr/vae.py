@@ -36,6 +36,9 @@ __all__ = ["BetaVAE"]
 
 # Rows pushed through the network at once in transform / inverse_transform.
 _CHUNK = 4096
+# Units of rounding (eps of X's dtype) by which X may leave [0, 1] and be
+# clipped into it rather than refused.
+_ROUNDING_ULPS = 4
 
 
 class _VAEModule(nn.Module):
@@ -327,7 +330,7 @@ class BetaVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         hidden_sizes = self._check_settings()
         X = validate_data(self, X, dtype=np.float32)
-        self._check_range(X, "fit")
+        X = self._check_range(X, "fit")
         n_samples = X.shape[0]
         if self.validation_fraction is not None:
             n_valid = math.ceil(self.validation_fraction * n_samples)
@@ -425,7 +428,7 @@ class BetaVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        self._check_range(X, "transform")
+        X = self._check_range(X, "transform")
         return self._apply(lambda m, x: m.encode(x)[0], X, self.n_components)
 
     def inverse_transform(self, X):
@@ -494,12 +497,20 @@ class BetaVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self.inverse_transform(points)
 
     def _check_range(self, X, method):
-        """The Bernoulli likelihood needs X in [0, 1]: say so clearly."""
+        """X for the Bernoulli likelihood: in [0, 1], or said clearly.
+
+        Values within a few units of rounding of [0, 1] are clipped into it:
+        the most common scalers round there (``minmax_scale`` in float32 gives
+        1.0000001), and that is not bad input.
+        """
         if self.likelihood != "bernoulli" or X.size == 0:
-            return
+            return X
         low, high = X.min(), X.max()
         if low >= 0 and high <= 1:
-            return
+            return X
+        rounding = _ROUNDING_ULPS * np.finfo(X.dtype).eps
+        if low >= -rounding and high <= 1 + rounding:
+            return np.clip(X, 0, 1)
         problem = "Negative values in data" if low < 0 else "Values above 1 in data"
         # 9 significant digits tell every float32 apart: 1.00000012 is not 1.
         raise ValueError(

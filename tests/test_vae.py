@@ -224,16 +224,20 @@ def test_finds_the_one_latent_factor():
 
 
 # -- float32 input: the documented make_echoes -> curve_scaler -> BetaVAE path --
-def test_out_of_range_message_shows_the_offending_digits():
-    # minmax_scale alone rounds this float32 row's maximum to 1.0000001; the
-    # message must show enough digits to see that it is above 1.
+def test_rounding_of_the_unit_range_is_clipped_not_refused():
+    # minmax_scale alone rounds this float32 row's maximum to 1.0000001: that
+    # is the most common scaler's rounding, not bad input; it is clipped.
     X = np.tile(np.array([0.1, 0.9, 0.5], dtype=np.float32), (8, 1))
     scaled = minmax_scale(X, axis=1)
     assert scaled.max() > 1
-    with pytest.raises(ValueError, match=r"got values in \[0, 1\.00000012\]"):
-        BetaVAE(**SMALL).fit(scaled)
+    vae = BetaVAE(**SMALL).fit(scaled)
+    clipped = np.clip(scaled, 0, 1)
+    np.testing.assert_array_equal(vae.transform(scaled), vae.transform(clipped))
+    # beyond rounding, the message shows enough digits to see the problem
     with pytest.raises(ValueError, match=r"got values in \[-0\.100000001, "):
         BetaVAE(**SMALL).fit(X - np.float32(0.2))
+    with pytest.raises(ValueError, match=r"got values in \[0, 1\.00001001\]"):
+        BetaVAE(**SMALL).fit(np.minimum(scaled * np.float32(1.00001), 1.00001))
 
 
 def test_float32_curve_scaler_output_fits():
