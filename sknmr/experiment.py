@@ -40,7 +40,7 @@ import numpy as np
 from ._timegrid import time_names
 from .sequences import PulseSequence, hahn_echo
 
-__all__ = ["OUTPUTS", "Experiment"]
+__all__ = ["OUTPUTS", "Experiment", "experiment_of", "legacy_experiment"]
 
 #: What a sample of an echo is, and the prefix of its feature names.
 OUTPUTS = {"magnitude": "absM", "complex": "M", "z": "Iz"}
@@ -336,3 +336,14 @@ def legacy_experiment(settings):
         t2=settings.get("t2"),
         dephasing_rate=settings.get("dephasing_rate", 0.0),
     )
+
+
+def experiment_of(key):
+    """The :class:`Experiment` of a dataset's ``settings["simulation"]``.
+
+    Datasets saved before the experiment record stored the simulator's
+    parameters instead; they are read here, once.
+    """
+    if "experiment" in key:
+        return Experiment.from_dict(key["experiment"])
+    return legacy_experiment(key["settings"])

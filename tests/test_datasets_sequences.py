@@ -58,9 +58,7 @@ def test_one_experiment_does_not_depend_on_the_others(bunch):
     fewer = make_echoes(
         2, simulator=SIM, random_state=0, sequences={"cpmg": SEQUENCES["cpmg"]}
     )
-    np.testing.assert_array_equal(
-        fewer.data, bunch.data[:, bunch.blocks["cpmg"]].real
-    )
+    np.testing.assert_array_equal(fewer.data, bunch.data[:, bunch.blocks["cpmg"]].real)
     single = make_echoes(2, simulator=SIM, random_state=0)
     np.testing.assert_array_equal(
         single.data, bunch.data[:, bunch.blocks["hahn90"]].real

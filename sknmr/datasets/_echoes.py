@@ -44,7 +44,7 @@ from .._paper import PAPER_N_PER_KERNEL, PAPER_PRIOR
 from .._physics import MODEL_REVISION
 from .._progress import progress_bar
 from .._timegrid import DEFAULT_TAU
-from ..experiment import Experiment, legacy_experiment
+from ..experiment import experiment_of
 from ..kernels import (
     KERNELS,
     LENGTH_NAMES,
@@ -188,17 +188,6 @@ def _simulation_key(simulator, seed):
         # the backend's arithmetic changed the echoes' rounding (not the model)
         key["numerics"] = numerics
     return key
-
-
-def experiment_of(key):
-    """The :class:`~sknmr.Experiment` of a dataset's ``settings["simulation"]``.
-
-    Datasets saved before the experiment record stored the simulator's
-    parameters instead; they are read here, once.
-    """
-    if "experiment" in key:
-        return Experiment.from_dict(key["experiment"])
-    return legacy_experiment(key["settings"])
 
 
 def _simulate_chunk(simulator, key, echo_ids, params):

@@ -34,8 +34,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._timegrid import times_from_names
-from ..datasets._echoes import experiment_of
-from ..experiment import Experiment, legacy_experiment
+from ..experiment import Experiment, experiment_of, legacy_experiment
 from ..io import EchoResampler, MeasuredEcho
 from ..scaling import curve_scaler
 from ..simulator import EchoSimulator
