@@ -71,7 +71,7 @@ import pandas as pd
 
 from ._paper import PAPER_PRIOR
 from .kernels import KERNELS, available_kernels, coupling_targets, kernel_parameters
-from .utils._random import check_seed
+from .utils._random import PriorStream, check_seed
 from .utils._resources import check_fits_in_memory
 
 __all__ = [
@@ -116,9 +116,6 @@ PRIOR_SETTINGS = (
     "kernel_params",
 )
 
-_PRIOR_STREAM = 2  # first spawn_key entry of the per-echo prior streams
-_RELAXATION_STREAM = 3  # ... of the per-echo t1/t2 streams
-_KERNEL_PARAM_STREAM = 4  # ... of the per-echo, per-parameter streams
 _CODE_OFFSET = 3  # codes of kernels beyond the paper's: 3 + crc32(name) % 997
 _CODE_MODULUS = 997
 _MAX_ROUNDS = 1000
@@ -572,7 +569,7 @@ def draw_params(seed, kernel, indices, prior, acceptance):
     indices = np.asarray(indices)
     out = np.empty((len(indices), width))
     for row, j in enumerate(indices):
-        rng = _stream(seed, _PRIOR_STREAM, code, j)
+        rng = _stream(seed, PriorStream.COUPLINGS, code, j)
         for _ in range(_MAX_ROUNDS):
             draw = low + span * rng.random((block, width))
             if anisotropic:  # the sum in the order coupling_targets takes it
@@ -643,7 +640,7 @@ def draw_extras(seed, kernel, indices, prior):
             block = int(min(2**20, max(8, math.ceil(8 / max(acceptance, 1e-300)))))
         values = np.empty((n, len(names)))
         for row, j in enumerate(indices):
-            rng = _stream(seed, _RELAXATION_STREAM, code, j)
+            rng = _stream(seed, PriorStream.RELAXATION, code, j)
             for _ in range(_MAX_ROUNDS):
                 draw = low + span * rng.random((block, len(names)))
                 hits = np.flatnonzero(draw[:, 1] <= 2 * draw[:, 0]) if paired else [0]
@@ -662,7 +659,7 @@ def draw_extras(seed, kernel, indices, prior):
         crc = zlib.crc32(name.encode("utf-8"))
         u = np.array(
             [
-                _stream(seed, _KERNEL_PARAM_STREAM, code, j, crc).random()
+                _stream(seed, PriorStream.KERNEL_PARAMS, code, j, crc).random()
                 for j in indices
             ]
         )

@@ -26,8 +26,8 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
-from .._paper import PAPER_RESULTS, PAPER_TABLE_I
-from ..utils._random import derive_seed
+from .._paper import PAPER_NUMBERS, PAPER_TABLE_I
+from ..utils._random import AblationStream, derive_seed
 from ._classification import (
     _per_true_w_range,
     _scores,
@@ -111,16 +111,13 @@ _BINS = {
     "true W": ("screened_true_bins", "screened_oracle"),
 }
 
-# Offsets of the seeds each ablation derives from its random_state.
-_SPLIT, _MODELS, _FOLDS, _OVERSAMPLER = range(1, 5)
 
 #: The paper's numbers that :func:`which_settings_reproduce` looks for:
 #: (name, paper value, test, candidate columns). "approx": within the
 #: tolerance; "above": strictly above; "pair": ``fpr_unscreened`` near the
-#: first value and a screened FPR near the second. The values the paper
-#: states in words (Sec. III.B: "just above 0.4", "about 0.2"; Sec. III.C:
-#: "approximately 0.9 and 0.8"; "above 0.8") are those of
-#: :data:`~sknmr.study.PAPER`.
+#: first value and a screened FPR near the second. The values are the
+#: paper's numbers (``sknmr._paper.PAPER_NUMBERS``), which
+#: :data:`~sknmr.study.PAPER` writes as the paper's text does.
 PAPER_TARGETS = (
     (
         "Table I random forest F1",
@@ -130,19 +127,19 @@ PAPER_TARGETS = (
     ),
     (
         "W-screened F1",
-        PAPER_RESULTS["screened_f1"],
+        PAPER_NUMBERS["screened_f1"],
         "approx",
         tuple(f"f1_{k}_{a}" for k in ("screened", "oracle") for a in _AVERAGES),
     ),
     (
         "Power FPR unscreened -> W-screened",
-        (0.4, 0.2),
+        PAPER_NUMBERS["power_fpr"],
         "pair",
         ("fpr_screened", "fpr_oracle"),
     ),
-    ("R^2 of W", 0.8, "approx", ("r2_W",)),
-    ("R^2 of alpha_xy", 0.9, "approx", ("r2_alpha_xy",)),
-    ("R^2 of L (power)", 0.8, "above", ("r2_L_power",)),
+    ("R^2 of W", PAPER_NUMBERS["r2_W"], "approx", ("r2_W",)),
+    ("R^2 of alpha_xy", PAPER_NUMBERS["r2_alpha_xy"], "approx", ("r2_alpha_xy",)),
+    ("R^2 of L (power)", PAPER_NUMBERS["r2_L_power"], "above", ("r2_L_power",)),
 )
 
 #: Short names of the metric columns, for the report.
@@ -249,12 +246,12 @@ def oversample_before_split(y, *, test_size=0.25, random_state=0):
     """
     y = np.asarray(y)
     seed = random_state
-    index = _oversampled_index(y, derive_seed(seed, _OVERSAMPLER))
+    index = _oversampled_index(y, derive_seed(seed, AblationStream.OVERSAMPLER))
     train, test = train_test_split(
         np.arange(index.size),
         test_size=test_size,
         stratify=y[index],
-        random_state=derive_seed(seed, _SPLIT),
+        random_state=derive_seed(seed, AblationStream.TEST_SPLIT),
     )
     classes, counts = np.unique(y, return_counts=True)
     rows = index[test][y[index][test] == classes[np.argmin(counts)]]
@@ -273,13 +270,13 @@ def _forest(n_estimators, random_state, n_jobs):
 
 def _cv_forest(X, y, *, cv, n_estimators, random_state, n_jobs):
     """The random forest's cross-validated F1, three averages (Table I's row)."""
-    seed = derive_seed(random_state, _MODELS)
+    seed = derive_seed(random_state, AblationStream.MODELS)
     table = classification_table(
         X,
         y,
         {"random forest": _forest(n_estimators, seed, n_jobs)},
         cv=cv,
-        random_state=derive_seed(random_state, _FOLDS),
+        random_state=derive_seed(random_state, AblationStream.FOLDS),
     )
     row = table.loc["random forest"]
     return {f"rf_f1_{a}": float(row[f"f1_{a}"]) for a in _AVERAGES}
@@ -323,7 +320,7 @@ def _split_analyses(
                 index,
                 test_size=test_size,
                 stratify=y,
-                random_state=derive_seed(random_state, _SPLIT),
+                random_state=derive_seed(random_state, AblationStream.TEST_SPLIT),
             )
             copies = 0.0
         else:
@@ -346,7 +343,7 @@ def _split_analyses(
             n_estimators=n_estimators,
             regression_max_features=regression_max_features,
             cv=cv,
-            random_state=derive_seed(random_state, _MODELS),
+            random_state=derive_seed(random_state, AblationStream.MODELS),
             n_jobs=n_jobs,
         )
         metrics = dict(result.metrics)
@@ -458,7 +455,9 @@ def oversampling_ablation(
         if setting == "inside":
             Xc, yc = X, y
         else:
-            index = _oversampled_index(y, derive_seed(random_state, _OVERSAMPLER))
+            index = _oversampled_index(
+                y, derive_seed(random_state, AblationStream.OVERSAMPLER)
+            )
             Xc, yc = X[index], y[index]
         metrics = _cv_forest(
             Xc,
@@ -633,7 +632,7 @@ n_jobs
         np.arange(len(y)),
         test_size=test_size,
         stratify=y,
-        random_state=derive_seed(random_state, _SPLIT),
+        random_state=derive_seed(random_state, AblationStream.TEST_SPLIT),
     )
     analysis = classification_analysis(
         X,
@@ -644,7 +643,7 @@ n_jobs
         n_estimators=n_estimators,
         regression_max_features=regression_max_features,
         cv=cv,
-        random_state=derive_seed(random_state, _MODELS),
+        random_state=derive_seed(random_state, AblationStream.MODELS),
         n_jobs=n_jobs,
     )
     metrics.update(
@@ -660,11 +659,11 @@ n_jobs
     regressor = RandomForestRegressor(
         n_estimators=n_estimators,
         max_features=regression_max_features,
-        random_state=derive_seed(random_state, _MODELS),
+        random_state=derive_seed(random_state, AblationStream.MODELS),
         n_jobs=n_jobs,
     )
     subsets = power_subsets(targets)
-    seed = derive_seed(random_state, _SPLIT)
+    seed = derive_seed(random_state, AblationStream.TEST_SPLIT)
     table = regression_table(
         X,
         targets,

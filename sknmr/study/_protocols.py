@@ -50,7 +50,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from ..scaling import curve_scaler
 from ..sequences import PulseSequence, cpmg, hahn_echo
-from ..utils._random import check_seed, derive_seed
+from ..utils._random import ProtocolStream, check_seed, derive_seed
 from ._classification import F1_SCORERS, make_oversampled_pipeline
 from ._regression import power_subsets
 
@@ -66,8 +66,6 @@ __all__ = [
 
 #: How an echo is read out (see the module's description).
 DETECTIONS = ("magnitude", "quadrature", "phase-blind")
-# Seed streams of the study.
-_RECEIVER, _FOLDS, _FORESTS = range(3)
 
 
 def default_experiments(tau=100.0):
@@ -498,10 +496,10 @@ def protocol_study(
             sequence = PulseSequence.from_dict(sequence)
         windows[name] = _echo_samples(data.times[blocks[name]], sequence, dt)
     # one receiver phase per sample, shared by its experiments
-    X_blind = _with_receiver_phase(X, derive_seed(seed, _RECEIVER))
+    X_blind = _with_receiver_phase(X, derive_seed(seed, ProtocolStream.RECEIVER_PHASE))
     subsets = power_subsets(target)
     power = np.asarray(target["power"])
-    forest_seed = derive_seed(seed, _FORESTS)
+    forest_seed = derive_seed(seed, ProtocolStream.FORESTS)
     rows = []
     w = np.asarray(target["W"], dtype=float)
     for name, protocol in protocols.items():

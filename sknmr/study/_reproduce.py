@@ -15,7 +15,7 @@ from .. import __version__
 from ..datasets import load_echoes, make_echoes
 from ..kernels import KERNELS
 from ..simulator import EchoSimulator
-from ..utils._random import check_seed, derive_seed
+from ..utils._random import ReproduceStream, check_seed, derive_seed
 from ..utils._resources import check_n_jobs
 from ..window import EchoWindow
 from ._ablations import (
@@ -50,13 +50,6 @@ from ._unsupervised import _ORDERED_RHO, pca_kmeans_analysis, vae_analysis
 
 __all__ = ["reproduce"]
 
-# Offsets of the per-analysis seeds, ``derive_seed(random_state, offset)``.
-_TABLE_I, _SPLIT, _CLASSIFICATION, _REGRESSION, _VAE, _PCA_KMEANS = range(1, 7)
-# The ablations' own offsets, so that asking for them changes no other number:
-# one for the oversampling and screening ablations (they share their fits),
-# one for the core metrics of every dataset of the linewidth and lattice
-# ablations (the same seeds on each, so rows differ by their data only).
-_ABLATION_SPLITS, _ABLATION_CORE = 7, 8
 #: The tolerance within which an ablation row "reproduces" a paper number.
 _REPRODUCE_TOLERANCE = 0.03
 
@@ -538,7 +531,7 @@ def reproduce(
         features.y,
         cv=settings["cv"],
         n_estimators=n_estimators,
-        random_state=derive_seed(random_state, _TABLE_I),
+        random_state=derive_seed(random_state, ReproduceStream.TABLE_I),
         n_jobs=n_jobs,
     )
     results["table_i"] = {
@@ -552,7 +545,7 @@ def reproduce(
         np.arange(len(features.y)),
         test_size=settings["test_size"],
         stratify=features.y,
-        random_state=derive_seed(random_state, _SPLIT),
+        random_state=derive_seed(random_state, ReproduceStream.TEST_SPLIT),
     )
     featurizations = (("pointwise", features.window), ("polynomial", features.poly))
     parts["classification"] = {}
@@ -567,7 +560,7 @@ def reproduce(
             n_estimators=n_estimators,
             regression_max_features=settings["regression_max_features"],
             cv=settings["cv"],
-            random_state=derive_seed(random_state, _CLASSIFICATION),
+            random_state=derive_seed(random_state, ReproduceStream.CLASSIFICATION),
             n_jobs=n_jobs,
         )
     results["classification"] = {
@@ -584,7 +577,7 @@ def reproduce(
             n_estimators=n_estimators,
             max_features=settings["regression_max_features"],
             test_size=settings["test_size"],
-            random_state=derive_seed(random_state, _REGRESSION),
+            random_state=derive_seed(random_state, ReproduceStream.REGRESSION),
             n_jobs=n_jobs,
         )
     results["regression"] = {k: _nested(v) for k, v in parts["regression"].items()}
@@ -602,7 +595,7 @@ def reproduce(
             vae_params=params,
             device=settings["device"],
             threads=settings["torch_threads"],
-            random_state=derive_seed(random_state, _VAE),
+            random_state=derive_seed(random_state, ReproduceStream.VAE),
         )
         parts[f"vae_{key}"] = result
         results["vae"][key] = {
@@ -620,7 +613,7 @@ def reproduce(
         features.full,
         features.targets,
         max_clusters=settings["max_clusters"],
-        random_state=derive_seed(random_state, _PCA_KMEANS),
+        random_state=derive_seed(random_state, ReproduceStream.PCA_KMEANS),
     )
     parts["pca_kmeans"] = pk
     results["pca_kmeans"] = {
@@ -696,7 +689,7 @@ def _run_ablations(args, dataset, features, verbose):
             features.window,
             features.y,
             features.w,
-            random_state=derive_seed(random_state, _ABLATION_SPLITS),
+            random_state=derive_seed(random_state, ReproduceStream.ABLATION_SPLITS),
             analyses=analyses,
             **common,
         )
@@ -738,7 +731,7 @@ def _run_ablations(args, dataset, features, verbose):
             core[key] = core_metrics(
                 datasets[key],
                 sections=settings["sections"],
-                random_state=derive_seed(random_state, _ABLATION_CORE),
+                random_state=derive_seed(random_state, ReproduceStream.ABLATION_CORE),
                 **common,
             )
         details = {
@@ -763,8 +756,10 @@ def _run_ablations(args, dataset, features, verbose):
     return {
         "asked": list(args.ablations),
         "seeds": {
-            "oversampling_screening": derive_seed(random_state, _ABLATION_SPLITS),
-            "core_metrics": derive_seed(random_state, _ABLATION_CORE),
+            "oversampling_screening": derive_seed(
+                random_state, ReproduceStream.ABLATION_SPLITS
+            ),
+            "core_metrics": derive_seed(random_state, ReproduceStream.ABLATION_CORE),
             "datasets": int(random_state),
         },
         "lattice_sizes": list(args.ablation_lattice_sizes),
