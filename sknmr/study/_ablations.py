@@ -20,14 +20,17 @@ them:
   sknmr's default (0.08 MHz), or on lattices of several sizes.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 from imblearn.over_sampling import RandomOverSampler
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._paper import PAPER_NUMBERS, PAPER_TABLE_I
-from ..utils._random import AblationStream, derive_seed
+from ..utils._random import MAX_SEED, AblationStream, derive_seed
 from ._classification import (
     _per_true_w_range,
     _scores,
@@ -35,7 +38,7 @@ from ._classification import (
     classification_table,
     make_oversampled_pipeline,
 )
-from ._features import prepare_features
+from ._features import _check_dataset, _check_section_counts, prepare_features
 from ._regression import power_subsets, regression_table
 
 __all__ = [
@@ -572,6 +575,25 @@ random_state, n_jobs, analyses
     return Bunch(rows=rows, analyses=analyses)
 
 
+@validate_params(
+    {
+        "dataset": [dict],
+        "sections": ["array-like"],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "test_size": [Interval(Real, 0, 1, closed="neither")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "regression_max_features": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="right"),
+            StrOptions({"sqrt", "log2"}),
+            None,
+        ],
+        # every part's seed is derived from it: an int
+        "random_state": [Interval(Integral, 0, MAX_SEED, closed="both")],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def core_metrics(
     dataset,
     *,
@@ -623,6 +645,8 @@ n_jobs
     >>> sorted(metrics)[:3], 0 <= metrics["rf_f1_weighted"] <= 1
     (['f1_oracle_binary', 'f1_oracle_macro', 'f1_oracle_weighted'], True)
     """
+    _check_dataset(dataset)
+    _check_section_counts(sections)
     features = prepare_features(dataset, sections=sections)
     X, y, w, targets = features.window, features.y, features.w, features.targets
     metrics = _cv_forest(

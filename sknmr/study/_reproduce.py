@@ -2,7 +2,6 @@
 
 import os
 import platform
-import tempfile
 import time
 from numbers import Integral, Real
 
@@ -38,25 +37,14 @@ from ._presets import (
     _resolve_preset,
 )
 from ._regression import regression_analysis
-from ._report import (
-    _comparison,
-    _jsonable,
-    _nested,
-    _notes,
-    _write_report,
-    _write_results,
-)
+from ._report import _comparison, _jsonable, _nested, _notes, _report_lines
+from ._runner import _check_folder, _StudyRun
 from ._unsupervised import _ORDERED_RHO, pca_kmeans_analysis, vae_analysis
 
 __all__ = ["reproduce"]
 
 #: The tolerance within which an ablation row "reproduces" a paper number.
 _REPRODUCE_TOLERANCE = 0.03
-
-
-def _log(verbose, message):
-    if verbose:
-        print(f"[sknmr reproduce] {message}", flush=True)
 
 
 def _simulator(settings, linewidth):
@@ -91,44 +79,6 @@ def _load_data(data):
                 f"or the path of a .npz file from save_echoes; it lacks {attribute!r}."
             )
     return data
-
-
-def _check_folder(path, name):
-    """Check that folder ``path`` exists or can be created, and can be written.
-
-    Creates nothing: the nearest existing folder on the path is checked with
-    a temporary file that leaves no trace (``os.access`` says yes to root on
-    read-only mounts). Returns the path as a str.
-    """
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be a str or path-like; got {type(path).__name__}."
-        ) from None
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    if not path:
-        raise ValueError(f"{name} must name a folder; got an empty path.")
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"{name} must be a folder; {path!r} is a file.")
-    existing = os.path.abspath(path)
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        raise ValueError(
-            f"{name} must be a folder that can be created; {path!r} cannot: "
-            f"{existing!r} is a file."
-        )
-    try:
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as exc:
-        raise ValueError(
-            f"{name} must be a folder that can be written; {path!r} cannot: "
-            f"{exc.strerror or exc}."
-        ) from None
-    return path
 
 
 def _check_window(simulator, settings):
@@ -229,7 +179,7 @@ def _check_arguments(
     memory=None,
     n_jobs=None,
     random_state=0,
-    verbose=True,
+    verbose=1,
     linewidth=None,
     ablations=(),
     ablation_lattice_sizes=None,
@@ -254,7 +204,7 @@ def _check_arguments(
     random_state = check_seed(random_state, "random_state")
     n_jobs = check_n_jobs(n_jobs, "n_jobs")
     if not isinstance(verbose, (Integral, np.bool_)):
-        raise TypeError(f"verbose must be a bool; got {verbose!r}.")
+        raise TypeError(f"verbose must be an int (0: silent); got {verbose!r}.")
     if linewidth is not None:
         if not isinstance(linewidth, Real) or isinstance(linewidth, bool):
             raise TypeError(
@@ -310,6 +260,7 @@ def _check_arguments(
         memory=memory,
         n_jobs=n_jobs,
         random_state=random_state,
+        verbose=int(verbose),
         dataset=dataset,
         simulator=simulator,
     )
@@ -323,7 +274,7 @@ def reproduce(
     memory=None,
     n_jobs=None,
     random_state=0,
-    verbose=True,
+    verbose=1,
     linewidth=None,
     ablations=(),
     ablation_lattice_sizes=None,
@@ -390,8 +341,8 @@ def reproduce(
     random_state : int, default=0
         Seeds the dataset and every analysis (each gets its own seed derived
         from this one), in ``[0, 2**32 - 1]``.
-    verbose : bool, default=True
-        Print progress.
+    verbose : int, default=1
+        Print progress when > 0 (a line per step, a bar per simulation).
     linewidth : float, default=None
         Offset linewidth (MHz) of the simulator; None keeps its default
         (0.08). The paper states 0.008.
@@ -460,18 +411,11 @@ def reproduce(
     )
     name, settings, out = args.name, args.settings, args.out
     n_jobs, random_state = args.n_jobs, args.random_state
-    os.makedirs(os.path.join(out, "figures"), exist_ok=True)
-    timings = {}
-
-    def step(label):
-        timings[label] = time.perf_counter() - step.t0
-        step.t0 = time.perf_counter()
-
-    step.t0 = time.perf_counter()
+    run = _StudyRun("reproduce", out, args.verbose, subfolders=("figures",)).start()
+    step = run.step
 
     if args.dataset is None:
-        _log(
-            verbose,
+        run.log(
             f"preset {name!r}: simulating {len(KERNELS) * settings['n_per_kernel']} "
             f"echoes on {settings['lattice_size']}x{settings['lattice_size']}",
         )
@@ -482,11 +426,11 @@ def reproduce(
             memory=args.memory,
             n_jobs=n_jobs,
             chunk_size=settings["chunk_size"],
-            verbose=int(bool(verbose)),
+            verbose=run.verbose,
         )
     else:
         dataset = args.dataset
-        _log(verbose, f"analysing the given dataset of {len(dataset.target)} echoes")
+        run.log(f"analysing the given dataset of {len(dataset.target)} echoes")
     step("dataset")
 
     features = prepare_features(dataset, sections=settings["sections"])
@@ -525,7 +469,7 @@ def reproduce(
     parts = {}
     n_estimators = settings["n_estimators"]
 
-    _log(verbose, "Table I: seven classifiers, cross-validated F1")
+    run.log("Table I: seven classifiers, cross-validated F1")
     table, table_warnings = table_i(
         features.window,
         features.y,
@@ -550,7 +494,7 @@ def reproduce(
     featurizations = (("pointwise", features.window), ("polynomial", features.poly))
     parts["classification"] = {}
     for featurization, X in featurizations:
-        _log(verbose, f"random forest and W screening ({featurization} features)")
+        run.log(f"random forest and W screening ({featurization} features)")
         parts["classification"][featurization] = classification_analysis(
             X,
             features.y,
@@ -570,7 +514,7 @@ def reproduce(
 
     parts["regression"] = {}
     for featurization, X in featurizations:
-        _log(verbose, f"regression of W, L, alpha_xy, alpha_z ({featurization})")
+        run.log(f"regression of W, L, alpha_xy, alpha_z ({featurization})")
         parts["regression"][featurization] = regression_analysis(
             X,
             features.targets,
@@ -588,7 +532,7 @@ def reproduce(
         ("full", features.full, settings["vae"]),
         ("window", features.window, settings["vae_window"]),
     ):
-        _log(verbose, f"BetaVAE on the {key} series")
+        run.log(f"BetaVAE on the {key} series")
         result = vae_analysis(
             X,
             features.targets,
@@ -608,7 +552,7 @@ def reproduce(
         }
     step("vae")
 
-    _log(verbose, "PCA and K-means")
+    run.log("PCA and K-means")
     pk = pca_kmeans_analysis(
         features.full,
         features.targets,
@@ -629,14 +573,14 @@ def reproduce(
     step("pca_kmeans")
 
     if args.ablations:
-        results["ablations"] = _run_ablations(args, dataset, features, verbose)
+        results["ablations"] = _run_ablations(args, dataset, features, run)
         step("ablations")
 
-    _log(verbose, "figures")
+    run.log("figures")
     figures = _make_figures(out, features, parts, settings)
     step("figures")
 
-    results["timings_s"] = timings
+    results["timings_s"] = run.timings
     results["wall_time_s"] = time.perf_counter() - started
     results["notes"] = _notes(results)
     results["comparison"] = [
@@ -644,9 +588,9 @@ def reproduce(
         for r, p, o in _comparison(results)
     ]
     results = _jsonable(results)
-    report = _write_report(out, results, figures)
-    _write_results(out, results)
-    _log(verbose, f"wrote {report} ({results['wall_time_s']:.0f} s)")
+    report = run.write_report(_report_lines(results, figures))
+    run.write_json("results.json", results)
+    run.log(f"wrote {report} ({results['wall_time_s']:.0f} s)")
     return Bunch(
         results=results,
         report=report,
@@ -656,7 +600,7 @@ def reproduce(
     )
 
 
-def _run_ablations(args, dataset, features, verbose):
+def _run_ablations(args, dataset, features, run):
     """The ablations ``args`` asks for: their rows and which reproduce the paper."""
     settings, n_jobs = args.settings, args.n_jobs
     random_state = args.random_state
@@ -669,14 +613,13 @@ def _run_ablations(args, dataset, features, verbose):
     }
     rows = []
     analyses = None
-    for ablation, run in (
+    for ablation, ablate in (
         ("oversampling", oversampling_ablation),
         ("screening", screening_ablation),
     ):
         if ablation not in args.ablations:
             continue
-        _log(
-            verbose,
+        run.log(
             f"ablation {ablation}: "
             + (
                 "random forest and W screening, oversampled inside training folds "
@@ -685,7 +628,7 @@ def _run_ablations(args, dataset, features, verbose):
                 else "the oversampling ablation's fits, every bin and routing"
             ),
         )
-        result = run(
+        result = ablate(
             features.window,
             features.y,
             features.w,
@@ -706,8 +649,7 @@ def _run_ablations(args, dataset, features, verbose):
     def metrics_of(ablation, lattice_size, linewidth):
         key = (lattice_size, n, float(linewidth))
         if key not in datasets:
-            _log(
-                verbose,
+            run.log(
                 f"ablation {ablation}: simulating {len(KERNELS) * n} echoes on "
                 f"{lattice_size}x{lattice_size}, linewidth {linewidth:g} MHz",
             )
@@ -720,11 +662,10 @@ def _run_ablations(args, dataset, features, verbose):
                 memory=args.memory,
                 n_jobs=n_jobs,
                 chunk_size=settings["chunk_size"],
-                verbose=int(bool(verbose)),
+                verbose=run.verbose,
             )
         if key not in core:
-            _log(
-                verbose,
+            run.log(
                 f"ablation {ablation}: core metrics on {lattice_size}x{lattice_size}, "
                 f"linewidth {linewidth:g} MHz",
             )
