@@ -56,6 +56,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
+from .._presets import PRESETS as _REGISTRY
 from .._progress import progress_message
 from ..scaling import curve_scaler
 from ..sequences import PulseSequence, cpmg, hahn_echo
@@ -681,25 +682,9 @@ def protocol_figure(table, path=None):
     return fig
 
 
-#: Sizes of ``sknmr protocols``: materials per kernel, lattice, tau (us),
-#: folds and trees. ``"quick"`` takes minutes on 2 CPU cores; ``"full"``
-#: (3000 materials on 64 x 64) an hour or two of CPU, minutes on a GPU.
-PROTOCOL_PRESETS = {
-    "quick": {
-        "n_per_kernel": 200,
-        "lattice_size": 32,
-        "tau": 100.0,
-        "cv": 5,
-        "n_estimators": 100,
-    },
-    "full": {
-        "n_per_kernel": 1000,
-        "lattice_size": 64,
-        "tau": 100.0,
-        "cv": 5,
-        "n_estimators": 200,
-    },
-}
+#: Sizes of ``sknmr protocols`` (see ``sknmr._presets.PRESETS``, the registry
+#: of every preset).
+PROTOCOL_PRESETS = _REGISTRY["protocols"]
 
 
 def _best_protocols(table):
