@@ -38,6 +38,9 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
     "sphinx_gallery.gen_gallery",
+    # Markdown pages: the study's reports are written once, as Markdown, and
+    # included as they are (``{include}`` with ``:relative-images:``).
+    "myst_parser",
 ]
 
 # -- autodoc / autosummary / napoleon ------------------------------------------
@@ -85,8 +88,11 @@ exclude_patterns = [
     "auto_examples/*.zip",
     "auto_examples/*.json",
     "auto_examples/*.md5",
+    # stored reports: included by their pages, not pages themselves
+    "user_guide/full_scale/report/*.md",
 ]
 root_doc = "index"
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 default_role = "literal"  # single backticks in docstrings render as code
 nitpicky = False
 # sphinx-gallery writes its execution-time page; it is linked from nowhere.

@@ -1,5 +1,6 @@
 """Progress reporting for long work (tqdm, off unless asked)."""
 
+import sys
 from contextlib import contextmanager
 
 from tqdm.auto import tqdm
@@ -13,3 +14,20 @@ def progress_bar(total, unit, enabled=True, desc=None):
         yield bar
     finally:
         bar.close()
+
+
+def progress_message(verbose, source, message):
+    """Print ``[sknmr <source>] <message>`` when ``verbose > 0``.
+
+    Written through tqdm, so that a line printed while a bar runs does not
+    break it.
+
+    Examples
+    --------
+    >>> progress_message(1, "reproduce", "Table I")
+    [sknmr reproduce] Table I
+    >>> progress_message(0, "reproduce", "Table I")
+    """
+    if verbose > 0:
+        tqdm.write(f"[sknmr {source}] {message}", file=sys.stdout)
+        sys.stdout.flush()

@@ -3,6 +3,7 @@ parameters and kernels other than the paper's three; the paper's default
 stays exactly as it was."""
 
 import inspect
+import json
 import zlib
 
 import numpy as np
@@ -14,6 +15,7 @@ from sknmr.datasets import make_echoes
 from sknmr.prior import (
     ECHO_ID_STRIDE,
     PRIOR_SETTINGS,
+    Prior,
     _acceptance_anisotropic,
     check_prior,
     draw_extras,
@@ -118,16 +120,57 @@ def test_default_prior_and_ids_unchanged():
     assert [kernel_code(k) for k in ("gaussian", "power", "rkky")] == [0, 1, 2]
 
 
-def test_prior_settings_are_check_priors_keywords():
+def test_prior_settings_are_the_priors_keywords():
+    """The ranges are written once, in Prior; the functions forward them."""
     keywords = [
         name
-        for name, p in inspect.signature(check_prior).parameters.items()
+        for name, p in inspect.signature(Prior).parameters.items()
         if p.kind is p.KEYWORD_ONLY
     ]
     assert sorted(PRIOR_SETTINGS) == sorted(keywords)
     assert len(set(PRIOR_SETTINGS)) == len(PRIOR_SETTINGS)
-    for func in (sample_prior, make_echoes):
-        assert set(PRIOR_SETTINGS) <= set(inspect.signature(func).parameters)
+    assert set(PRIOR_SETTINGS) <= set(inspect.signature(make_echoes).parameters)
+    settings = {"alpha_x": (0.01, 0.1), "alpha_y": (0.0, 0.05), "t2": (20.0, 40.0)}
+    ranges, acceptance = check_prior(("power",), **settings)
+    assert Prior(("power",), **settings).ranges == ranges
+    for func in (check_prior, lambda **kw: sample_prior(2, **kw)):
+        with pytest.raises(TypeError, match=r"unknown settings \['alpha_xz'\]"):
+            func(alpha_xz=(0.0, 0.1))
+
+
+def test_prior_object_samples_what_sample_prior_does():
+    settings = {
+        "alpha_x": (0.01, 0.1),
+        "alpha_y": (0.0, 0.05),
+        "t1": (50.0, 60.0),
+        "t2": (80.0, 120.0),
+        "kernel_params": {"exponent": (1.0, 2.0)},
+    }
+    prior = Prior(("gaussian", "power"), **settings)
+    for seed in (0, 7):
+        expected = sample_prior(
+            9, ("gaussian", "power"), lattice_size=10, random_state=seed, **settings
+        )
+        assert prior.sample(9, lattice_size=10, random_state=seed).equals(expected)
+    assert Prior().sample(6, random_state=3).equals(sample_prior(6, random_state=3))
+
+
+def test_prior_round_trips_and_compares():
+    prior = Prior(("gaussian", "power"), t2=(20.0, 40.0), W=(0.1, 0.25))
+    d = prior.to_dict()
+    assert json.loads(json.dumps(d)) == d
+    assert Prior.from_dict(d) == prior
+    assert Prior.from_dict(json.loads(json.dumps(d))) == prior
+    assert prior != Prior(("gaussian", "power"), t2=(20.0, 40.0))
+    assert prior != Prior(("gaussian",), t2=(20.0, 40.0), W=(0.1, 0.25))
+    assert Prior() == Prior(alpha_xy=(0.01, 0.1), lengths={"power": (1.0, 3.0)})
+    assert Prior() != "not a prior"
+    d["kernels"].append("rkky")  # a copy: the prior is untouched
+    assert prior.kernels == ("gaussian", "power")
+    with pytest.raises(TypeError, match="unknown settings"):
+        Prior.from_dict({**d, "alpha": (0.0, 1.0)})
+    with pytest.raises(ValueError, match="alpha_z"):
+        Prior(alpha_z=(0.1, 0.01))
 
 
 # -- anisotropic couplings -----------------------------------------------------

@@ -520,3 +520,116 @@ def test_paper_targets_are_the_papers():
         f"> {targets['R^2 of L (power)']:g} (power)"
     )
     assert ABLATIONS == ("oversampling", "screening", "linewidth", "lattice")
+
+
+@pytest.fixture(scope="module")
+def tiny_protocol_data():
+    from sknmr import EchoSimulator
+    from sknmr.datasets import make_echoes
+    from sknmr.sequences import hahn_echo
+
+    return make_echoes(
+        3,
+        simulator=EchoSimulator(lattice_size=4, tau=2.0, dtype="float32"),
+        sequences={"hahn90": {"sequence": hahn_echo(2.0), "output": "complex"}},
+        random_state=0,
+    )
+
+
+def _protocol_study_call(**kwargs):
+    def call(data):
+        return sknmr.study.protocol_study(
+            data, protocols={"paper": (("hahn90",), "magnitude")}, **kwargs
+        )
+
+    return call
+
+
+# (call on the tiny dataset, exception, message naming the parameter)
+BAD_STUDY_CALLS = {
+    "prepare_features(None)": (
+        lambda data: sknmr.study.prepare_features(None),
+        "'dataset' parameter",
+    ),
+    "prepare_features({})": (
+        lambda data: sknmr.study.prepare_features({}),
+        r"dataset must be a dataset .* lacks \['data', 'target', 'times'\]",
+    ),
+    "core_metrics(None)": (
+        lambda data: sknmr.study.core_metrics(None),
+        "'dataset' parameter",
+    ),
+    "core_metrics(cv=1)": (
+        lambda data: sknmr.study.core_metrics(data, cv=1),
+        "'cv' parameter",
+    ),
+    "prepare_features(sections=(0,))": (
+        lambda data: sknmr.study.prepare_features(data, sections=(0,)),
+        "sections must be a non-empty sequence of positive ints",
+    ),
+    "prepare_features(sections=())": (
+        lambda data: sknmr.study.prepare_features(data, sections=()),
+        "sections must be a non-empty sequence of positive ints",
+    ),
+    "elbow_point([], [])": (
+        lambda data: sknmr.study.elbow_point([], []),
+        "ks and sse must be non-empty",
+    ),
+    "elbow_point(3 ks, 2 sse)": (
+        lambda data: sknmr.study.elbow_point([1, 2, 3], [3.0, 1.0]),
+        "ks and sse must be non-empty 1-d sequences of the same length",
+    ),
+    "pca_kmeans_analysis(max_clusters=0)": (
+        lambda data: sknmr.study.pca_kmeans_analysis(
+            np.ones((4, 3)), pd.DataFrame({"W": np.ones(4)}), max_clusters=0
+        ),
+        "'max_clusters' parameter",
+    ),
+    "protocol_study(targets=['nope'])": (
+        _protocol_study_call(targets=["nope"]),
+        r"targets must be numeric columns of data.target .* got \['nope'\]",
+    ),
+    "protocol_study(targets=['kernel'])": (
+        _protocol_study_call(targets=["kernel"]),
+        "targets must be numeric columns",
+    ),
+    "protocol_study(cv=1)": (_protocol_study_call(cv=1), "'cv' parameter"),
+    "protocol_study(cv=4), 3 power materials": (
+        _protocol_study_call(cv=4),
+        "cv=4 folds need at least 4 power",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_STUDY_CALLS))
+def test_bad_study_arguments_fail_clearly(case, tiny_protocol_data):
+    call, message = BAD_STUDY_CALLS[case]
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(tiny_protocol_data)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"cv": 1}, "'cv' parameter of run_protocols"),
+        ({"n_per_kernel": 2, "cv": 3}, "cv=3 folds need at least 3 materials"),
+        ({"tau": -1.0}, "'tau' parameter of run_protocols"),
+        ({"lattice": 4}, "unknown settings"),
+        ({"random_state": -1}, "'random_state' parameter"),
+        ({"preset": "medium"}, "preset must be one of"),
+    ],
+)
+def test_run_protocols_checks_before_any_work(
+    tmp_path, monkeypatch, overrides, message
+):
+    """No folder is made and nothing simulated when an argument is bad."""
+    import sknmr.datasets
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("simulated before checking the arguments")
+
+    monkeypatch.setattr(sknmr.datasets, "make_echoes", no_simulation)
+    out = tmp_path / "report"
+    with pytest.raises((ValueError, TypeError), match=message):
+        sknmr.study.run_protocols(out, verbose=0, **overrides)
+    assert not out.exists()

@@ -38,7 +38,7 @@ from ..experiment import Experiment, experiment_of, legacy_experiment
 from ..io import EchoResampler, MeasuredEcho
 from ..scaling import curve_scaler
 from ..simulator import EchoSimulator
-from ..utils._random import check_seed, derive_seed
+from ..utils._random import InferenceStream, check_seed, derive_seed
 from ..window import EchoWindow
 from ._augment import check_augment, make_augmenter
 from ._ood import KNNDistance, conformal_threshold, echo_top_offset
@@ -65,7 +65,7 @@ _ECHO_TOP_STARTS = (2 / 3, 5 / 3)
 # decays, 0.6 81%, with the same flags for other taus and sequences).
 _OOD_SHARES = (0.8, 0.1, 0.1)
 # Seed streams derived from random_state, one per random part of fit.
-_SPLIT, _AUG_TRAIN, _AUG_CAL, _CLASSIFIER, _OOD, _REGRESSOR = range(6)
+_SPLIT, _AUG_TRAIN, _AUG_CAL, _CLASSIFIER, _OOD, _REGRESSOR = InferenceStream
 
 
 def _experiment_from(source):

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._paper import PAPER_PRIOR
+from .._presets import PRESETS
 from ..datasets import make_echoes
 from ..io import read_echo
 from ..kernels import kernel_stats
@@ -25,10 +26,7 @@ __all__ = ["echoes_at_estimate", "infer_file", "load_model", "summary", "train_m
 
 #: Training sizes of ``sknmr infer --train``: ``quick`` for a first try (a
 #: minute on two cores), ``default`` for use (minutes).
-TRAINING_PRESETS = {
-    "quick": {"lattice_size": 16, "n_per_kernel": 100},
-    "default": {"lattice_size": 32, "n_per_kernel": 500},
-}
+TRAINING_PRESETS = PRESETS["training"]
 
 
 def train_model(

@@ -20,14 +20,17 @@ them:
   sknmr's default (0.08 MHz), or on lattices of several sizes.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 from imblearn.over_sampling import RandomOverSampler
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._paper import PAPER_RESULTS, PAPER_TABLE_I
-from ..utils._random import derive_seed
+from .._paper import PAPER_NUMBERS, PAPER_TABLE_I
+from ..utils._random import MAX_SEED, AblationStream, derive_seed
 from ._classification import (
     _per_true_w_range,
     _scores,
@@ -35,7 +38,7 @@ from ._classification import (
     classification_table,
     make_oversampled_pipeline,
 )
-from ._features import prepare_features
+from ._features import _check_dataset, _check_section_counts, prepare_features
 from ._regression import power_subsets, regression_table
 
 __all__ = [
@@ -111,16 +114,13 @@ _BINS = {
     "true W": ("screened_true_bins", "screened_oracle"),
 }
 
-# Offsets of the seeds each ablation derives from its random_state.
-_SPLIT, _MODELS, _FOLDS, _OVERSAMPLER = range(1, 5)
 
 #: The paper's numbers that :func:`which_settings_reproduce` looks for:
 #: (name, paper value, test, candidate columns). "approx": within the
 #: tolerance; "above": strictly above; "pair": ``fpr_unscreened`` near the
-#: first value and a screened FPR near the second. The values the paper
-#: states in words (Sec. III.B: "just above 0.4", "about 0.2"; Sec. III.C:
-#: "approximately 0.9 and 0.8"; "above 0.8") are those of
-#: :data:`~sknmr.study.PAPER`.
+#: first value and a screened FPR near the second. The values are the
+#: paper's numbers (``sknmr._paper.PAPER_NUMBERS``), which
+#: :data:`~sknmr.study.PAPER` writes as the paper's text does.
 PAPER_TARGETS = (
     (
         "Table I random forest F1",
@@ -130,19 +130,19 @@ PAPER_TARGETS = (
     ),
     (
         "W-screened F1",
-        PAPER_RESULTS["screened_f1"],
+        PAPER_NUMBERS["screened_f1"],
         "approx",
         tuple(f"f1_{k}_{a}" for k in ("screened", "oracle") for a in _AVERAGES),
     ),
     (
         "Power FPR unscreened -> W-screened",
-        (0.4, 0.2),
+        PAPER_NUMBERS["power_fpr"],
         "pair",
         ("fpr_screened", "fpr_oracle"),
     ),
-    ("R^2 of W", 0.8, "approx", ("r2_W",)),
-    ("R^2 of alpha_xy", 0.9, "approx", ("r2_alpha_xy",)),
-    ("R^2 of L (power)", 0.8, "above", ("r2_L_power",)),
+    ("R^2 of W", PAPER_NUMBERS["r2_W"], "approx", ("r2_W",)),
+    ("R^2 of alpha_xy", PAPER_NUMBERS["r2_alpha_xy"], "approx", ("r2_alpha_xy",)),
+    ("R^2 of L (power)", PAPER_NUMBERS["r2_L_power"], "above", ("r2_L_power",)),
 )
 
 #: Short names of the metric columns, for the report.
@@ -249,12 +249,12 @@ def oversample_before_split(y, *, test_size=0.25, random_state=0):
     """
     y = np.asarray(y)
     seed = random_state
-    index = _oversampled_index(y, derive_seed(seed, _OVERSAMPLER))
+    index = _oversampled_index(y, derive_seed(seed, AblationStream.OVERSAMPLER))
     train, test = train_test_split(
         np.arange(index.size),
         test_size=test_size,
         stratify=y[index],
-        random_state=derive_seed(seed, _SPLIT),
+        random_state=derive_seed(seed, AblationStream.TEST_SPLIT),
     )
     classes, counts = np.unique(y, return_counts=True)
     rows = index[test][y[index][test] == classes[np.argmin(counts)]]
@@ -273,13 +273,13 @@ def _forest(n_estimators, random_state, n_jobs):
 
 def _cv_forest(X, y, *, cv, n_estimators, random_state, n_jobs):
     """The random forest's cross-validated F1, three averages (Table I's row)."""
-    seed = derive_seed(random_state, _MODELS)
+    seed = derive_seed(random_state, AblationStream.MODELS)
     table = classification_table(
         X,
         y,
         {"random forest": _forest(n_estimators, seed, n_jobs)},
         cv=cv,
-        random_state=derive_seed(random_state, _FOLDS),
+        random_state=derive_seed(random_state, AblationStream.FOLDS),
     )
     row = table.loc["random forest"]
     return {f"rf_f1_{a}": float(row[f"f1_{a}"]) for a in _AVERAGES}
@@ -323,7 +323,7 @@ def _split_analyses(
                 index,
                 test_size=test_size,
                 stratify=y,
-                random_state=derive_seed(random_state, _SPLIT),
+                random_state=derive_seed(random_state, AblationStream.TEST_SPLIT),
             )
             copies = 0.0
         else:
@@ -346,7 +346,7 @@ def _split_analyses(
             n_estimators=n_estimators,
             regression_max_features=regression_max_features,
             cv=cv,
-            random_state=derive_seed(random_state, _MODELS),
+            random_state=derive_seed(random_state, AblationStream.MODELS),
             n_jobs=n_jobs,
         )
         metrics = dict(result.metrics)
@@ -458,7 +458,9 @@ def oversampling_ablation(
         if setting == "inside":
             Xc, yc = X, y
         else:
-            index = _oversampled_index(y, derive_seed(random_state, _OVERSAMPLER))
+            index = _oversampled_index(
+                y, derive_seed(random_state, AblationStream.OVERSAMPLER)
+            )
             Xc, yc = X[index], y[index]
         metrics = _cv_forest(
             Xc,
@@ -573,6 +575,25 @@ random_state, n_jobs, analyses
     return Bunch(rows=rows, analyses=analyses)
 
 
+@validate_params(
+    {
+        "dataset": [dict],
+        "sections": ["array-like"],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "test_size": [Interval(Real, 0, 1, closed="neither")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "regression_max_features": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="right"),
+            StrOptions({"sqrt", "log2"}),
+            None,
+        ],
+        # every part's seed is derived from it: an int
+        "random_state": [Interval(Integral, 0, MAX_SEED, closed="both")],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def core_metrics(
     dataset,
     *,
@@ -624,6 +645,8 @@ n_jobs
     >>> sorted(metrics)[:3], 0 <= metrics["rf_f1_weighted"] <= 1
     (['f1_oracle_binary', 'f1_oracle_macro', 'f1_oracle_weighted'], True)
     """
+    _check_dataset(dataset)
+    _check_section_counts(sections)
     features = prepare_features(dataset, sections=sections)
     X, y, w, targets = features.window, features.y, features.w, features.targets
     metrics = _cv_forest(
@@ -633,7 +656,7 @@ n_jobs
         np.arange(len(y)),
         test_size=test_size,
         stratify=y,
-        random_state=derive_seed(random_state, _SPLIT),
+        random_state=derive_seed(random_state, AblationStream.TEST_SPLIT),
     )
     analysis = classification_analysis(
         X,
@@ -644,7 +667,7 @@ n_jobs
         n_estimators=n_estimators,
         regression_max_features=regression_max_features,
         cv=cv,
-        random_state=derive_seed(random_state, _MODELS),
+        random_state=derive_seed(random_state, AblationStream.MODELS),
         n_jobs=n_jobs,
     )
     metrics.update(
@@ -660,11 +683,11 @@ n_jobs
     regressor = RandomForestRegressor(
         n_estimators=n_estimators,
         max_features=regression_max_features,
-        random_state=derive_seed(random_state, _MODELS),
+        random_state=derive_seed(random_state, AblationStream.MODELS),
         n_jobs=n_jobs,
     )
     subsets = power_subsets(targets)
-    seed = derive_seed(random_state, _SPLIT)
+    seed = derive_seed(random_state, AblationStream.TEST_SPLIT)
     table = regression_table(
         X,
         targets,

@@ -1,7 +1,10 @@
 """The paper's features: scaled echoes, their area of interest, its polynomials."""
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import validate_params
 
 from ..polynomial import PolynomialSectionFeaturizer
 from ..scaling import curve_scaler
@@ -20,8 +23,41 @@ def _grid(dataset):
     return (len(times) // 3) * dt, dt
 
 
+def _check_dataset(dataset, name="dataset"):
+    """Fail early on a dataset that lacks what the study reads from it."""
+    missing = [key for key in ("data", "target", "times") if key not in dataset]
+    if missing:
+        raise ValueError(
+            f"{name} must be a dataset from sknmr.datasets.make_echoes or "
+            f"load_echoes (with data, target and times); it lacks {missing}."
+        )
+    columns = [c for c in ("power", "W") if c not in dataset["target"]]
+    if columns:
+        raise ValueError(
+            f"{name}'s target must have the columns 'power' and 'W'; it lacks "
+            f"{columns}."
+        )
+    return dataset
+
+
+def _check_section_counts(sections, name="sections"):
+    """``sections`` as a tuple of positive ints (polynomial sections per window)."""
+    if isinstance(sections, (str, bytes)) or not hasattr(sections, "__iter__"):
+        raise TypeError(
+            f"{name} must be a non-empty sequence of positive ints; got {sections!r}."
+        )
+    sections = tuple(sections)
+    if not sections or not all(
+        isinstance(n, Integral) and not isinstance(n, bool) and n >= 1 for n in sections
+    ):
+        raise ValueError(
+            f"{name} must be a non-empty sequence of positive ints; got {sections!r}."
+        )
+    return tuple(int(n) for n in sections)
+
+
 def _check_sections(n_window, sections):
-    sections = tuple(int(n) for n in sections)
+    sections = _check_section_counts(sections)
     if n_window // max(sections) < 4:
         raise ValueError(
             f"The area of interest holds {n_window} samples, too few for cubic fits "
@@ -31,6 +67,10 @@ def _check_sections(n_window, sections):
     return sections
 
 
+@validate_params(
+    {"dataset": [dict], "sections": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def prepare_features(dataset, *, sections=(4, 5, 10)):
     """Scaled echoes, their window and its polynomial features.
 
@@ -71,6 +111,8 @@ def prepare_features(dataset, *, sections=(4, 5, 10)):
     >>> float(features.full.min()), float(features.full.max())
     (0.0, 1.0)
     """
+    dataset = _check_dataset(dataset)
+    sections = _check_section_counts(sections)
     X = np.asarray(dataset.data, dtype=float)
     times = np.asarray(dataset.times, dtype=float)
     tau, dt = _grid(dataset)

@@ -29,10 +29,12 @@ what", and ``sknmr protocols`` runs it all from the command line.
 """
 
 import functools
+import json
 import math
 import os
 import time
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -47,12 +49,22 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    validate_parameter_constraints,
+    validate_params,
+)
 
+from .._presets import PRESETS as _REGISTRY
+from .._progress import progress_message
 from ..scaling import curve_scaler
 from ..sequences import cpmg, hahn_echo
-from ..utils._random import check_seed, derive_seed
+from ..utils._random import MAX_SEED, ProtocolStream, check_seed, derive_seed
 from ._classification import F1_SCORERS, make_oversampled_pipeline
 from ._regression import power_subsets
+from ._report import _protocols_report_lines
+from ._runner import _check_folder, _StudyRun
 
 __all__ = [
     "DETECTIONS",
@@ -66,8 +78,6 @@ __all__ = [
 
 #: How an echo is read out (see the module's description).
 DETECTIONS = ("magnitude", "quadrature", "phase-blind")
-# Seed streams of the study.
-_RECEIVER, _FOLDS, _FORESTS = range(3)
 
 
 def default_experiments(tau=100.0):
@@ -419,6 +429,19 @@ def _check_protocol(name, protocol, blocks):
         )
 
 
+@validate_params(
+    {
+        "data": [dict],
+        "protocols": [dict, None],
+        "targets": ["array-like", None],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def protocol_study(
     data,
     *,
@@ -485,6 +508,23 @@ def protocol_study(
         targets = ["W", "L", in_plane, "alpha_z"]
         if "t2" in target and target["t2"].nunique() > 1:
             targets.append("t2")
+    else:
+        targets = list(targets)
+        numeric = [
+            c for c in target.columns if pd.api.types.is_numeric_dtype(target[c])
+        ]
+        unknown = [t for t in targets if t not in numeric]
+        if not targets or unknown:
+            raise ValueError(
+                f"targets must be numeric columns of data.target {numeric}; got "
+                f"{targets!r}."
+            )
+    power_count = int(np.asarray(target["power"]).sum())
+    if cv > min(power_count, len(target) - power_count):
+        raise ValueError(
+            f"cv={cv} folds need at least {cv} power and {cv} non-power materials; "
+            f"data has {power_count} and {len(target) - power_count}."
+        )
     windows = {}
     for name in blocks:
         experiment = data.experiments[name]
@@ -492,10 +532,10 @@ def protocol_study(
             data.times[blocks[name]], experiment.sequence, experiment.dt
         )
     # one receiver phase per sample, shared by its experiments
-    X_blind = _with_receiver_phase(X, derive_seed(seed, _RECEIVER))
+    X_blind = _with_receiver_phase(X, derive_seed(seed, ProtocolStream.RECEIVER_PHASE))
     subsets = power_subsets(target)
     power = np.asarray(target["power"])
-    forest_seed = derive_seed(seed, _FORESTS)
+    forest_seed = derive_seed(seed, ProtocolStream.FORESTS)
     rows = []
     w = np.asarray(target["W"], dtype=float)
     for name, protocol in protocols.items():
@@ -577,7 +617,7 @@ def protocol_study(
                 for k in row
                 if k.startswith(("R2", "F1")) and not k.endswith("_std")
             )
-            print(f"[sknmr protocols] {name}: {scores_text}", flush=True)
+            progress_message(verbose, "protocols", f"{name}: {scores_text}")
     return pd.DataFrame(rows).set_index("protocol")
 
 
@@ -636,25 +676,9 @@ def protocol_figure(table, path=None):
     return fig
 
 
-#: Sizes of ``sknmr protocols``: materials per kernel, lattice, tau (us),
-#: folds and trees. ``"quick"`` takes minutes on 2 CPU cores; ``"full"``
-#: (3000 materials on 64 x 64) an hour or two of CPU, minutes on a GPU.
-PROTOCOL_PRESETS = {
-    "quick": {
-        "n_per_kernel": 200,
-        "lattice_size": 32,
-        "tau": 100.0,
-        "cv": 5,
-        "n_estimators": 100,
-    },
-    "full": {
-        "n_per_kernel": 1000,
-        "lattice_size": 64,
-        "tau": 100.0,
-        "cv": 5,
-        "n_estimators": 200,
-    },
-}
+#: Sizes of ``sknmr protocols`` (see ``sknmr._presets.PRESETS``, the registry
+#: of every preset).
+PROTOCOL_PRESETS = _REGISTRY["protocols"]
 
 
 def _best_protocols(table):
@@ -667,6 +691,50 @@ def _best_protocols(table):
     return best
 
 
+#: What each setting of :data:`PROTOCOL_PRESETS` must be.
+_SETTING_CONSTRAINTS = {
+    "n_per_kernel": [Interval(Integral, 1, None, closed="left")],
+    "lattice_size": [Interval(Integral, 2, None, closed="left")],
+    "tau": [Interval(Real, 0, None, closed="neither")],
+    "cv": [Interval(Integral, 2, None, closed="left")],
+    "n_estimators": [Interval(Integral, 1, None, closed="left")],
+}
+
+
+def _check_protocol_settings(preset, overrides):
+    """The settings of ``preset`` with ``overrides``, checked before any work."""
+    if not isinstance(preset, str) or preset not in PROTOCOL_PRESETS:
+        raise ValueError(
+            f"preset must be one of {sorted(PROTOCOL_PRESETS)}; got {preset!r}."
+        )
+    settings = {**PROTOCOL_PRESETS[preset], **overrides}
+    unknown = sorted(set(settings) - set(PROTOCOL_PRESETS["quick"]))
+    if unknown:
+        raise TypeError(
+            f"run_protocols got unknown settings {unknown}; the settings are "
+            f"{sorted(PROTOCOL_PRESETS['quick'])}."
+        )
+    validate_parameter_constraints(_SETTING_CONSTRAINTS, settings, "run_protocols")
+    # the power class has n_per_kernel materials; stratified folds need cv each
+    if settings["cv"] > settings["n_per_kernel"]:
+        raise ValueError(
+            f"cv={settings['cv']} folds need at least {settings['cv']} materials "
+            f"per kernel; n_per_kernel is {settings['n_per_kernel']}."
+        )
+    return settings
+
+
+@validate_params(
+    {
+        "output": [str, os.PathLike],
+        "preset": [str],
+        "memory": [str, os.PathLike, HasMethods("cache"), None],
+        "n_jobs": [Integral, None],
+        "random_state": [Interval(Integral, 0, MAX_SEED, closed="both")],
+        "verbose": ["verbose"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def run_protocols(
     output,
     preset="quick",
@@ -674,7 +742,7 @@ def run_protocols(
     memory=None,
     n_jobs=None,
     random_state=0,
-    verbose=True,
+    verbose=1,
     **overrides,
 ):
     """Simulate the protocols' experiments, score them and write a report folder.
@@ -682,6 +750,8 @@ def run_protocols(
     Writes ``protocols.csv`` (the table of :func:`protocol_study`),
     ``protocols.json`` (the table, the best protocol of each score and the
     settings), ``protocols.png`` (:func:`protocol_figure`) and ``report.md``.
+    Every argument is checked before the folder is created or any echo
+    simulated.
 
     Parameters
     ----------
@@ -694,38 +764,39 @@ def run_protocols(
     n_jobs : int, default=None
         Parallel simulation chunks and forest cores.
     random_state : int, default=0
-    verbose : bool, default=True
+    verbose : int, default=1
+        Progress (a line per protocol, a bar for the simulation) when > 0.
+    **overrides
+        Settings of :data:`PROTOCOL_PRESETS` (``n_per_kernel``,
+        ``lattice_size``, ``tau``, ``cv``, ``n_estimators``).
 
     Returns
     -------
     table : pandas.DataFrame
-    """
-    import json
 
+    Examples
+    --------
+    >>> from sknmr.study import run_protocols
+    >>> run_protocols("protocols_report", cv=1)
+    Traceback (most recent call last):
+    ...
+    sklearn.utils._param_validation.InvalidParameterError: The 'cv' parameter ...
+    """
     from ..datasets import make_echoes
     from ..simulator import EchoSimulator
 
-    if preset not in PROTOCOL_PRESETS:
-        raise ValueError(
-            f"preset must be one of {sorted(PROTOCOL_PRESETS)}; got {preset!r}."
-        )
-    settings = {**PROTOCOL_PRESETS[preset], **overrides}
-    unknown = sorted(set(settings) - set(PROTOCOL_PRESETS["quick"]))
-    if unknown:
-        raise TypeError(f"run_protocols got unknown settings {unknown}.")
-    os.makedirs(output, exist_ok=True)
-    started = time.perf_counter()
+    settings = _check_protocol_settings(preset, overrides)
+    out = _check_folder(output, "output")
     simulator = EchoSimulator(
         lattice_size=settings["lattice_size"], tau=settings["tau"], dtype="float32"
     )
     experiments = default_experiments(settings["tau"])
-    if verbose:
-        print(
-            f"[sknmr protocols] simulating {len(experiments)} experiments on "
-            f"{3 * settings['n_per_kernel']} materials "
-            f"({settings['lattice_size']}x{settings['lattice_size']})",
-            flush=True,
-        )
+    run = _StudyRun("protocols", out, int(verbose)).start()
+    run.log(
+        f"simulating {len(experiments)} experiments on "
+        f"{3 * settings['n_per_kernel']} materials "
+        f"({settings['lattice_size']}x{settings['lattice_size']})"
+    )
     data = make_echoes(
         settings["n_per_kernel"],
         simulator=simulator,
@@ -736,53 +807,30 @@ def run_protocols(
         random_state=random_state,
         memory=memory,
         n_jobs=n_jobs,
-        verbose=int(verbose),
+        verbose=run.verbose,
     )
+    run.step("dataset")
     table = protocol_study(
         data,
         cv=settings["cv"],
         n_estimators=settings["n_estimators"],
         random_state=random_state,
         n_jobs=n_jobs,
-        verbose=int(verbose),
+        verbose=run.verbose,
     )
-    table.to_csv(os.path.join(output, "protocols.csv"))
-    protocol_figure(table, os.path.join(output, "protocols.png"))
-    best = _best_protocols(table)
+    run.step("protocols")
+    table.to_csv(run.path("protocols.csv"))
+    protocol_figure(table, run.path("protocols.png"))
     summary = {
         "preset": preset,
         "settings": settings,
         "random_state": random_state,
         "experiments": {k: v.to_dict() for k, v in experiments.items()},
         "table": json.loads(table.to_json(orient="index")),
-        "best": best,
-        "wall_time_s": round(time.perf_counter() - started, 1),
+        "best": _best_protocols(table),
+        "wall_time_s": round(run.wall_time, 1),
     }
-    with open(os.path.join(output, "protocols.json"), "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
-    scores = _score_columns(table)
-    header = ["protocol", "echoes", *scores]
-    lines = [
-        "# Which experiment tells what",
-        "",
-        f"Preset {preset}: {3 * settings['n_per_kernel']} materials on "
-        f"{settings['lattice_size']} x {settings['lattice_size']}, tau = "
-        f"{settings['tau']:g} us, each measured by every experiment; "
-        f"{settings['cv']}-fold cross-validated random forests "
-        f"({settings['n_estimators']} trees); mean (std over folds). "
-        f"Wall time {summary['wall_time_s']:.0f} s.",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + " --- |" * len(header),
-    ]
-    for name, row in table.iterrows():
-        cells = [f"{row[c]:.2f} ({row[c + '_std']:.2f})" for c in scores]
-        lines.append(f"| {name} | {row['n_echoes']} | " + " | ".join(cells) + " |")
-    lines += ["", "Best protocol per score:", ""]
-    lines += [
-        f"- {score}: {name} ({value:.2f})" for score, (name, value) in best.items()
-    ]
-    lines += ["", "![Which experiment tells what](protocols.png)", ""]
-    with open(os.path.join(output, "report.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+    run.write_json("protocols.json", summary)
+    report = run.write_report(_protocols_report_lines(summary, "protocols.png"))
+    run.log(f"wrote {report} ({summary['wall_time_s']:.0f} s)")
     return table

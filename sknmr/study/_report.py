@@ -1,9 +1,13 @@
-"""The report of :func:`~sknmr.study.reproduce`: ``report.md`` and ``results.json``."""
+"""The reports of the study, as Markdown: :func:`~sknmr.study.reproduce`'s and
+:func:`~sknmr.study.run_protocols`'.
+
+Each report is written once, as ``report.md`` (by :class:`._runner._StudyRun`);
+the documentation includes the stored ones with MyST, so no other format is
+made.
+"""
 
 import json
 import math
-import os
-import re
 
 import numpy as np
 
@@ -150,8 +154,8 @@ def _comparison(results):
     return rows
 
 
-def _write_report(out, results, figures):
-    """Write ``report.md`` into ``out``; returns its path."""
+def _report_lines(results, figures):
+    """The lines of :func:`~sknmr.study.reproduce`'s ``report.md`` (Markdown)."""
     settings = results["preset_settings"]
     data = results["dataset"]
     lines = [
@@ -391,104 +395,7 @@ def _write_report(out, results, figures):
         "Every number is in `results.json` (with the dataset's generation settings).",
         "",
     ]
-    path = os.path.join(out, "report.md")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
-    with open(os.path.join(out, "report.rst"), "w", encoding="utf-8") as f:
-        f.write(markdown_to_rst("\n".join(lines)))
-    return path
-
-
-_RST_UNDERLINES = {1: "=", 2: "-", 3: "~", 4: "^"}
-_IMAGE = re.compile(r"^!\[(?P<caption>.*)\]\((?P<path>[^)]+)\)$")
-
-
-def _rst_inline(text):
-    """Inline Markdown as reStructuredText: code spans, and literal bars."""
-    parts = re.split(r"(`[^`]+`)", text)
-    return "".join(
-        f"`{part}`" if part.startswith("`") else part.replace("|", "\\|")
-        for part in parts
-    )
-
-
-def markdown_to_rst(text, image_prefix="", heading_offset=0):
-    r"""The report's Markdown as reStructuredText, for a documentation page.
-
-    It knows what :func:`_write_report` writes: headings, paragraphs, bullet
-    lists, pipe tables (as ``list-table``), figures (``![caption](path)``
-    followed by the caption in italics) and fenced code blocks.
-    ``image_prefix`` is put before figure paths; ``heading_offset`` demotes
-    every heading (1 turns ``#`` into a section under the page's title).
-
-    Examples
-    --------
-    >>> print(markdown_to_rst("## Scores\n\n| a | b |\n| --- | --- |\n| `x` | 1 |"))
-    Scores
-    ------
-    <BLANKLINE>
-    .. list-table::
-       :header-rows: 1
-    <BLANKLINE>
-       * - a
-         - b
-       * - ``x``
-         - 1
-    <BLANKLINE>
-    """
-    lines = text.split("\n")
-    out = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        heading = re.match(r"^(#{1,3}) (.*)$", line)
-        image = _IMAGE.match(line)
-        if heading:
-            level = min(len(heading.group(1)) + heading_offset, 4)
-            title = _rst_inline(heading.group(2))
-            out += [title, _RST_UNDERLINES[level] * len(title), ""]
-        elif image:
-            out += [
-                f".. figure:: {image_prefix}{image.group('path')}",
-                f"   :alt: {image.group('caption')}",
-                "",
-                f"   {_rst_inline(image.group('caption'))}",
-                "",
-            ]
-            # the caption repeated in italics below the image
-            if (
-                i + 2 < len(lines)
-                and lines[i + 1] == ""
-                and lines[i + 2].startswith("*")
-            ):
-                i += 2
-        elif line.startswith("```"):
-            language = line[3:].strip() or "text"
-            out += [f".. code-block:: {language}", ""]
-            i += 1
-            while i < len(lines) and not lines[i].startswith("```"):
-                out.append(f"   {lines[i]}" if lines[i] else "")
-                i += 1
-            out.append("")
-        elif line.startswith("|"):
-            rows = []
-            while i < len(lines) and lines[i].startswith("|"):
-                cells = [c.strip() for c in lines[i].strip().strip("|").split(" | ")]
-                if not all(set(c) <= {"-", " "} for c in cells):
-                    rows.append(cells)
-                i += 1
-            out += [".. list-table::", "   :header-rows: 1", ""]
-            for row in rows:
-                out.append(f"   * - {_rst_inline(row[0])}")
-                out += [f"     - {_rst_inline(cell)}" for cell in row[1:]]
-            out.append("")
-            continue
-        else:
-            out.append(_rst_inline(line))
-        i += 1
-    while out and out[-1] == "":
-        out.pop()
-    return "\n".join(out) + "\n"
+    return lines
 
 
 def _jsonable(value):
@@ -777,7 +684,44 @@ def _match_label(column):
     return " -> ".join(_METRIC_LABELS.get(c, c) for c in column.split(" -> "))
 
 
-def _write_results(out, results):
-    """Write ``results.json`` (already made JSON-safe) into ``out``."""
-    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2)
+def _protocols_report_lines(summary, figure):
+    """The lines of :func:`~sknmr.study.run_protocols`' ``report.md`` (Markdown).
+
+    ``summary`` is what ``protocols.json`` holds; ``figure`` the heat map's
+    path relative to the report.
+    """
+    settings, table = summary["settings"], summary["table"]
+    scores = [
+        c
+        for c in next(iter(table.values()), {})
+        if c.startswith(("R2", "F1")) and not c.endswith("_std")
+    ]
+    rows = [
+        (
+            name,
+            row["n_echoes"],
+            *(f"{_fmt(row[c], 2)} ({_fmt(row[c + '_std'], 2)})" for c in scores),
+        )
+        for name, row in table.items()
+    ]
+    lines = [
+        "# Which experiment tells what",
+        "",
+        f"Preset {summary['preset']}: {3 * settings['n_per_kernel']} materials on "
+        f"{settings['lattice_size']} x {settings['lattice_size']}, tau = "
+        f"{settings['tau']:g} us, each measured by every experiment; "
+        f"{settings['cv']}-fold cross-validated random forests "
+        f"({settings['n_estimators']} trees); mean (std over folds). "
+        f"Wall time {summary['wall_time_s']:.0f} s.",
+        "",
+        _markdown_table(("protocol", "echoes", *scores), rows),
+        "",
+        "Best protocol per score:",
+        "",
+    ]
+    lines += [
+        f"- {score}: {name} ({value:.2f})"
+        for score, (name, value) in summary["best"].items()
+    ]
+    lines += ["", f"![Which experiment tells what]({figure})", ""]
+    return lines

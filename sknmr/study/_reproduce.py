@@ -2,7 +2,6 @@
 
 import os
 import platform
-import tempfile
 import time
 from numbers import Integral, Real
 
@@ -15,7 +14,7 @@ from .. import __version__
 from ..datasets import load_echoes, make_echoes
 from ..kernels import KERNELS
 from ..simulator import EchoSimulator
-from ..utils._random import check_seed, derive_seed
+from ..utils._random import ReproduceStream, check_seed, derive_seed
 from ..utils._resources import check_n_jobs
 from ..window import EchoWindow
 from ._ablations import (
@@ -38,32 +37,14 @@ from ._presets import (
     _resolve_preset,
 )
 from ._regression import regression_analysis
-from ._report import (
-    _comparison,
-    _jsonable,
-    _nested,
-    _notes,
-    _write_report,
-    _write_results,
-)
+from ._report import _comparison, _jsonable, _nested, _notes, _report_lines
+from ._runner import _check_folder, _StudyRun
 from ._unsupervised import _ORDERED_RHO, pca_kmeans_analysis, vae_analysis
 
 __all__ = ["reproduce"]
 
-# Offsets of the per-analysis seeds, ``derive_seed(random_state, offset)``.
-_TABLE_I, _SPLIT, _CLASSIFICATION, _REGRESSION, _VAE, _PCA_KMEANS = range(1, 7)
-# The ablations' own offsets, so that asking for them changes no other number:
-# one for the oversampling and screening ablations (they share their fits),
-# one for the core metrics of every dataset of the linewidth and lattice
-# ablations (the same seeds on each, so rows differ by their data only).
-_ABLATION_SPLITS, _ABLATION_CORE = 7, 8
 #: The tolerance within which an ablation row "reproduces" a paper number.
 _REPRODUCE_TOLERANCE = 0.03
-
-
-def _log(verbose, message):
-    if verbose:
-        print(f"[sknmr reproduce] {message}", flush=True)
 
 
 def _simulator(settings, linewidth):
@@ -98,44 +79,6 @@ def _load_data(data):
                 f"or the path of a .npz file from save_echoes; it lacks {attribute!r}."
             )
     return data
-
-
-def _check_folder(path, name):
-    """Check that folder ``path`` exists or can be created, and can be written.
-
-    Creates nothing: the nearest existing folder on the path is checked with
-    a temporary file that leaves no trace (``os.access`` says yes to root on
-    read-only mounts). Returns the path as a str.
-    """
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be a str or path-like; got {type(path).__name__}."
-        ) from None
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    if not path:
-        raise ValueError(f"{name} must name a folder; got an empty path.")
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"{name} must be a folder; {path!r} is a file.")
-    existing = os.path.abspath(path)
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        raise ValueError(
-            f"{name} must be a folder that can be created; {path!r} cannot: "
-            f"{existing!r} is a file."
-        )
-    try:
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as exc:
-        raise ValueError(
-            f"{name} must be a folder that can be written; {path!r} cannot: "
-            f"{exc.strerror or exc}."
-        ) from None
-    return path
 
 
 def _check_window(simulator, settings):
@@ -236,7 +179,7 @@ def _check_arguments(
     memory=None,
     n_jobs=None,
     random_state=0,
-    verbose=True,
+    verbose=1,
     linewidth=None,
     ablations=(),
     ablation_lattice_sizes=None,
@@ -261,7 +204,7 @@ def _check_arguments(
     random_state = check_seed(random_state, "random_state")
     n_jobs = check_n_jobs(n_jobs, "n_jobs")
     if not isinstance(verbose, (Integral, np.bool_)):
-        raise TypeError(f"verbose must be a bool; got {verbose!r}.")
+        raise TypeError(f"verbose must be an int (0: silent); got {verbose!r}.")
     if linewidth is not None:
         if not isinstance(linewidth, Real) or isinstance(linewidth, bool):
             raise TypeError(
@@ -317,6 +260,7 @@ def _check_arguments(
         memory=memory,
         n_jobs=n_jobs,
         random_state=random_state,
+        verbose=int(verbose),
         dataset=dataset,
         simulator=simulator,
     )
@@ -330,7 +274,7 @@ def reproduce(
     memory=None,
     n_jobs=None,
     random_state=0,
-    verbose=True,
+    verbose=1,
     linewidth=None,
     ablations=(),
     ablation_lattice_sizes=None,
@@ -397,8 +341,8 @@ def reproduce(
     random_state : int, default=0
         Seeds the dataset and every analysis (each gets its own seed derived
         from this one), in ``[0, 2**32 - 1]``.
-    verbose : bool, default=True
-        Print progress.
+    verbose : int, default=1
+        Print progress when > 0 (a line per step, a bar per simulation).
     linewidth : float, default=None
         Offset linewidth (MHz) of the simulator; None keeps its default
         (0.08). The paper states 0.008.
@@ -467,18 +411,11 @@ def reproduce(
     )
     name, settings, out = args.name, args.settings, args.out
     n_jobs, random_state = args.n_jobs, args.random_state
-    os.makedirs(os.path.join(out, "figures"), exist_ok=True)
-    timings = {}
-
-    def step(label):
-        timings[label] = time.perf_counter() - step.t0
-        step.t0 = time.perf_counter()
-
-    step.t0 = time.perf_counter()
+    run = _StudyRun("reproduce", out, args.verbose, subfolders=("figures",)).start()
+    step = run.step
 
     if args.dataset is None:
-        _log(
-            verbose,
+        run.log(
             f"preset {name!r}: simulating {len(KERNELS) * settings['n_per_kernel']} "
             f"echoes on {settings['lattice_size']}x{settings['lattice_size']}",
         )
@@ -489,11 +426,11 @@ def reproduce(
             memory=args.memory,
             n_jobs=n_jobs,
             chunk_size=settings["chunk_size"],
-            verbose=int(bool(verbose)),
+            verbose=run.verbose,
         )
     else:
         dataset = args.dataset
-        _log(verbose, f"analysing the given dataset of {len(dataset.target)} echoes")
+        run.log(f"analysing the given dataset of {len(dataset.target)} echoes")
     step("dataset")
 
     features = prepare_features(dataset, sections=settings["sections"])
@@ -532,13 +469,13 @@ def reproduce(
     parts = {}
     n_estimators = settings["n_estimators"]
 
-    _log(verbose, "Table I: seven classifiers, cross-validated F1")
+    run.log("Table I: seven classifiers, cross-validated F1")
     table, table_warnings = table_i(
         features.window,
         features.y,
         cv=settings["cv"],
         n_estimators=n_estimators,
-        random_state=derive_seed(random_state, _TABLE_I),
+        random_state=derive_seed(random_state, ReproduceStream.TABLE_I),
         n_jobs=n_jobs,
     )
     results["table_i"] = {
@@ -552,12 +489,12 @@ def reproduce(
         np.arange(len(features.y)),
         test_size=settings["test_size"],
         stratify=features.y,
-        random_state=derive_seed(random_state, _SPLIT),
+        random_state=derive_seed(random_state, ReproduceStream.TEST_SPLIT),
     )
     featurizations = (("pointwise", features.window), ("polynomial", features.poly))
     parts["classification"] = {}
     for featurization, X in featurizations:
-        _log(verbose, f"random forest and W screening ({featurization} features)")
+        run.log(f"random forest and W screening ({featurization} features)")
         parts["classification"][featurization] = classification_analysis(
             X,
             features.y,
@@ -567,7 +504,7 @@ def reproduce(
             n_estimators=n_estimators,
             regression_max_features=settings["regression_max_features"],
             cv=settings["cv"],
-            random_state=derive_seed(random_state, _CLASSIFICATION),
+            random_state=derive_seed(random_state, ReproduceStream.CLASSIFICATION),
             n_jobs=n_jobs,
         )
     results["classification"] = {
@@ -577,14 +514,14 @@ def reproduce(
 
     parts["regression"] = {}
     for featurization, X in featurizations:
-        _log(verbose, f"regression of W, L, alpha_xy, alpha_z ({featurization})")
+        run.log(f"regression of W, L, alpha_xy, alpha_z ({featurization})")
         parts["regression"][featurization] = regression_analysis(
             X,
             features.targets,
             n_estimators=n_estimators,
             max_features=settings["regression_max_features"],
             test_size=settings["test_size"],
-            random_state=derive_seed(random_state, _REGRESSION),
+            random_state=derive_seed(random_state, ReproduceStream.REGRESSION),
             n_jobs=n_jobs,
         )
     results["regression"] = {k: _nested(v) for k, v in parts["regression"].items()}
@@ -595,14 +532,14 @@ def reproduce(
         ("full", features.full, settings["vae"]),
         ("window", features.window, settings["vae_window"]),
     ):
-        _log(verbose, f"BetaVAE on the {key} series")
+        run.log(f"BetaVAE on the {key} series")
         result = vae_analysis(
             X,
             features.targets,
             vae_params=params,
             device=settings["device"],
             threads=settings["torch_threads"],
-            random_state=derive_seed(random_state, _VAE),
+            random_state=derive_seed(random_state, ReproduceStream.VAE),
         )
         parts[f"vae_{key}"] = result
         results["vae"][key] = {
@@ -615,12 +552,12 @@ def reproduce(
         }
     step("vae")
 
-    _log(verbose, "PCA and K-means")
+    run.log("PCA and K-means")
     pk = pca_kmeans_analysis(
         features.full,
         features.targets,
         max_clusters=settings["max_clusters"],
-        random_state=derive_seed(random_state, _PCA_KMEANS),
+        random_state=derive_seed(random_state, ReproduceStream.PCA_KMEANS),
     )
     parts["pca_kmeans"] = pk
     results["pca_kmeans"] = {
@@ -636,14 +573,14 @@ def reproduce(
     step("pca_kmeans")
 
     if args.ablations:
-        results["ablations"] = _run_ablations(args, dataset, features, verbose)
+        results["ablations"] = _run_ablations(args, dataset, features, run)
         step("ablations")
 
-    _log(verbose, "figures")
+    run.log("figures")
     figures = _make_figures(out, features, parts, settings)
     step("figures")
 
-    results["timings_s"] = timings
+    results["timings_s"] = run.timings
     results["wall_time_s"] = time.perf_counter() - started
     results["notes"] = _notes(results)
     results["comparison"] = [
@@ -651,9 +588,9 @@ def reproduce(
         for r, p, o in _comparison(results)
     ]
     results = _jsonable(results)
-    report = _write_report(out, results, figures)
-    _write_results(out, results)
-    _log(verbose, f"wrote {report} ({results['wall_time_s']:.0f} s)")
+    report = run.write_report(_report_lines(results, figures))
+    run.write_json("results.json", results)
+    run.log(f"wrote {report} ({results['wall_time_s']:.0f} s)")
     return Bunch(
         results=results,
         report=report,
@@ -663,7 +600,7 @@ def reproduce(
     )
 
 
-def _run_ablations(args, dataset, features, verbose):
+def _run_ablations(args, dataset, features, run):
     """The ablations ``args`` asks for: their rows and which reproduce the paper."""
     settings, n_jobs = args.settings, args.n_jobs
     random_state = args.random_state
@@ -676,14 +613,13 @@ def _run_ablations(args, dataset, features, verbose):
     }
     rows = []
     analyses = None
-    for ablation, run in (
+    for ablation, ablate in (
         ("oversampling", oversampling_ablation),
         ("screening", screening_ablation),
     ):
         if ablation not in args.ablations:
             continue
-        _log(
-            verbose,
+        run.log(
             f"ablation {ablation}: "
             + (
                 "random forest and W screening, oversampled inside training folds "
@@ -692,11 +628,11 @@ def _run_ablations(args, dataset, features, verbose):
                 else "the oversampling ablation's fits, every bin and routing"
             ),
         )
-        result = run(
+        result = ablate(
             features.window,
             features.y,
             features.w,
-            random_state=derive_seed(random_state, _ABLATION_SPLITS),
+            random_state=derive_seed(random_state, ReproduceStream.ABLATION_SPLITS),
             analyses=analyses,
             **common,
         )
@@ -713,8 +649,7 @@ def _run_ablations(args, dataset, features, verbose):
     def metrics_of(ablation, lattice_size, linewidth):
         key = (lattice_size, n, float(linewidth))
         if key not in datasets:
-            _log(
-                verbose,
+            run.log(
                 f"ablation {ablation}: simulating {len(KERNELS) * n} echoes on "
                 f"{lattice_size}x{lattice_size}, linewidth {linewidth:g} MHz",
             )
@@ -727,18 +662,17 @@ def _run_ablations(args, dataset, features, verbose):
                 memory=args.memory,
                 n_jobs=n_jobs,
                 chunk_size=settings["chunk_size"],
-                verbose=int(bool(verbose)),
+                verbose=run.verbose,
             )
         if key not in core:
-            _log(
-                verbose,
+            run.log(
                 f"ablation {ablation}: core metrics on {lattice_size}x{lattice_size}, "
                 f"linewidth {linewidth:g} MHz",
             )
             core[key] = core_metrics(
                 datasets[key],
                 sections=settings["sections"],
-                random_state=derive_seed(random_state, _ABLATION_CORE),
+                random_state=derive_seed(random_state, ReproduceStream.ABLATION_CORE),
                 **common,
             )
         details = {
@@ -763,8 +697,10 @@ def _run_ablations(args, dataset, features, verbose):
     return {
         "asked": list(args.ablations),
         "seeds": {
-            "oversampling_screening": derive_seed(random_state, _ABLATION_SPLITS),
-            "core_metrics": derive_seed(random_state, _ABLATION_CORE),
+            "oversampling_screening": derive_seed(
+                random_state, ReproduceStream.ABLATION_SPLITS
+            ),
+            "core_metrics": derive_seed(random_state, ReproduceStream.ABLATION_CORE),
             "datasets": int(random_state),
         },
         "lattice_sizes": list(args.ablation_lattice_sizes),

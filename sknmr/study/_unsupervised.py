@@ -4,6 +4,8 @@ torch is imported inside :func:`vae_analysis` only, so importing
 :mod:`sknmr.study` does not load it.
 """
 
+from numbers import Integral
+
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
@@ -11,6 +13,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ..kernels import KERNELS
 
@@ -151,6 +154,10 @@ def vae_analysis(
     )
 
 
+@validate_params(
+    {"ks": ["array-like"], "sse": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def elbow_point(ks, sse):
     """The elbow of a decreasing SSE curve: the point farthest below its chord.
 
@@ -175,6 +182,12 @@ def elbow_point(ks, sse):
     """
     ks = np.asarray(ks, dtype=float)
     sse = np.asarray(sse, dtype=float)
+    if ks.ndim != 1 or ks.size == 0 or sse.shape != ks.shape:
+        raise ValueError(
+            "ks and sse must be non-empty 1-d sequences of the same length; got "
+            f"{ks.shape[0] if ks.ndim else ks.size} ks and "
+            f"{sse.shape[0] if sse.ndim else sse.size} sse."
+        )
     if ks.size < 3 or np.ptp(sse) == 0:
         return int(ks[0])
     x = (ks - ks[0]) / (ks[-1] - ks[0])
@@ -182,6 +195,15 @@ def elbow_point(ks, sse):
     return int(ks[np.argmax((1 - x) - y)])
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "targets": [pd.DataFrame],
+        "max_clusters": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def pca_kmeans_analysis(X, targets, *, max_clusters=8, random_state=0):
     """PCA with two components and the K-means elbow (Fig. 6).
 

@@ -6,11 +6,22 @@ int in ``[0, 2**32)``, a :class:`numpy.random.RandomState` or a
 ``[0, 2**31 - 1)``, a range every consumer (numpy, scikit-learn, torch) takes.
 """
 
+from enum import IntEnum
 from numbers import Integral
 
 import numpy as np
 
-__all__ = ["MAX_SEED", "as_generator", "check_seed", "derive_seed"]
+__all__ = [
+    "MAX_SEED",
+    "AblationStream",
+    "InferenceStream",
+    "PriorStream",
+    "ProtocolStream",
+    "ReproduceStream",
+    "as_generator",
+    "check_seed",
+    "derive_seed",
+]
 
 #: Seeds given as ints must lie in ``[0, MAX_SEED]``.
 MAX_SEED = 2**32 - 1
@@ -105,3 +116,71 @@ def derive_seed(seed, *key):
     True
     """
     return int(np.random.SeedSequence([int(seed), *map(int, key)]).generate_state(1)[0])
+
+
+# -- Seed streams ---------------------------------------------------------------
+# Every stream sknmr derives from one seed, declared here once. The numbers are
+# part of every stored result (the same seed must give the same echoes and the
+# same scores), so they never change; a new stream takes a new number.
+
+
+class PriorStream(IntEnum):
+    """Per-echo streams of the prior: ``SeedSequence(seed, spawn_key=(s, k, j))``.
+
+    ``k`` is the kernel's code and ``j`` the echo's index within its kernel.
+    """
+
+    #: The echo's length parameter and couplings.
+    COUPLINGS = 2
+    #: The echo's ``t1``/``t2``.
+    RELAXATION = 3
+    #: The echo's kernel parameters (the key ends with ``zlib.crc32(name)``).
+    KERNEL_PARAMS = 4
+
+
+class ReproduceStream(IntEnum):
+    """Seeds of the analyses of ``sknmr.study.reproduce``: ``derive_seed(seed, s)``."""
+
+    TABLE_I = 1
+    #: The held-out split of the random forest, screening and regression.
+    TEST_SPLIT = 2
+    CLASSIFICATION = 3
+    REGRESSION = 4
+    VAE = 5
+    PCA_KMEANS = 6
+    #: The oversampling and screening ablations (they share their fits).
+    ABLATION_SPLITS = 7
+    #: The core metrics of every dataset of the linewidth and lattice ablations.
+    ABLATION_CORE = 8
+
+
+class AblationStream(IntEnum):
+    """Seeds each ablation derives from its own ``random_state``."""
+
+    TEST_SPLIT = 1
+    MODELS = 2
+    FOLDS = 3
+    OVERSAMPLER = 4
+
+
+class ProtocolStream(IntEnum):
+    """Seeds of ``sknmr.study.protocol_study``: ``derive_seed(seed, s)``."""
+
+    #: The random receiver phase of each sample (phase-blind detection).
+    RECEIVER_PHASE = 0
+    # 1 was the folds' stream; the folds are seeded with 0 instead, and the
+    # number stays unused so that the others keep theirs.
+    FORESTS = 2
+
+
+class InferenceStream(IntEnum):
+    """Seeds of ``sknmr.inference.EchoInference.fit``: ``derive_seed(seed, s)``."""
+
+    #: The train / calibration split.
+    CALIBRATION_SPLIT = 0
+    AUGMENT_TRAIN = 1
+    AUGMENT_CALIBRATION = 2
+    CLASSIFIER = 3
+    OOD_DETECTOR = 4
+    #: One per target: ``derive_seed(seed, REGRESSOR, j)``.
+    REGRESSOR = 5

@@ -1,65 +1,4 @@
-"""The prior over interaction parameters, and the one sampler that draws from it.
-
-The paper's prior: per kernel type, ``alpha_xy`` and ``alpha_z`` uniform in
-[0.01, 0.1] MHz and the length parameter uniform in its range (``xi`` in
-[8, 32], ``p`` in [1, 3], ``gamma`` in [13, 52]); a draw is kept only if
-``W = 2 alpha_xy + alpha_z`` lies in [0.1, 0.3] MHz, else redrawn. It is the
-default everywhere, and with the default settings every draw is exactly the
-one sknmr has always made.
-
-Beyond the paper (all off by default; :data:`PRIOR_SETTINGS` names every
-setting):
-
-* ``alpha_x`` and ``alpha_y`` ranges replace ``alpha_xy``: the in-plane
-  couplings are drawn separately and the window is on
-  ``W = alpha_x + alpha_y + alpha_z``;
-* ``t1`` and ``t2`` ranges (us) draw per-echo relaxation times (with both,
-  pairs with ``t2 > 2 t1`` are redrawn);
-* ``kernel_params`` draws the kernels' optional parameters
-  (:func:`sknmr.kernels.kernel_parameters`), e.g. the gaussian's
-  ``exponent`` or the angular weights, uniformly in given ranges;
-  ``staggered`` takes the probability that an echo's kernel is staggered;
-* kernels other than the paper's three (``"uniform"``, registered ones) may
-  be drawn when ``lengths`` gives their range.
-
-Every draw of sknmr goes through :func:`draw_table`. Echo ``j`` of the kernel
-with code ``k`` (:func:`kernel_code`: 0 gaussian, 1 power, 2 rkky; another
-kernel ``3 + zlib.crc32(name) % 997``, so a code never depends on the order
-kernels were registered in) has the echo id ``k * ECHO_ID_STRIDE + j`` and
-draws from its own streams:
-
-* its length and couplings from ``SeedSequence(seed, spawn_key=(2, k, j))``
-  (:func:`draw_params`);
-* its ``t1``/``t2`` from ``SeedSequence(seed, spawn_key=(3, k, j))``;
-* each kernel parameter ``name`` from
-  ``SeedSequence(seed, spawn_key=(4, k, j, zlib.crc32(name)))``
-  (:func:`draw_extras`).
-
-So :func:`sample_prior`, :meth:`sknmr.EchoSimulator.sample` and
-:func:`sknmr.datasets.make_echoes` give the same materials for the same seed,
-whatever the batch, chunk or job count, and turning on a relaxation or kernel
-parameter range leaves the couplings and lengths drawn as they were.
-
-Examples
---------
->>> from sknmr.prior import sample_prior
->>> table = sample_prior(6, random_state=0)
->>> list(table.columns)
-['kernel', 'length', 'alpha_xy', 'alpha_z', 'W', 'L', 'power']
->>> table["kernel"].tolist()
-['gaussian', 'gaussian', 'power', 'power', 'rkky', 'rkky']
->>> bool(table["W"].between(0.1, 0.3).all())
-True
->>> table = sample_prior(4, ("gaussian", "power"), alpha_x=(0.01, 0.1),
-...                      alpha_y=(0.0, 0.05), t2=(20.0, 40.0),
-...                      kernel_params={"exponent": (1.0, 2.0)},
-...                      lattice_size=10, random_state=0)
->>> list(table.columns)
-['kernel', 'length', 'alpha_x', 'alpha_y', 'alpha_z', 't2', 'exponent',
- 'W', 'L', 'power']
->>> table["exponent"].isna().tolist()
-[False, False, True, True]
-"""
+"""The prior's checks and its one sampler (see :mod:`sknmr.prior`)."""
 
 import math
 import zlib
@@ -69,10 +8,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
-from ._paper import PAPER_PRIOR
-from .kernels import KERNELS, available_kernels, coupling_targets, kernel_parameters
-from .utils._random import check_seed
-from .utils._resources import check_fits_in_memory
+from .._paper import PAPER_PRIOR
+from ..kernels import KERNELS, available_kernels, coupling_targets, kernel_parameters
+from ..utils._random import PriorStream
 
 __all__ = [
     "ECHO_ID_STRIDE",
@@ -81,13 +19,13 @@ __all__ = [
     "PRIOR_SETTINGS",
     "TARGET_COLUMNS",
     "add_targets",
-    "check_prior",
+    "check_count",
+    "check_kernels",
     "draw_extras",
     "draw_params",
     "draw_table",
     "kernel_code",
     "prior_echo_ids",
-    "sample_prior",
     "split_counts",
 ]
 
@@ -116,14 +54,10 @@ PRIOR_SETTINGS = (
     "kernel_params",
 )
 
-_PRIOR_STREAM = 2  # first spawn_key entry of the per-echo prior streams
-_RELAXATION_STREAM = 3  # ... of the per-echo t1/t2 streams
-_KERNEL_PARAM_STREAM = 4  # ... of the per-echo, per-parameter streams
 _CODE_OFFSET = 3  # codes of kernels beyond the paper's: 3 + crc32(name) % 997
 _CODE_MODULUS = 997
 _MAX_ROUNDS = 1000
 _MIN_ACCEPTANCE = 1e-6
-_BYTES_PER_ROW = 200  # a parameter table's row with its targets, generously
 
 
 def _check_range(name, bounds, lower=None):
@@ -382,79 +316,10 @@ def _check_kernel_params(kernels, kernel_params):
     return checked
 
 
-def check_prior(
-    kernels=KERNELS,
-    *,
-    alpha_xy=None,
-    alpha_z=PAPER_PRIOR["alpha_z"],
-    lengths=None,
-    W=PAPER_PRIOR["W"],
-    alpha_x=None,
-    alpha_y=None,
-    t1=None,
-    t2=None,
-    kernel_params=None,
+def _resolve(
+    kernels, *, alpha_xy, alpha_z, lengths, W, alpha_x, alpha_y, t1, t2, kernel_params
 ):
-    """Validate prior ranges; return them as plain lists, and the W acceptance.
-
-    Parameters
-    ----------
-    kernels : sequence of str, default=("gaussian", "power", "rkky")
-        Names from :func:`sknmr.kernels.available_kernels`.
-    alpha_xy : (float, float) or None, default=None
-        Uniform range of the in-plane coupling (MHz), ``alpha_x = alpha_y =
-        alpha_xy``. None means the paper's, (0.01, 0.1), unless ``alpha_x``
-        and ``alpha_y`` are given; giving it with them is an error.
-    alpha_z : (float, float), default=(0.01, 0.1)
-        Uniform range of the out-of-plane coupling (MHz).
-    lengths : dict, default=None
-        Range of each kernel's length parameter; the paper's kernels
-        default to the paper's ranges, the others have none and must be given.
-    W : (float, float), default=(0.1, 0.3)
-        Window (MHz) of ``W = 2 alpha_xy + alpha_z`` (``alpha_x + alpha_y +
-        alpha_z``) a draw must land in.
-    alpha_x, alpha_y : (float, float) or None, default=None
-        Give both to draw the in-plane couplings separately, each uniform in
-        its range (MHz).
-    t1, t2 : (float, float) or None, default=None
-        Uniform ranges (us, > 0) of per-echo relaxation times. With both,
-        pairs with ``t2 > 2 t1`` are redrawn; ranges where that is hopeless
-        are refused.
-    kernel_params : dict or None, default=None
-        Kernel parameter name -> ``(low, high)``: drawn uniformly for every
-        echo whose kernel takes the parameter
-        (:func:`sknmr.kernels.kernel_parameters`). ``staggered`` (0 or 1)
-        takes a probability instead: each echo's kernel is staggered with it.
-
-    Returns
-    -------
-    prior : dict
-        ``alpha_xy`` (or ``alpha_x`` and ``alpha_y``), ``alpha_z``, ``W`` as
-        ``[low, high]`` and ``lengths`` mapping each of ``kernels`` to its
-        ``[low, high]``; then ``t1``, ``t2`` and ``kernel_params`` when given
-        (JSON-able). With the defaults it is exactly the paper's prior.
-    acceptance : float
-        The fraction of uniform draws whose ``W`` lands in the window.
-
-    Examples
-    --------
-    >>> prior, acceptance = check_prior()
-    >>> prior["alpha_xy"], prior["W"]
-    ([0.01, 0.1], [0.1, 0.3])
-    >>> prior, _ = check_prior(("gaussian", "uniform"), alpha_x=(0.0, 0.1),
-    ...                        alpha_y=(0.0, 0.1), t1=(50.0, 100.0),
-    ...                        lengths={"uniform": (1.0, 3.0)},
-    ...                        kernel_params={"exponent": (1.0, 3.0),
-    ...                                       "staggered": 0.5})
-    >>> list(prior)
-    ['alpha_x', 'alpha_y', 'alpha_z', 'lengths', 'W', 't1', 'kernel_params']
-    >>> prior["kernel_params"]
-    {'exponent': [1.0, 3.0], 'staggered': 0.5}
-    >>> check_prior(alpha_xy=(0.01, 0.1), alpha_x=(0.0, 0.1), alpha_y=(0.0, 0.1))
-    Traceback (most recent call last):
-    ...
-    ValueError: Give either alpha_xy or both alpha_x and alpha_y, not both; ...
-    """
+    """Validate the prior's ranges; ``(ranges, acceptance)`` (see :class:`Prior`)."""
     kernels = check_kernels(kernels)
     anisotropic = alpha_x is not None or alpha_y is not None
     if anisotropic:
@@ -572,7 +437,7 @@ def draw_params(seed, kernel, indices, prior, acceptance):
     indices = np.asarray(indices)
     out = np.empty((len(indices), width))
     for row, j in enumerate(indices):
-        rng = _stream(seed, _PRIOR_STREAM, code, j)
+        rng = _stream(seed, PriorStream.COUPLINGS, code, j)
         for _ in range(_MAX_ROUNDS):
             draw = low + span * rng.random((block, width))
             if anisotropic:  # the sum in the order coupling_targets takes it
@@ -622,6 +487,7 @@ def draw_extras(seed, kernel, indices, prior):
 
     Examples
     --------
+    >>> from sknmr.prior import check_prior
     >>> prior, _ = check_prior(("power",), t1=(10.0, 20.0),
     ...                        kernel_params={"d_wave": (0.0, 0.5)})
     >>> extras = draw_extras(0, "power", [0, 1], prior)
@@ -643,7 +509,7 @@ def draw_extras(seed, kernel, indices, prior):
             block = int(min(2**20, max(8, math.ceil(8 / max(acceptance, 1e-300)))))
         values = np.empty((n, len(names)))
         for row, j in enumerate(indices):
-            rng = _stream(seed, _RELAXATION_STREAM, code, j)
+            rng = _stream(seed, PriorStream.RELAXATION, code, j)
             for _ in range(_MAX_ROUNDS):
                 draw = low + span * rng.random((block, len(names)))
                 hits = np.flatnonzero(draw[:, 1] <= 2 * draw[:, 0]) if paired else [0]
@@ -662,7 +528,7 @@ def draw_extras(seed, kernel, indices, prior):
         crc = zlib.crc32(name.encode("utf-8"))
         u = np.array(
             [
-                _stream(seed, _KERNEL_PARAM_STREAM, code, j, crc).random()
+                _stream(seed, PriorStream.KERNEL_PARAMS, code, j, crc).random()
                 for j in indices
             ]
         )
@@ -727,109 +593,6 @@ def prior_echo_ids(kernels, counts):
             for k, n in zip(kernels, counts, strict=True)
         ]
     )
-
-
-def sample_prior(
-    n_samples,
-    kernels=KERNELS,
-    *,
-    alpha_xy=None,
-    alpha_z=PAPER_PRIOR["alpha_z"],
-    lengths=None,
-    W=PAPER_PRIOR["W"],
-    alpha_x=None,
-    alpha_y=None,
-    t1=None,
-    t2=None,
-    kernel_params=None,
-    lattice_size=100,
-    random_state=None,
-):
-    """Draw interaction parameters from the prior (by default the paper's).
-
-    Parameters
-    ----------
-    n_samples : int
-        Total number of parameter sets, split evenly over ``kernels``
-        (see :func:`split_counts`); rows are grouped kernel by kernel.
-    kernels : sequence of str, default=("gaussian", "power", "rkky")
-        Names from :func:`sknmr.kernels.available_kernels`; kernels other
-        than the paper's three need their range in ``lengths``.
-    alpha_xy : (float, float) or None, default=None
-        Uniform range of the in-plane coupling (MHz); None means the paper's,
-        (0.01, 0.1), unless ``alpha_x`` and ``alpha_y`` are given (giving it
-        with them is an error).
-    alpha_z : (float, float), default=(0.01, 0.1)
-        Uniform range of the out-of-plane coupling (MHz).
-    lengths : dict, default=None
-        Range of each kernel's length parameter; the paper's kernels missing
-        from it take the paper's range (``PAPER_PRIOR["length"]``).
-    W : (float, float), default=(0.1, 0.3)
-        Window of ``W = 2 alpha_xy + alpha_z`` (``alpha_x + alpha_y +
-        alpha_z``) (MHz) a draw must land in.
-    alpha_x, alpha_y : (float, float) or None, default=None
-        Give both to draw the in-plane couplings separately (MHz): the table
-        then has ``alpha_x`` and ``alpha_y`` columns instead of ``alpha_xy``.
-    t1, t2 : (float, float) or None, default=None
-        Uniform ranges (us) of per-echo relaxation times, added as columns.
-        With both, pairs with ``t2 > 2 t1`` are redrawn.
-    kernel_params : dict or None, default=None
-        Kernel parameter name -> ``(low, high)``, drawn uniformly for the
-        rows whose kernel takes it (:func:`sknmr.kernels.kernel_parameters`)
-        and NaN on the others; ``staggered`` takes the probability that a
-        row's kernel is staggered (1) rather than not (0).
-    lattice_size : int, default=100
-        Lattice on which ``L`` is computed.
-    random_state : int, RandomState, Generator or None
-        Seed of the draw: row ``j`` of kernel ``k`` comes from its own streams
-        of this seed (see the module's description), so the same seed gives
-        the same rows as :func:`sknmr.datasets.make_echoes`.
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        Columns ``kernel, length, alpha_xy, alpha_z`` (or ``alpha_x,
-        alpha_y`` for ``alpha_xy``), the drawn ``t1``, ``t2`` and kernel
-        parameters, then ``W, L, power``.
-
-    Examples
-    --------
-    >>> t = sample_prior(3, ("power",), t1=(50.0, 60.0), t2=(80.0, 120.0),
-    ...                  lattice_size=10, random_state=0)
-    >>> list(t.columns)
-    ['kernel', 'length', 'alpha_xy', 'alpha_z', 't1', 't2', 'W', 'L', 'power']
-    >>> bool((t["t2"] <= 2 * t["t1"]).all())
-    True
-    >>> t = sample_prior(2, ("uniform",), lengths={"uniform": (1.0, 1.3)},
-    ...                  kernel_params={"staggered": 0.5}, lattice_size=10,
-    ...                  random_state=0)
-    >>> t["kernel"].tolist(), sorted(set(t["staggered"]) - {0.0, 1.0})
-    (['uniform', 'uniform'], [])
-    """
-    n_samples = check_count(n_samples, "n_samples")
-    if not isinstance(lattice_size, Integral) or lattice_size < 2:
-        raise ValueError(f"lattice_size must be an int >= 2; got {lattice_size!r}.")
-    prior, acceptance = check_prior(
-        kernels,
-        alpha_xy=alpha_xy,
-        alpha_z=alpha_z,
-        lengths=lengths,
-        W=W,
-        alpha_x=alpha_x,
-        alpha_y=alpha_y,
-        t1=t1,
-        t2=t2,
-        kernel_params=kernel_params,
-    )
-    kernels = check_kernels(kernels)
-    seed = check_seed(random_state)
-    check_fits_in_memory(
-        n_samples * _BYTES_PER_ROW, f"drawing {n_samples} parameter sets", "n_samples"
-    )
-    table, _ = draw_table(
-        seed, kernels, split_counts(n_samples, kernels), prior, acceptance
-    )
-    return add_targets(table, lattice_size)
 
 
 def add_targets(table, lattice_size=100):
