@@ -32,89 +32,16 @@ ng = pytest.importorskip("nmrglue")
 
 
 # -- helpers ------------------------------------------------------------------
-def gaussian_echo(times, center, width=2.0, phase=0.0):
-    return np.exp(-(((times - center) / width) ** 2)) * np.exp(1j * phase)
-
-
-def write_bruker(folder, signal, dwell_us, *, acqus=None, isfloat=True, pad=True):
-    """A Bruker experiment folder written by nmrglue (1-D fid or 2-D ser)."""
-    signal = np.atleast_2d(signal)
-    n_rows, n = signal.shape
-    if pad:  # like the spectrometer: each trace padded to 1024 bytes
-        per_block = 1024 // (8 if isfloat else 4) // 2
-        size = -(-n // per_block) * per_block
-        padded = np.zeros((n_rows, size), dtype=np.complex128)
-        padded[:, :n] = signal
-        signal = padded
-    ndim = 1 if n_rows == 1 else 2
-    udic = ng.fileiobase.create_blank_udic(ndim)
-    udic[ndim - 1].update(size=signal.shape[1], complex=True)
-    if ndim == 2:
-        udic[0].update(size=n_rows, complex=False)
-    dic = ng.bruker.create_dic(udic)
-    dic["acqus"].update(
-        {
-            "SW_h": 1e6 / dwell_us,
-            "TD": 2 * n,
-            "DTYPA": 2 if isfloat else 0,
-            "D": [0.0] * 32,
-            "DE": 6.5,
-            "NS": 16,
-            "SFO1": 100.2,
-            "NUC1": "1H",
-            "PULPROG": "hahnecho",
-        }
-    )
-    dic["acqus"].update(acqus or {})
-    os.makedirs(folder, exist_ok=True)
-    data = signal[0] if ndim == 1 else signal
-    ng.bruker.write(str(folder), dic, data, write_prog=False, overwrite=True)
-    return folder
-
-
-def write_varian(folder, signal, dwell_us, **params):
-    """A Varian/Agilent experiment folder written by nmrglue."""
-    udic = ng.fileiobase.create_blank_udic(1)
-    udic[0].update(size=len(signal), complex=True)
-    dic = ng.varian.create_dic(udic)
-    values = {"sw": repr(1e6 / dwell_us), "sfrq": "100.2", "nt": "16"}
-    values.update({key: str(value) for key, value in params.items()})
-    for name, value in values.items():
-        dic["procpar"][name] = ng.varian.create_pdic_param(name, [value])
-    os.makedirs(folder, exist_ok=True)
-    ng.varian.write(str(folder), dic, np.asarray(signal, np.complex64), overwrite=True)
-    return folder
-
-
-def write_tnt(path, signal, dwell_us, *, scans=16, frequency=100.2):
-    """A minimal Tecmag .tnt file: magic, then TMAG, DATA and TMG2 sections.
-
-    ``signal`` is one trace or several (rows); the layout is the one
-    ``nmrglue.tecmag.read`` parses (tag, bool, length, then the payload).
-    """
-    traces = np.atleast_2d(np.asarray(signal, dtype=np.complex64))
-    n_traces, n = traces.shape
-    tmag = np.zeros((), dtype=ng.tecmag.TNTTMAG)
-    tmag["npts"] = tmag["actual_npts"] = [n, n_traces, 1, 1]
-    tmag["acq_points"] = n
-    tmag["scans"] = tmag["actual_scans"] = scans
-    tmag["dwell"][0] = dwell_us * 1e-6
-    tmag["sw"][0] = 1e6 / dwell_us
-    tmag["ob_freq"][0] = frequency
-    tmag["nuclei"][0] = b"1H"
-    tmag["sequence"] = b"hahn_echo"
-    tmg2 = np.zeros((), dtype=ng.tecmag.TNTTMG2)
-
-    def section(tag, payload):
-        header = np.array((tag, 1, len(payload)), dtype=ng.tecmag.TNTTLV)
-        return header.tobytes() + payload
-
-    with open(path, "wb") as handle:
-        handle.write(b"TNT1.005")
-        handle.write(section(b"TMAG", tmag.tobytes()))
-        handle.write(section(b"DATA", traces.astype("<c8").tobytes()))
-        handle.write(section(b"TMG2", tmg2.tobytes()))
-    return path
+# the writers live beside the tests (pytest imports them with importlib)
+sys.path.insert(0, os.path.dirname(__file__))
+from _spectrometer_files import (  # noqa: E402
+    gaussian_echo,
+    write_bruker,
+    write_jcampdx,
+    write_spinsolve,
+    write_tnt,
+    write_varian,
+)
 
 
 def write_text(path, text):
@@ -303,16 +230,18 @@ def test_bruker_digital_filter_group_delay_is_removed(tmp_path):
     assert np.argmax(raw_echo.magnitude) == 60 + delay
 
 
-def test_bruker_ser_first_row_with_warning(tmp_path):
+def test_bruker_ser_is_refused_without_a_record(tmp_path):
     rows = np.vstack([gaussian_echo(np.arange(64.0), c) for c in (20.0, 30.0, 40.0)])
     folder = write_bruker(tmp_path / "4", rows, 1.0, pad=False)
-    with pytest.warns(UserWarning, match="first trace"):
-        echo = read_echo(folder)
-    np.testing.assert_allclose(echo.signal, rows[0])
+    # several records are never read as one trace: the error names read_series
+    with pytest.raises(ValueError, match="3 records.*read_series"):
+        read_echo(folder)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_allclose(read_echo(folder, row=2).signal, rows[2])
-    with pytest.raises(ValueError, match="row=3 is out of range"):
+        np.testing.assert_allclose(read_echo(folder, record=1).signal, rows[1])
+        assert read_echo(folder, record=1).metadata["record"] == 1
+    with pytest.raises(ValueError, match="record=3 .*out of range"):
         read_echo(folder, row=3)
 
 
@@ -359,8 +288,9 @@ def test_tecmag_tnt(tmp_path):
 def test_tecmag_several_traces(tmp_path):
     rows = np.vstack([np.full(16, 1.0), np.full(16, 2.0)])
     path = write_tnt(tmp_path / "two.tnt", rows, 1.0)
-    with pytest.warns(UserWarning, match="first trace"):
-        assert read_echo(path).signal[0] == 1.0
+    with pytest.raises(ValueError, match="2 records.*read_series"):
+        read_echo(path)
+    assert read_echo(path, record=0).signal[0] == 1.0
     assert read_echo(path, row=1).signal[0] == 2.0
 
 
@@ -373,7 +303,15 @@ def test_guess_format(tmp_path):
     for name, fmt in [("a.csv", "text"), ("a.npz", "numpy"), ("a.tnt", "tecmag")]:
         write_text(tmp_path / name, "")
         assert guess_format(tmp_path / name)[0] == fmt
-    assert set(FORMATS) == {"text", "numpy", "bruker", "varian", "tecmag"}
+    assert set(FORMATS) == {
+        "text",
+        "numpy",
+        "bruker",
+        "varian",
+        "tecmag",
+        "spinsolve",
+        "jcampdx",
+    }
     os.makedirs(tmp_path / "empty")
     with pytest.raises(ValueError, match="neither a Bruker"):
         read_echo(tmp_path / "empty")
@@ -726,6 +664,10 @@ def _write_each_format(folder, echo, dt):
     )
     yield "varian", write_varian(folder / "varian", echo.signal, dt, tau=5e-6), {}
     yield "tecmag", write_tnt(folder / "echo.tnt", echo.signal, dt), tau
+    spinsolve = write_spinsolve(folder / "spinsolve", echo.signal, dt, echoTime=10.0)
+    yield "spinsolve", spinsolve, {}
+    jcamp = write_jcampdx(folder / "echo.jdx", echo.times * 1e-6, echo.signal)
+    yield "jcampdx", jcamp, tau
 
 
 def test_round_trip_through_every_format(tmp_path, simulated):
