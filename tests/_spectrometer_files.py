@@ -68,7 +68,7 @@ def write_varian(folder, signal, dwell_us, **params):
     return folder
 
 
-def write_tnt(path, signal, dwell_us, *, scans=16, frequency=100.2):
+def write_tnt(path, signal, dwell_us, *, scans=16, frequency=100.2, acq_points=None):
     """A minimal Tecmag .tnt file: magic, then TMAG, DATA and TMG2 sections.
 
     ``signal`` is one trace or several (rows); the layout is the one
@@ -78,7 +78,7 @@ def write_tnt(path, signal, dwell_us, *, scans=16, frequency=100.2):
     n_traces, n = traces.shape
     tmag = np.zeros((), dtype=ng.tecmag.TNTTMAG)
     tmag["npts"] = tmag["actual_npts"] = [n, n_traces, 1, 1]
-    tmag["acq_points"] = n
+    tmag["acq_points"] = n if acq_points is None else acq_points
     tmag["scans"] = tmag["actual_scans"] = scans
     tmag["dwell"][0] = dwell_us * 1e-6
     tmag["sw"][0] = 1e6 / dwell_us

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._records import uniform_records
+from ._records import Records, uniform_records
 
 __all__ = ["read_bruker", "read_tecmag", "read_varian"]
 
@@ -473,12 +473,18 @@ def read_tecmag(path, *, echo_time=None):
             if echo_time is None:
                 raise ValueError("echo_time must be a positive time (us).")
             metadata["echo_time"] = echo_time
-            records = uniform_records(
+        if window == 1:  # one point per echo: a decay, whose times are needed
+            if echo_time is None:
+                raise ValueError(
+                    f"{path} holds an echo decay (one point per echo, acq_points=1) "
+                    "whose echo time the header does not state; read it with "
+                    "read_decay(path, echo_time=...) (us)."
+                )
+            times = echo_time * np.arange(1, rows.shape[0] + 1, dtype=np.float64)
+            return Records(times[None, :], rows[:, 0][None, :], metadata, kind="decay")
+        if echo_time is not None:
+            return uniform_records(
                 rows, dwell, metadata, "echo_time", numbers * echo_time
             )
-        else:
-            records = uniform_records(rows, dwell, metadata, "echo", numbers)
-        if window == 1:
-            return records._replace(kind="decay")
-        return records
+        return uniform_records(rows, dwell, metadata, "echo", numbers)
     return uniform_records(rows, dwell, metadata)
