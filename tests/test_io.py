@@ -757,3 +757,127 @@ def test_each_format_round_trips_through_a_trained_model(trained, fmt, tmp_path)
         # float32 files (Varian, Tecmag) may move a tree's split by rounding
         assert abs(got[target][0] - want[target][0]) <= 0.02 * width, target
     assert got["ood"][0] == want["ood"][0]
+
+
+# -- hardening: sizes checked, text times, metadata round trips -----------------
+def test_bruker_fid_truncated_to_half_is_refused(tmp_path):
+    signal = gaussian_echo(np.arange(256.0), 100.0)
+    folder = write_bruker(tmp_path / "cut", signal, 1.0)
+    fid = folder / "fid"
+    fid.write_bytes(fid.read_bytes()[: fid.stat().st_size // 2])
+    with pytest.raises(ValueError, match="cut/fid holds 2048 bytes.*TD=512.*truncated"):
+        read_echo(folder)
+
+
+def test_bruker_huge_td_is_refused_before_reading(tmp_path):
+    folder = write_bruker(tmp_path / "td", np.ones(64), 1.0, acqus={"TD": 10**12})
+    with pytest.raises(ValueError, match="TD=1000000000000"):
+        read_echo(folder)
+
+
+def test_bruker_without_a_digital_filter_reads_as_is(tmp_path):
+    signal = gaussian_echo(np.arange(128.0), 40.0)
+    for name, acqus in {
+        "decim1": {"DECIM": 1, "DSPFVS": 20, "GRPDLY": 0.0},
+        "grpdly0": {"DECIM": 16, "DSPFVS": 20, "GRPDLY": 0.0},
+    }.items():
+        echo = read_echo(write_bruker(tmp_path / name, signal, 1.0, acqus=acqus))
+        assert echo.metadata["digital_filter_removed"] is False, name
+        np.testing.assert_allclose(echo.signal, signal, err_msg=name)
+
+
+def test_bruker_ser_rows_not_in_1024_byte_blocks_are_read(tmp_path):
+    # nmrglue alone raises ZeroDivisionError guessing this shape
+    rows = np.round(1e3 * np.vstack([gaussian_echo(np.arange(50.0), 20.0)] * 3))
+    folder = write_bruker(tmp_path / "odd", rows, 1.0, pad=False, isfloat=False)
+    with pytest.raises(ZeroDivisionError):
+        ng.bruker.read(str(folder), read_pulseprogram=False)
+    np.testing.assert_allclose(read_echo(folder, record=2).signal, rows[2], atol=1)
+    (folder / "ser").write_bytes((folder / "ser").read_bytes()[:-7])
+    with pytest.raises(ValueError, match="odd/ser holds 1193 bytes"):
+        read_echo(folder, record=0)
+
+
+def test_varian_header_sizes_are_checked_before_reading(tmp_path):
+    import struct
+
+    for name, (nblocks, n_points) in {
+        "blocks": (2**31 - 1, 128),
+        "points": (1, 2**30),
+    }.items():
+        folder = write_varian(tmp_path / f"{name}.fid", np.ones(64), 1.0)
+        fid = folder / "fid"
+        raw = bytearray(fid.read_bytes())
+        ebytes = struct.unpack(">i", raw[12:16])[0]
+        raw[0:4] = struct.pack(">i", nblocks)
+        raw[8:12] = struct.pack(">i", n_points)
+        raw[16:20] = struct.pack(">i", min(n_points * ebytes, 2**31 - 1))  # tbytes
+        fid.write_bytes(bytes(raw))
+        with pytest.raises(ValueError, match=f"{name}.fid/fid holds .* bytes"):
+            read_echo(folder)
+
+
+def test_npy_header_of_a_huge_shape_is_refused(tmp_path):
+    path = tmp_path / "huge.npy"
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(
+            handle, {"descr": "<f8", "fortran_order": False, "shape": (10**11, 3)}
+        )
+        handle.write(b"\0" * 64)
+    with pytest.raises(ValueError, match=r"huge.npy.*shape \(100000000000, 3\)"):
+        read_echo(path)
+    archive = tmp_path / "huge.npz"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("signal.npy", path.read_bytes())
+    with pytest.raises(ValueError, match=r"huge.npz\[signal.npy\].*truncated"):
+        read_echo(archive, dwell_time=1.0)
+
+
+def test_text_times_with_units_in_metadata(tmp_path):
+    path = write_text(
+        tmp_path / "mu.csv", "# tau = 100 µs\n# dead_time = 0.01 ms\n0,1\n1,2\n"
+    )
+    echo = read_echo(path)
+    assert echo.metadata["tau"] == 100.0 and echo.metadata["dead_time"] == 10.0
+    assert "tau=100 us" in repr(echo)
+    bad = write_text(tmp_path / "bad.csv", "# tau = soon\n0,1\n1,2\n")
+    with pytest.raises(ValueError, match="'tau' in .*bad.csv must be a time.*'soon'"):
+        read_echo(bad)
+    archive = tmp_path / "tau.npz"
+    np.savez(archive, times=[0.0, 1.0], signal=[1.0, 2.0], tau="100 us")
+    assert read_echo(archive).metadata["tau"] == 100.0
+    np.savez(archive, times=[0.0, 1.0], signal=[1.0, 2.0], tau="abc")
+    with pytest.raises(ValueError, match="'tau' in .*tau.npz must be a time"):
+        read_echo(archive)
+
+
+def test_measured_echo_metadata_times_and_a_total_repr():
+    echo = MeasuredEcho([0.0, 1.0], [1.0, 2.0], {"tau": "0.1 ms"})
+    assert echo.metadata["tau"] == 100.0
+    with pytest.raises(ValueError, match=r"metadata\['tau'\] must be a time.*'abc'"):
+        MeasuredEcho([0.0, 1.0], [1.0, 2.0], {"tau": "abc"})
+    odd = MeasuredEcho([0.0, 1.0], [1.0, 2.0], {"tau": [1, 2], "dead_time": None})
+    assert "tau=[1, 2]" in repr(odd)
+
+
+def test_write_echo_text_metadata_reads_back_as_written(tmp_path):
+    echo = MeasuredEcho(
+        [0.0, 1.0], [1.0, 2j], {"note": "100 us", "tau": "100 us", "label": "a b"}
+    )
+    for name in ("e.csv", "e.txt", "e.npz"):
+        back = read_echo(write_echo(echo, tmp_path / name))
+        assert back.metadata["note"] == "100 us", name
+        assert back.metadata["label"] == "a b", name
+        assert back.metadata["tau"] == 100.0, name
+
+
+def test_text_with_complex_values_in_one_column(tmp_path):
+    path = write_text(
+        tmp_path / "c.csv", "time_us,signal\n0,1.0+2.0j\n0.5,-0.5-1j\n1,3\n"
+    )
+    echo = read_echo(path)
+    np.testing.assert_allclose(echo.signal, [1 + 2j, -0.5 - 1j, 3])
+    spaced = write_text(tmp_path / "c.txt", "0 (1+2j)\n1 2-1i\n")
+    np.testing.assert_allclose(read_echo(spaced).signal, [1 + 2j, 2 - 1j])
+    with pytest.raises(ValueError, match="time column holds complex"):
+        read_echo(write_text(tmp_path / "t.csv", "1j,1\n2,2\n"))
