@@ -104,8 +104,15 @@ def _encode(model, values):
     return values
 
 
+# Log-parameters are kept within exp(+-_LOG_LIMIT): a component the data do not
+# show (a Gaussian term of a plain exponential) runs off to a large time
+# instead of overflowing.
+_LOG_LIMIT = 40.0
+
+
 def _decode(model, x):
-    return np.where(_LOGS[model], np.exp(np.where(_LOGS[model], x, 0.0)), x)
+    logs = np.clip(np.where(_LOGS[model], x, 0.0), -_LOG_LIMIT, _LOG_LIMIT)
+    return np.where(_LOGS[model], np.exp(logs), x)
 
 
 def _least_squares(model, t, y, start):
@@ -113,7 +120,7 @@ def _least_squares(model, t, y, start):
     scale = np.max(np.abs(y)) or 1.0
 
     def residuals(x):
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             r = (function(t, *_decode(model, x)) - y) / scale
         return np.nan_to_num(r, nan=1e6, posinf=1e6, neginf=-1e6)
 
@@ -310,7 +317,7 @@ def fit_decay(
             resampled = fitted + rng.choice(residuals, times.size)
             samples[b] = _least_squares(model, times, resampled, best)
     tail = 100 * (1 - confidence) / 2
-    low, high = np.percentile(samples, [tail, 100 - tail], axis=0)
+    low, high = np.nanpercentile(samples, [tail, 100 - tail], axis=0)
     return DecayFit(
         model=model,
         params={n: float(v) for n, v in zip(names, best, strict=True)},

@@ -182,9 +182,10 @@ class EchoDecay:
         echoes : array-like of shape (n_times,) or (n_echoes, n_times)
             One trace holding every echo (a CPMG train, e.g. from
             ``EchoSimulator(sequence=cpmg(...))``), or one trace per echo
-            (Hahn echoes, one per tau), on the time grid ``times``.
-        times : array-like of shape (n_times,)
-            The traces' sample times (us).
+            (Hahn echoes, one per tau), on the time grid ``times``; or a
+            list of traces of different lengths (one simulator per tau).
+        times : array-like of shape (n_times,), or a list of them
+            The traces' sample times (us); a list gives each trace its own.
         echo_times : array-like of shape (n_echoes,)
             Where each echo is expected (us): ``2 tau`` of a Hahn echo, the
             train's ``2 tau, 4 tau, ...``.
@@ -206,27 +207,15 @@ class EchoDecay:
         >>> EchoDecay.from_echoes(train, t, [20, 40, 60, 80]).magnitude.round(3)
         array([0.67 , 0.449, 0.301, 0.202])
         """
-        times = np.asarray(times, dtype=np.float64)
-        echoes = np.asarray(echoes)
         echo_times = np.atleast_1d(np.asarray(echo_times, dtype=np.float64))
-        if echoes.ndim not in (1, 2) or echoes.shape[-1] != times.size:
-            raise ValueError(
-                "echoes must be one trace or one per echo on the grid times; got "
-                f"shape {echoes.shape} for {times.size} times."
-            )
-        if echoes.ndim == 2 and echoes.shape[0] != echo_times.size:
-            raise ValueError(
-                f"echoes holds {echoes.shape[0]} traces but echo_times gives "
-                f"{echo_times.size} times."
-            )
+        traces = _traces(echoes, times, echo_times.size)
         if half_width is None:
             spacing = np.diff(np.sort(echo_times))
             half_width = 0.25 * spacing.min() if spacing.size else 0.1 * echo_times[0]
         if not half_width > 0:
             raise ValueError(f"half_width must be > 0 (us); got {half_width!r}.")
         tops = []
-        for k, echo_time in enumerate(echo_times):
-            trace = echoes[k] if echoes.ndim == 2 else echoes
+        for (trace, times), echo_time in zip(traces, echo_times, strict=True):
             near = np.flatnonzero(np.abs(times - echo_time) <= half_width)
             if near.size == 0:
                 raise ValueError(
@@ -235,6 +224,35 @@ class EchoDecay:
                 )
             tops.append(trace[near[np.argmax(np.abs(trace[near]))]])
         return cls(echo_times, tops, {"half_width": float(half_width)})
+
+
+def _traces(echoes, times, n_echoes):
+    """``(trace, times)`` for each echo."""
+    if isinstance(times, (list, tuple)) and times and np.ndim(times[0]) == 1:
+        grids = [np.asarray(t, dtype=np.float64) for t in times]
+        rows = [np.asarray(e) for e in echoes]
+        if len(grids) != len(rows) or any(
+            g.shape != r.shape for g, r in zip(grids, rows, strict=False)
+        ):
+            raise ValueError(
+                "With a list of times, echoes must be a list of traces of the same "
+                "lengths."
+            )
+    else:
+        grid = np.asarray(times, dtype=np.float64)
+        echoes = np.asarray(echoes)
+        if echoes.ndim not in (1, 2) or echoes.shape[-1] != grid.size:
+            raise ValueError(
+                "echoes must be one trace or one per echo on the grid times; got "
+                f"shape {echoes.shape} for {grid.size} times."
+            )
+        rows = [echoes] * n_echoes if echoes.ndim == 1 else list(echoes)
+        grids = [grid] * len(rows)
+    if len(rows) != n_echoes:
+        raise ValueError(
+            f"echoes holds {len(rows)} traces but echo_times gives {n_echoes} times."
+        )
+    return list(zip(rows, grids, strict=True))
 
 
 def read_decay(path, format=None, *, method="top", echo_times=None, **options):
