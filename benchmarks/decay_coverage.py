@@ -51,6 +51,9 @@ def main():
         for name, value in truth.items():
             low, high = fit.intervals[name]
             hits[name] += low <= value <= high
+        if (k + 1) % 25 == 0:  # running figures, for long runs on a busy machine
+            shown = ", ".join(f"{n} {c / (k + 1):.3f}" for n, c in hits.items())
+            print(f"  after {k + 1}: {shown}", flush=True)
     elapsed = time.perf_counter() - start
     print(
         f"{args.model}: {args.n_decays} decays of {args.n_echoes} echoes, noise "
