@@ -9,7 +9,9 @@ Subcommands:
   to a report folder (:func:`sknmr.study.reproduce`);
 * ``infer``: a measured echo's W, L, couplings and p(power) with intervals
   and an out-of-distribution flag (:class:`sknmr.inference.EchoInference`),
-  or ``--train`` a model for one's own settings.
+  or ``--train`` a model for one's own settings;
+* ``decay``: fit an echo decay model to one or many measured decays
+  (:func:`sknmr.decay.fit_decay`), one table row per file.
 
 Each subcommand is an ``_add_<name>(subparsers)`` function that registers its
 parser and sets ``func``, called with the parsed arguments, and is listed in
@@ -513,7 +515,11 @@ def _add_infer(subparsers):
     train.add_argument("--lattice-size", type=_positive_int, default=None)
     train.add_argument("--n-per-kernel", type=_positive_int, default=None)
     train.add_argument(
-        "--tau", type=_positive_float, default=100.0, help="tau in us (default 100)"
+        "--tau",
+        type=_positive_float,
+        default=None,
+        help="tau in us: of the training simulations (default 100) or, reading an "
+        "echo, the echo's own tau (overrides what its file states)",
     )
     train.add_argument(
         "--dt",
@@ -544,6 +550,27 @@ def _add_infer(subparsers):
     train.add_argument("--cache", default=None, metavar="FOLDER")
     train.add_argument("--n-jobs", type=_n_jobs, default=None)
     train.add_argument("--overwrite", action="store_true", help="replace --model")
+    reading = parser.add_argument_group("reading the echo")
+    reading.add_argument(
+        "--time-offset",
+        type=float,
+        default=None,
+        metavar="US",
+        help="added to the echo's times (us), e.g. to count them from the first "
+        "pulse rather than from the start of acquisition",
+    )
+    reading.add_argument(
+        "--align",
+        choices=("none", "peak"),
+        default=None,
+        help="'peak' moves the echo top onto the model's 2 tau (default: none)",
+    )
+    reading.add_argument(
+        "--normalize",
+        choices=("first", "max"),
+        default=None,
+        help="scale the echo on the model's grid by its first or largest sample",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print less")
     parser.set_defaults(func=lambda args: _run_infer(args, parser=parser))
     return parser
@@ -572,7 +599,7 @@ def _run_infer(args, *, parser):
         try:
             simulator = EchoSimulator(
                 lattice_size=args.lattice_size or sizes["lattice_size"],
-                tau=args.tau,
+                tau=100.0 if args.tau is None else args.tau,
                 dt=args.dt,
                 linewidth=args.linewidth,
                 dtype="float32",
@@ -607,9 +634,27 @@ def _run_infer(args, *, parser):
         model = load_model(args.model)
     except (OSError, ValueError) as exc:
         parser.error(f"argument --model: {exc}")
+    read_options = {}
+    if args.time_offset is not None:
+        read_options["time_offset"] = args.time_offset
+    if args.tau is not None:
+        read_options["tau"] = args.tau
+    resampler = {}
+    if args.align == "peak":
+        settings = getattr(model, "simulator_settings_", None) or {}
+        if "tau" not in settings:
+            parser.error("argument --align: the model states no tau to align onto")
+        resampler.update(align="peak", echo_time=2 * settings["tau"])
+    if args.normalize is not None:
+        resampler["normalize"] = args.normalize
     try:
         table, files = infer_file(
-            args.echo, model, format=args.format, output_dir=args.output
+            args.echo,
+            model,
+            format=args.format,
+            output_dir=args.output,
+            resampler=resampler or None,
+            **read_options,
         )
     except (OSError, ValueError, TypeError) as exc:
         parser.error(f"argument echo: {exc}")
@@ -622,6 +667,170 @@ def _run_infer(args, *, parser):
     if not args.quiet:
         print("wrote " + ", ".join(files))
     return 0
+
+
+# -- decay --------------------------------------------------------------------
+_DECAY_MODELS = ("exponential", "stretched", "biexponential", "gaussian_exponential")
+
+
+def _add_decay(subparsers):
+    parser = subparsers.add_parser(
+        "decay",
+        help="fit an echo decay (T2, stretched, bi-exponential, Gaussian x "
+        "exponential) to measured decays, one row per file",
+        description=(
+            "Read echo decays (a Spinsolve T2 folder, a text export of echo time and "
+            "amplitude, Tecmag or Bruker echo windows, ...) and fit a decay model "
+            "to each, with bootstrap intervals. Several files, or a folder of them, "
+            "give one table with a row per file; a file that cannot be read or "
+            "fitted gets its error in its row and the others go on."
+        ),
+    )
+    parser.add_argument("files", nargs="+", help="decay files or folders of them")
+    parser.add_argument(
+        "--model",
+        choices=_DECAY_MODELS,
+        default="exponential",
+        help="the decay model (default exponential)",
+    )
+    parser.add_argument("--format", default=None, help="the files' format (guessed)")
+    parser.add_argument(
+        "--drop-first",
+        type=_positive_int_or_zero,
+        default=0,
+        help="echoes left out at the start (default 0)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=("top", "integral"),
+        default="top",
+        help="how an echo window becomes an amplitude (default top)",
+    )
+    parser.add_argument(
+        "--echo-time",
+        type=_positive_float,
+        default=None,
+        metavar="US",
+        help="echo time (us) of echo windows whose file does not state it",
+    )
+    parser.add_argument(
+        "--time-unit",
+        choices=("ns", "us", "ms", "s"),
+        default=None,
+        help="time unit of text and NumPy files (default us)",
+    )
+    parser.add_argument(
+        "--n-bootstrap",
+        type=_positive_int,
+        default=300,
+        help="bootstrap samples (default 300)",
+    )
+    parser.add_argument(
+        "--confidence",
+        type=_positive_float,
+        default=0.9,
+        help="level of the intervals, in (0, 1) (default 0.9)",
+    )
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument("-o", "--output", default=None, help="write the table (CSV)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=lambda args: _run_decay(args, parser=parser))
+    return parser
+
+
+def _positive_int_or_zero(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _decay_files(paths):
+    """The files to fit: each path, or the entries of a folder that is no experiment."""
+    from .io import guess_format
+
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            try:
+                guess_format(path)
+                files.append(path)
+                continue
+            except ValueError:
+                pass
+            entries = sorted(e for e in os.listdir(path) if not e.startswith("."))
+            files.extend(os.path.join(path, entry) for entry in entries)
+        else:
+            files.append(path)
+    return files
+
+
+def _run_decay(args, *, parser):
+    import pandas as pd
+
+    from ._progress import progress_bar
+    from .decay import fit_decay
+    from .io import read_decay
+
+    if not 0 < args.confidence < 1:
+        parser.error(
+            f"argument --confidence: expected a number in (0, 1), got {args.confidence}"
+        )
+    if args.n_bootstrap < 20:
+        parser.error(f"argument --n-bootstrap: expected >= 20, got {args.n_bootstrap}")
+    missing = [path for path in args.files if not os.path.exists(path)]
+    if missing:
+        parser.error(f"argument files: no such file or folder: {missing[0]}")
+    files = _decay_files(args.files)
+    rows = []
+    with progress_bar(len(files), "file", enabled=not args.quiet) as bar:
+        for path in files:
+            row = {"file": path, "model": args.model}
+            try:
+                decay = _read_one_decay(read_decay, path, args)
+                fit = fit_decay(
+                    decay,
+                    args.model,
+                    drop_first=args.drop_first,
+                    n_bootstrap=args.n_bootstrap,
+                    confidence=args.confidence,
+                    random_state=args.seed,
+                )
+                row["n_echoes"] = fit.times.size
+                for name, value in fit.params.items():
+                    low, high = fit.intervals[name]
+                    row.update({name: value, f"{name}_low": low, f"{name}_high": high})
+                row["error"] = ""
+            except (OSError, ValueError, TypeError, ImportError) as exc:
+                row["error"] = str(exc)
+            rows.append(row)
+            bar.update()
+    table = pd.DataFrame(rows)
+    with pd.option_context("display.max_colwidth", 80, "display.width", 200):
+        print(table.to_string(index=False))
+    if args.output is not None:
+        table.to_csv(args.output, index=False)
+        if not args.quiet:
+            print(f"wrote {args.output}")
+    failed = int((table["error"] != "").sum())
+    return 1 if failed == len(table) else 0
+
+
+def _read_one_decay(read_decay, path, args):
+    """One decay, with the options that the file's format takes."""
+    from .io import guess_format
+
+    format = args.format or guess_format(path)[0]
+    options = {"method": args.method}
+    if args.time_unit is not None and format in ("text", "numpy"):
+        options["time_unit"] = args.time_unit
+    if args.echo_time is not None:
+        if format in ("tecmag", "spinsolve"):
+            options["echo_time"] = args.echo_time
+    return read_decay(path, format=format, **options)
 
 
 #: Subcommands, in the order ``--help`` lists them.
@@ -685,7 +894,13 @@ def _run_protocols(args):
     return 0
 
 
-_SUBCOMMANDS = (_add_simulate, _add_reproduce, _add_infer, _add_protocols)
+_SUBCOMMANDS = (
+    _add_simulate,
+    _add_reproduce,
+    _add_infer,
+    _add_decay,
+    _add_protocols,
+)
 
 
 def build_parser():

@@ -32,89 +32,16 @@ ng = pytest.importorskip("nmrglue")
 
 
 # -- helpers ------------------------------------------------------------------
-def gaussian_echo(times, center, width=2.0, phase=0.0):
-    return np.exp(-(((times - center) / width) ** 2)) * np.exp(1j * phase)
-
-
-def write_bruker(folder, signal, dwell_us, *, acqus=None, isfloat=True, pad=True):
-    """A Bruker experiment folder written by nmrglue (1-D fid or 2-D ser)."""
-    signal = np.atleast_2d(signal)
-    n_rows, n = signal.shape
-    if pad:  # like the spectrometer: each trace padded to 1024 bytes
-        per_block = 1024 // (8 if isfloat else 4) // 2
-        size = -(-n // per_block) * per_block
-        padded = np.zeros((n_rows, size), dtype=np.complex128)
-        padded[:, :n] = signal
-        signal = padded
-    ndim = 1 if n_rows == 1 else 2
-    udic = ng.fileiobase.create_blank_udic(ndim)
-    udic[ndim - 1].update(size=signal.shape[1], complex=True)
-    if ndim == 2:
-        udic[0].update(size=n_rows, complex=False)
-    dic = ng.bruker.create_dic(udic)
-    dic["acqus"].update(
-        {
-            "SW_h": 1e6 / dwell_us,
-            "TD": 2 * n,
-            "DTYPA": 2 if isfloat else 0,
-            "D": [0.0] * 32,
-            "DE": 6.5,
-            "NS": 16,
-            "SFO1": 100.2,
-            "NUC1": "1H",
-            "PULPROG": "hahnecho",
-        }
-    )
-    dic["acqus"].update(acqus or {})
-    os.makedirs(folder, exist_ok=True)
-    data = signal[0] if ndim == 1 else signal
-    ng.bruker.write(str(folder), dic, data, write_prog=False, overwrite=True)
-    return folder
-
-
-def write_varian(folder, signal, dwell_us, **params):
-    """A Varian/Agilent experiment folder written by nmrglue."""
-    udic = ng.fileiobase.create_blank_udic(1)
-    udic[0].update(size=len(signal), complex=True)
-    dic = ng.varian.create_dic(udic)
-    values = {"sw": repr(1e6 / dwell_us), "sfrq": "100.2", "nt": "16"}
-    values.update({key: str(value) for key, value in params.items()})
-    for name, value in values.items():
-        dic["procpar"][name] = ng.varian.create_pdic_param(name, [value])
-    os.makedirs(folder, exist_ok=True)
-    ng.varian.write(str(folder), dic, np.asarray(signal, np.complex64), overwrite=True)
-    return folder
-
-
-def write_tnt(path, signal, dwell_us, *, scans=16, frequency=100.2):
-    """A minimal Tecmag .tnt file: magic, then TMAG, DATA and TMG2 sections.
-
-    ``signal`` is one trace or several (rows); the layout is the one
-    ``nmrglue.tecmag.read`` parses (tag, bool, length, then the payload).
-    """
-    traces = np.atleast_2d(np.asarray(signal, dtype=np.complex64))
-    n_traces, n = traces.shape
-    tmag = np.zeros((), dtype=ng.tecmag.TNTTMAG)
-    tmag["npts"] = tmag["actual_npts"] = [n, n_traces, 1, 1]
-    tmag["acq_points"] = n
-    tmag["scans"] = tmag["actual_scans"] = scans
-    tmag["dwell"][0] = dwell_us * 1e-6
-    tmag["sw"][0] = 1e6 / dwell_us
-    tmag["ob_freq"][0] = frequency
-    tmag["nuclei"][0] = b"1H"
-    tmag["sequence"] = b"hahn_echo"
-    tmg2 = np.zeros((), dtype=ng.tecmag.TNTTMG2)
-
-    def section(tag, payload):
-        header = np.array((tag, 1, len(payload)), dtype=ng.tecmag.TNTTLV)
-        return header.tobytes() + payload
-
-    with open(path, "wb") as handle:
-        handle.write(b"TNT1.005")
-        handle.write(section(b"TMAG", tmag.tobytes()))
-        handle.write(section(b"DATA", traces.astype("<c8").tobytes()))
-        handle.write(section(b"TMG2", tmg2.tobytes()))
-    return path
+# the writers live beside the tests (pytest imports them with importlib)
+sys.path.insert(0, os.path.dirname(__file__))
+from _spectrometer_files import (  # noqa: E402
+    gaussian_echo,
+    write_bruker,
+    write_jcampdx,
+    write_spinsolve,
+    write_tnt,
+    write_varian,
+)
 
 
 def write_text(path, text):
@@ -303,16 +230,18 @@ def test_bruker_digital_filter_group_delay_is_removed(tmp_path):
     assert np.argmax(raw_echo.magnitude) == 60 + delay
 
 
-def test_bruker_ser_first_row_with_warning(tmp_path):
+def test_bruker_ser_is_refused_without_a_record(tmp_path):
     rows = np.vstack([gaussian_echo(np.arange(64.0), c) for c in (20.0, 30.0, 40.0)])
     folder = write_bruker(tmp_path / "4", rows, 1.0, pad=False)
-    with pytest.warns(UserWarning, match="first trace"):
-        echo = read_echo(folder)
-    np.testing.assert_allclose(echo.signal, rows[0])
+    # several records are never read as one trace: the error names read_series
+    with pytest.raises(ValueError, match="3 records.*read_series"):
+        read_echo(folder)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_allclose(read_echo(folder, row=2).signal, rows[2])
-    with pytest.raises(ValueError, match="row=3 is out of range"):
+        np.testing.assert_allclose(read_echo(folder, record=1).signal, rows[1])
+        assert read_echo(folder, record=1).metadata["record"] == 1
+    with pytest.raises(ValueError, match="record=3 .*out of range"):
         read_echo(folder, row=3)
 
 
@@ -359,8 +288,9 @@ def test_tecmag_tnt(tmp_path):
 def test_tecmag_several_traces(tmp_path):
     rows = np.vstack([np.full(16, 1.0), np.full(16, 2.0)])
     path = write_tnt(tmp_path / "two.tnt", rows, 1.0)
-    with pytest.warns(UserWarning, match="first trace"):
-        assert read_echo(path).signal[0] == 1.0
+    with pytest.raises(ValueError, match="2 records.*read_series"):
+        read_echo(path)
+    assert read_echo(path, record=0).signal[0] == 1.0
     assert read_echo(path, row=1).signal[0] == 2.0
 
 
@@ -373,7 +303,15 @@ def test_guess_format(tmp_path):
     for name, fmt in [("a.csv", "text"), ("a.npz", "numpy"), ("a.tnt", "tecmag")]:
         write_text(tmp_path / name, "")
         assert guess_format(tmp_path / name)[0] == fmt
-    assert set(FORMATS) == {"text", "numpy", "bruker", "varian", "tecmag"}
+    assert set(FORMATS) == {
+        "text",
+        "numpy",
+        "bruker",
+        "varian",
+        "tecmag",
+        "spinsolve",
+        "jcampdx",
+    }
     os.makedirs(tmp_path / "empty")
     with pytest.raises(ValueError, match="neither a Bruker"):
         read_echo(tmp_path / "empty")
@@ -726,6 +664,10 @@ def _write_each_format(folder, echo, dt):
     )
     yield "varian", write_varian(folder / "varian", echo.signal, dt, tau=5e-6), {}
     yield "tecmag", write_tnt(folder / "echo.tnt", echo.signal, dt), tau
+    spinsolve = write_spinsolve(folder / "spinsolve", echo.signal, dt, echoTime=10.0)
+    yield "spinsolve", spinsolve, {}
+    jcamp = write_jcampdx(folder / "echo.jdx", echo.times * 1e-6, echo.signal)
+    yield "jcampdx", jcamp, tau
 
 
 def test_round_trip_through_every_format(tmp_path, simulated):
@@ -815,3 +757,127 @@ def test_each_format_round_trips_through_a_trained_model(trained, fmt, tmp_path)
         # float32 files (Varian, Tecmag) may move a tree's split by rounding
         assert abs(got[target][0] - want[target][0]) <= 0.02 * width, target
     assert got["ood"][0] == want["ood"][0]
+
+
+# -- hardening: sizes checked, text times, metadata round trips -----------------
+def test_bruker_fid_truncated_to_half_is_refused(tmp_path):
+    signal = gaussian_echo(np.arange(256.0), 100.0)
+    folder = write_bruker(tmp_path / "cut", signal, 1.0)
+    fid = folder / "fid"
+    fid.write_bytes(fid.read_bytes()[: fid.stat().st_size // 2])
+    with pytest.raises(ValueError, match="cut/fid holds 2048 bytes.*TD=512.*truncated"):
+        read_echo(folder)
+
+
+def test_bruker_huge_td_is_refused_before_reading(tmp_path):
+    folder = write_bruker(tmp_path / "td", np.ones(64), 1.0, acqus={"TD": 10**12})
+    with pytest.raises(ValueError, match="TD=1000000000000"):
+        read_echo(folder)
+
+
+def test_bruker_without_a_digital_filter_reads_as_is(tmp_path):
+    signal = gaussian_echo(np.arange(128.0), 40.0)
+    for name, acqus in {
+        "decim1": {"DECIM": 1, "DSPFVS": 20, "GRPDLY": 0.0},
+        "grpdly0": {"DECIM": 16, "DSPFVS": 20, "GRPDLY": 0.0},
+    }.items():
+        echo = read_echo(write_bruker(tmp_path / name, signal, 1.0, acqus=acqus))
+        assert echo.metadata["digital_filter_removed"] is False, name
+        np.testing.assert_allclose(echo.signal, signal, err_msg=name)
+
+
+def test_bruker_ser_rows_not_in_1024_byte_blocks_are_read(tmp_path):
+    # nmrglue alone raises ZeroDivisionError guessing this shape
+    rows = np.round(1e3 * np.vstack([gaussian_echo(np.arange(50.0), 20.0)] * 3))
+    folder = write_bruker(tmp_path / "odd", rows, 1.0, pad=False, isfloat=False)
+    with pytest.raises(ZeroDivisionError):
+        ng.bruker.read(str(folder), read_pulseprogram=False)
+    np.testing.assert_allclose(read_echo(folder, record=2).signal, rows[2], atol=1)
+    (folder / "ser").write_bytes((folder / "ser").read_bytes()[:-7])
+    with pytest.raises(ValueError, match="odd/ser holds 1193 bytes"):
+        read_echo(folder, record=0)
+
+
+def test_varian_header_sizes_are_checked_before_reading(tmp_path):
+    import struct
+
+    for name, (nblocks, n_points) in {
+        "blocks": (2**31 - 1, 128),
+        "points": (1, 2**30),
+    }.items():
+        folder = write_varian(tmp_path / f"{name}.fid", np.ones(64), 1.0)
+        fid = folder / "fid"
+        raw = bytearray(fid.read_bytes())
+        ebytes = struct.unpack(">i", raw[12:16])[0]
+        raw[0:4] = struct.pack(">i", nblocks)
+        raw[8:12] = struct.pack(">i", n_points)
+        raw[16:20] = struct.pack(">i", min(n_points * ebytes, 2**31 - 1))  # tbytes
+        fid.write_bytes(bytes(raw))
+        with pytest.raises(ValueError, match=f"{name}.fid/fid holds .* bytes"):
+            read_echo(folder)
+
+
+def test_npy_header_of_a_huge_shape_is_refused(tmp_path):
+    path = tmp_path / "huge.npy"
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(
+            handle, {"descr": "<f8", "fortran_order": False, "shape": (10**11, 3)}
+        )
+        handle.write(b"\0" * 64)
+    with pytest.raises(ValueError, match=r"huge.npy.*shape \(100000000000, 3\)"):
+        read_echo(path)
+    archive = tmp_path / "huge.npz"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("signal.npy", path.read_bytes())
+    with pytest.raises(ValueError, match=r"huge.npz\[signal.npy\].*truncated"):
+        read_echo(archive, dwell_time=1.0)
+
+
+def test_text_times_with_units_in_metadata(tmp_path):
+    path = write_text(
+        tmp_path / "mu.csv", "# tau = 100 µs\n# dead_time = 0.01 ms\n0,1\n1,2\n"
+    )
+    echo = read_echo(path)
+    assert echo.metadata["tau"] == 100.0 and echo.metadata["dead_time"] == 10.0
+    assert "tau=100 us" in repr(echo)
+    bad = write_text(tmp_path / "bad.csv", "# tau = soon\n0,1\n1,2\n")
+    with pytest.raises(ValueError, match="'tau' in .*bad.csv must be a time.*'soon'"):
+        read_echo(bad)
+    archive = tmp_path / "tau.npz"
+    np.savez(archive, times=[0.0, 1.0], signal=[1.0, 2.0], tau="100 us")
+    assert read_echo(archive).metadata["tau"] == 100.0
+    np.savez(archive, times=[0.0, 1.0], signal=[1.0, 2.0], tau="abc")
+    with pytest.raises(ValueError, match="'tau' in .*tau.npz must be a time"):
+        read_echo(archive)
+
+
+def test_measured_echo_metadata_times_and_a_total_repr():
+    echo = MeasuredEcho([0.0, 1.0], [1.0, 2.0], {"tau": "0.1 ms"})
+    assert echo.metadata["tau"] == 100.0
+    with pytest.raises(ValueError, match=r"metadata\['tau'\] must be a time.*'abc'"):
+        MeasuredEcho([0.0, 1.0], [1.0, 2.0], {"tau": "abc"})
+    odd = MeasuredEcho([0.0, 1.0], [1.0, 2.0], {"tau": [1, 2], "dead_time": None})
+    assert "tau=[1, 2]" in repr(odd)
+
+
+def test_write_echo_text_metadata_reads_back_as_written(tmp_path):
+    echo = MeasuredEcho(
+        [0.0, 1.0], [1.0, 2j], {"note": "100 us", "tau": "100 us", "label": "a b"}
+    )
+    for name in ("e.csv", "e.txt", "e.npz"):
+        back = read_echo(write_echo(echo, tmp_path / name))
+        assert back.metadata["note"] == "100 us", name
+        assert back.metadata["label"] == "a b", name
+        assert back.metadata["tau"] == 100.0, name
+
+
+def test_text_with_complex_values_in_one_column(tmp_path):
+    path = write_text(
+        tmp_path / "c.csv", "time_us,signal\n0,1.0+2.0j\n0.5,-0.5-1j\n1,3\n"
+    )
+    echo = read_echo(path)
+    np.testing.assert_allclose(echo.signal, [1 + 2j, -0.5 - 1j, 3])
+    spaced = write_text(tmp_path / "c.txt", "0 (1+2j)\n1 2-1i\n")
+    np.testing.assert_allclose(read_echo(spaced).signal, [1 + 2j, 2 - 1j])
+    with pytest.raises(ValueError, match="time column holds complex"):
+        read_echo(write_text(tmp_path / "t.csv", "1j,1\n2,2\n"))

@@ -180,7 +180,9 @@ def echoes_at_estimate(model, table, simulator=None):
     return simulator.times, echoes
 
 
-def infer_file(path, model, *, format=None, output_dir=None, **read_options):
+def infer_file(
+    path, model, *, format=None, output_dir=None, resampler=None, **read_options
+):
     """Read a measured echo, predict its table, and write the table and a figure.
 
     Parameters
@@ -194,6 +196,10 @@ def infer_file(path, model, *, format=None, output_dir=None, **read_options):
     output_dir : str or None, default=None
         Where to write ``inference.csv`` and ``inference.png``; None writes
         nothing.
+    resampler : dict or None, default=None
+        Settings of the resampler onto the model's grid
+        (:meth:`EchoInference.make_resampler`), e.g. ``{"align": "peak",
+        "echo_time": 2 * tau, "normalize": "max"}``; None uses the model's.
     **read_options
         More options of :func:`~sknmr.io.read_echo`.
 
@@ -207,7 +213,10 @@ def infer_file(path, model, *, format=None, output_dir=None, **read_options):
     if isinstance(model, (str, os.PathLike)):
         model = load_model(model)
     echo = read_echo(path, format=format, **read_options)
-    table = model.predict([echo])
+    if resampler:
+        table = model.predict(model.make_resampler(**resampler).fit_transform([echo]))
+    else:
+        table = model.predict([echo])
     files = []
     if output_dir is not None:
         os.makedirs(output_dir, exist_ok=True)

@@ -5,7 +5,12 @@
   the ``io`` extra: ``pip install "sknmr[io]"``) or exported as text or
   NumPy, into a :class:`MeasuredEcho`: times (us), complex signal and the
   metadata the file states (dwell time, tau, dead time, ...).
-  :func:`write_echo` writes the text and NumPy formats.
+  :func:`write_echo` writes the text and NumPy formats. Spinsolve folders
+  and JCAMP-DX files are read too.
+- :func:`read_series` reads a file of several records (echo windows,
+  arrayed or 2-D experiments) into a :class:`MeasuredSeries`;
+  :func:`read_decay` reads an echo decay (:class:`EchoDecay`: echo times and
+  amplitudes), which :func:`sknmr.decay.fit_decay` fits.
 - :class:`EchoResampler` is a scikit-learn transformer that aligns, phases,
   interpolates and normalizes measured echoes onto the time grid of
   :class:`~sknmr.EchoSimulator`, marking (NaN) the samples a measurement
@@ -21,16 +26,22 @@ Examples
 array([[1.  , 0.95, 0.9 , 0.85, 0.8 , 0.75,  nan]])
 """
 
+from ._decay import EchoDecay, read_decay
 from ._echo import METADATA_KEYS, MeasuredEcho
 from ._formats import FORMATS, guess_format, read_echo, write_echo
 from ._resample import EchoResampler
+from ._series import MeasuredSeries, read_series
 
 __all__ = [
     "FORMATS",
     "METADATA_KEYS",
+    "EchoDecay",
     "EchoResampler",
     "MeasuredEcho",
+    "MeasuredSeries",
     "guess_format",
+    "read_decay",
     "read_echo",
+    "read_series",
     "write_echo",
 ]

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._text import TIME_KEYS, parse_time
+
 __all__ = ["METADATA_KEYS", "MeasuredEcho"]
 
 #: Metadata every reader fills in (None where the file does not state it):
@@ -66,7 +68,10 @@ class MeasuredEcho:
         :data:`METADATA_KEYS`: ``dwell_time``, ``tau`` and ``dead_time``
         (us), ``spectrometer_frequency`` (MHz), ``n_scans``, ``format`` and
         ``source`` (the path read), None where not stated; vendor readers add
-        more (``nucleus``, ``pulse_program``, ...).
+        more (``nucleus``, ``pulse_program``, ...). A time key (``tau``,
+        ``dead_time``, ``dwell_time``, ``echo_time``) given as text with a
+        unit, such as ``"100 us"`` or ``"0.1 ms"``, is stored in us; other
+        text there is refused.
 
     Attributes
     ----------
@@ -137,6 +142,10 @@ class MeasuredEcho:
                 ) from None
         else:
             metadata = dict(self.metadata)
+        for key in TIME_KEYS:
+            # a time given as text ("100 us") is read in us; other text refused
+            if isinstance(metadata.get(key), (str, bytes)):
+                metadata[key] = parse_time(metadata[key], f"metadata[{key!r}]")
         dwell = metadata.get("dwell_time")
         if dwell is not None and not (
             isinstance(dwell, (int, float, np.number))
@@ -177,8 +186,13 @@ class MeasuredEcho:
             f"dwell_time={self.dwell_time:.6g} us",
         ]
         for key in ("tau", "dead_time"):
-            if self.metadata.get(key) is not None:
-                parts.append(f"{key}={self.metadata[key]:.6g} us")
+            value = self.metadata.get(key)
+            if value is None:
+                continue
+            try:  # any value a caller put there shows, numbers as times
+                parts.append(f"{key}={float(value):.6g} us")
+            except (TypeError, ValueError):
+                parts.append(f"{key}={value!r}")
         if self.metadata.get("format") is not None:
             parts.append(f"format={self.metadata['format']!r}")
         return f"MeasuredEcho({', '.join(parts)})"

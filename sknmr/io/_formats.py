@@ -2,25 +2,44 @@
 
 import contextlib
 import errno
+import functools
 import inspect
 import math
 import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from ._echo import METADATA_KEYS, MeasuredEcho, uniform_step
+from ._jcampdx import read_jcampdx
 from ._numpy import read_numpy, save_npy, save_npz
-from ._text import format_text, read_text
+from ._records import single
+from ._spinsolve import SPINSOLVE_DATA, read_spinsolve
+from ._text import TIME_KEYS, format_text, parse_time, read_text
 from ._vendor import read_bruker, read_tecmag, read_varian
 
-__all__ = ["FORMATS", "guess_format", "read_echo", "write_echo"]
+__all__ = ["FORMATS", "guess_format", "read_echo", "read_records", "write_echo"]
+
+
+def _one_record(reader):
+    """A reader of one trace made to return :class:`Records`."""
+
+    @functools.wraps(reader)
+    def read(path, **options):
+        return single(*reader(path, **options))
+
+    return read
+
 
 _READERS = {
-    "text": read_text,
-    "numpy": read_numpy,
+    "text": _one_record(read_text),
+    "numpy": _one_record(read_numpy),
     "bruker": read_bruker,
     "varian": read_varian,
     "tecmag": read_tecmag,
+    "spinsolve": read_spinsolve,
+    "jcampdx": read_jcampdx,
 }
 #: Formats :func:`read_echo` reads.
 FORMATS = tuple(_READERS)
@@ -32,23 +51,29 @@ _SUFFIXES = {
     ".npy": "numpy",
     ".npz": "numpy",
     ".tnt": "tecmag",
+    ".dx": "jcampdx",
+    ".jdx": "jcampdx",
 }
+_FOLDER_FORMATS = ("bruker", "varian", "spinsolve")
 _WRITE_FORMATS = ("text", "numpy")
 # Options every format takes (see read_echo).
 _COMMON_OPTIONS = ("time_offset", "tau", "dead_time")
+_FOLDER_FILES = ("fid", "ser", "acqus", "procpar", "acqu.par", *SPINSOLVE_DATA)
 
 
 def _vendor_folder(path):
     """``(format, folder)`` if ``path`` is, or is a file of, a vendor folder."""
     folder = path if path.is_dir() else path.parent
-    if path.is_file() and path.name not in ("fid", "ser", "acqus", "procpar"):
+    if path.is_file() and path.name not in _FOLDER_FILES:
         return None
-    has = {name: (folder / name).is_file() for name in ("acqus", "procpar")}
+    has = {name: (folder / name).is_file() for name in ("acqus", "procpar", "acqu.par")}
     data = {name: (folder / name).is_file() for name in ("fid", "ser")}
     if has["acqus"] and (data["fid"] or data["ser"]):
         return "bruker", folder
     if has["procpar"] and data["fid"]:
         return "varian", folder
+    if has["acqu.par"] and any((folder / f).is_file() for f in SPINSOLVE_DATA):
+        return "spinsolve", folder
     return None
 
 
@@ -85,7 +110,8 @@ def guess_format(path):
         shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
         raise ValueError(
             f"{path} is a folder but neither a Bruker experiment (acqus with fid or "
-            "ser) nor a Varian/Agilent one (procpar with fid); it holds: "
+            "ser), a Varian/Agilent one (procpar with fid) nor a Spinsolve one "
+            "(acqu.par with data.1d or data.2d); it holds: "
             f"{shown or 'nothing'}."
         )
     suffix = path.suffix.lower()
@@ -108,10 +134,14 @@ def _location(path, format):
         )
     if not path.exists():
         raise FileNotFoundError(errno.ENOENT, "No such echo file or folder", str(path))
-    if format in ("bruker", "varian"):
+    if format in _FOLDER_FORMATS:
         vendor = _vendor_folder(path)
         if vendor is None or vendor[0] != format:
-            need = "acqus with fid or ser" if format == "bruker" else "procpar and fid"
+            need = {
+                "bruker": "acqus with fid or ser",
+                "varian": "procpar and fid",
+                "spinsolve": "acqu.par with data.1d or data.2d",
+            }[format]
             raise ValueError(
                 f"{path} is not a {format.capitalize()} experiment folder (it needs "
                 f"{need})."
@@ -151,27 +181,37 @@ def read_echo(path, format=None, **options):
         A text file (``.txt``, ``.csv``, ``.dat``, ``.tsv``), a NumPy file
         (``.npy``, ``.npz``), a Bruker experiment folder (``acqus`` and
         ``fid`` or ``ser``), a Varian/Agilent one (``procpar`` and ``fid``),
-        or a Tecmag ``.tnt`` file.
-    format : {"text", "numpy", "bruker", "varian", "tecmag"} or None, \
-            default=None
+        a Spinsolve one (``acqu.par`` and ``data.1d``), a Tecmag ``.tnt``
+        file or a JCAMP-DX ``.dx``/``.jdx`` file.
+    format : {"text", "numpy", "bruker", "varian", "tecmag", "spinsolve", \
+            "jcampdx"} or None, default=None
         None guesses it from the path (:func:`guess_format`).
     **options
         For every format: ``time_offset`` (us, added to the times, e.g. to
         count them from the first pulse rather than from the start of
         acquisition), ``tau`` and ``dead_time`` (us, set or override the
-        metadata). Per format:
+        metadata), ``record`` (or its older name ``row``: which record of a
+        file of several to read). Per format:
 
         - text: ``time_unit`` ("us", "ms", "s" or "ns"; default "us"),
           ``delimiter`` (default: guessed, comma, tab or whitespace),
           ``columns`` (indices of the time, real [and imaginary] columns;
-          default: 2 or 3 columns in that order);
+          default: 2 or 3 columns in that order); a signal column may hold
+          complex numbers (``1.0+2.0j``);
         - numpy: ``dwell_time`` (required for a 1-D signal) and
           ``time_unit``;
         - bruker: ``tau_delay`` (which delay is tau: ``"D6"`` or 6),
-          ``digital_filter`` (default True: remove the group delay),
-          ``row`` (the trace of a 2-D ``ser``);
-        - varian: ``tau_param`` (procpar name of tau), ``row``;
-        - tecmag: ``row``.
+          ``digital_filter`` (default True: remove the group delay when
+          ``acqus`` states a filter), ``axis_list`` (``"vdlist"``,
+          ``"vclist"`` or ``"vplist"``);
+        - varian: ``tau_param`` (procpar name of tau);
+        - tecmag, spinsolve: ``echo_time`` (us, labels echo windows);
+        - jcampdx: none.
+
+        Where the file states it, ``metadata["tau"]`` is the echo's time
+        reference: Bruker ``D[tau_delay]``, Varian ``tau`` or ``d2``,
+        Spinsolve half of ``echoTime``; ``dead_time`` is Bruker ``DE``,
+        Varian ``rof2 + alfa``, Spinsolve ``acqDelay``.
 
     Returns
     -------
@@ -187,17 +227,16 @@ def read_echo(path, format=None, **options):
     ValueError
         An unknown format, or a file that is empty, truncated, of another
         format, or whose content is wrong (columns, text among numbers,
-        lengths, times not increasing); the message names the file.
+        lengths, times not increasing, header sizes the file cannot hold);
+        the message names the file. A file of several records (a Bruker
+        ``ser``, arrayed Varian data, Tecmag echo windows, Spinsolve
+        ``data.2d``) without ``record``: the message names
+        :func:`read_series`. A file of one amplitude per echo: the message
+        names :func:`read_decay`.
     ImportError
         A spectrometer format without nmrglue (``pip install "sknmr[io]"``).
     TypeError
         An option the format does not take.
-
-    Warns
-    -----
-    UserWarning
-        A 2-D acquisition (Bruker ``ser``, arrayed Varian or Tecmag data)
-        when ``row`` is not given: the first trace is read.
 
     Examples
     --------
@@ -213,36 +252,91 @@ def read_echo(path, format=None, **options):
     >>> echo.metadata["tau"], echo.metadata["dwell_time"], echo.metadata["format"]
     (5.0, 1.0, 'text')
     """
+    extra = ("record", "row")
+    records = read_records(path, format, "read_echo", extra=extra, **options)
+    picked = [options[key] for key in extra if options.get(key) is not None]
+    if len(picked) == 2 and picked[0] != picked[1]:
+        raise ValueError(f"record={picked[0]!r} and row={picked[1]!r} disagree.")
+    n_records = records.signal.shape[0]
+    if records.kind == "decay":
+        raise ValueError(
+            f"{path} holds an echo decay ({records.signal.shape[1]} echo amplitudes, "
+            "one per echo), not a sampled echo; read it with read_decay."
+        )
+    if picked:
+        record = picked[0]
+        if isinstance(record, bool) or not isinstance(record, (int, np.integer)):
+            raise TypeError(f"record must be an integer; got {record!r}.")
+        if not -n_records <= record < n_records:
+            raise ValueError(
+                f"record={record} (row) is out of range: {path} holds {n_records} "
+                "records."
+            )
+    elif n_records > 1:
+        raise ValueError(
+            f"{path} holds {n_records} records ({records.axis_name} "
+            f"{_show(records.axis_values)}), not one echo: read them all with "
+            "read_series, or pick one with read_echo(..., record=k)."
+        )
+    else:
+        record = 0
+    metadata = dict(records.metadata)
+    if n_records > 1:
+        metadata["record"] = int(record) % n_records
+        metadata[records.axis_name] = float(records.axis_values[record])
+    try:
+        return MeasuredEcho(records.times[record], records.signal[record], metadata)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _show(values, limit=4):
+    shown = ", ".join(f"{v:g}" for v in values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+def read_records(path, format=None, caller="read_series", extra=(), **options):
+    """All records of ``path`` with their metadata completed (a :class:`Records`).
+
+    What :func:`read_echo`, :func:`read_series` and :func:`read_decay` share:
+    the format, its options (``extra`` are the caller's own, not passed to
+    the reader), the common options and the metadata every reader fills in.
+    """
     path = Path(os.fspath(path))
     if format is None:
         format, location = guess_format(path)
     else:
         location = _location(path, format)
     allowed = _reader_options(format)
-    unknown = sorted(set(options) - set(allowed) - set(_COMMON_OPTIONS))
+    unknown = sorted(set(options) - set(allowed) - set(_COMMON_OPTIONS) - set(extra))
     if unknown:
         raise TypeError(
-            f"read_echo got option(s) {', '.join(map(repr, unknown))} that format "
+            f"{caller} got option(s) {', '.join(map(repr, unknown))} that format "
             f"{format!r} does not take; its options are: "
-            f"{', '.join(allowed + list(_COMMON_OPTIONS))}."
+            f"{', '.join(allowed + list(_COMMON_OPTIONS) + list(extra))}."
         )
+    options = {key: value for key, value in options.items() if key not in extra}
     common = {key: options.pop(key) for key in _COMMON_OPTIONS if key in options}
-    times, signal, stated = _READERS[format](location, **options)
+    records = _READERS[format](location, **options)
     metadata = dict.fromkeys(METADATA_KEYS)
-    metadata.update(stated)
+    metadata.update(records.metadata)
     metadata["format"] = format
     metadata["source"] = str(path)
+    for key in TIME_KEYS:
+        if metadata.get(key) is not None:
+            metadata[key] = parse_time(metadata[key], f"{key!r}", where=path)
+    times = records.times
     if "time_offset" in common:
         times = times + _time_option("time_offset", common["time_offset"])
     for key in ("tau", "dead_time"):
         if common.get(key) is not None:
             metadata[key] = _time_option(key, common[key], minimum=0)
-    if metadata["dwell_time"] is None:
-        metadata["dwell_time"] = uniform_step(times)
-    try:
-        return MeasuredEcho(times, signal, metadata)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    if metadata["dwell_time"] is None and records.kind == "echo":
+        metadata["dwell_time"] = uniform_step(times[0])
+    axis_values = records.axis_values
+    if axis_values is None:
+        axis_values = np.arange(times.shape[0], dtype=np.float64)
+    return records._replace(times=times, metadata=metadata, axis_values=axis_values)
 
 
 def _umask():

@@ -1,11 +1,13 @@
 """Echoes as NumPy files: ``.npy`` tables or signals, ``.npz`` archives."""
 
 import io
+import math
+import os
 import zipfile
 
 import numpy as np
 
-from ._text import time_factor
+from ._text import TIME_KEYS, parse_time, time_factor
 
 __all__ = ["read_numpy", "save_npy", "save_npz"]
 
@@ -41,6 +43,43 @@ def _from_dwell(signal, dwell_time, factor, path, where):
     return np.arange(signal.shape[0]) * dwell * factor, dwell * factor
 
 
+def _check_header(handle, available, where):
+    """Refuse an array whose header states more data than ``available`` bytes."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            return  # a newer header: np.load checks it
+    except ValueError:
+        return  # not a .npy header: np.load says so
+    need = math.prod(shape) * dtype.itemsize
+    if need > available - handle.tell():
+        raise ValueError(
+            f"{where}: its header states an array of shape {shape} ({dtype}, {need} "
+            f"bytes), but the file holds {available} bytes: truncated or damaged."
+        )
+
+
+def _check_sizes(path):
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    if info.filename.endswith(".npy"):
+                        with archive.open(info) as member:
+                            _check_header(
+                                member, info.file_size, f"{path}[{info.filename}]"
+                            )
+        except (zipfile.BadZipFile, OSError, EOFError):
+            return  # np.load reports the damage
+        return
+    with open(path, "rb") as handle:
+        _check_header(handle, os.path.getsize(path), str(path))
+
+
 def read_numpy(path, *, dwell_time=None, time_unit="us"):
     """Read a ``.npy``/``.npz`` echo; returns ``(times_us, signal, metadata)``.
 
@@ -51,6 +90,7 @@ def read_numpy(path, *, dwell_time=None, time_unit="us"):
     ``dwell_time`` are in ``time_unit``; metadata times are in us.
     """
     factor = time_factor(time_unit, path)
+    _check_sizes(path)
     try:
         loaded = np.load(path, allow_pickle=False)
     except _LOAD_ERRORS as exc:
@@ -81,6 +121,8 @@ def read_numpy(path, *, dwell_time=None, time_unit="us"):
         for key, value in contents.items():
             if key != "times":
                 scalar = _scalar(value)
+                if scalar is not None and key in TIME_KEYS:
+                    scalar = parse_time(scalar, f"{key!r}", where=path)
                 if scalar is not None:
                     metadata[key] = scalar
         if "times" in contents:

@@ -5,10 +5,22 @@ import re
 
 import numpy as np
 
-__all__ = ["TIME_UNITS", "format_text", "read_text", "time_factor"]
+__all__ = [
+    "TIME_KEYS",
+    "TIME_UNITS",
+    "format_text",
+    "parse_time",
+    "read_text",
+    "time_factor",
+]
 
 #: Factor from each accepted time unit to us.
 TIME_UNITS = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+# Spellings of a unit in files: micro as "u", the micro sign or the Greek mu.
+_UNIT_SPELLINGS = {"\u00b5s": "us", "\u03bcs": "us", "usec": "us", "sec": "s"}
+#: Metadata keys that are times (us): a text value with a unit is converted.
+TIME_KEYS = ("dwell_time", "tau", "dead_time", "echo_time")
+_TIME_TEXT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S*)\s*$")
 _FREQUENCY_UNITS = {"hz": 1e-6, "khz": 1e-3, "mhz": 1.0}
 _COMMENT = ("#", "%", ";")
 _KEY_VALUE = re.compile(r"^\s*([A-Za-z_][\w .-]*?)\s*[=:]\s*(.+?)\s*$")
@@ -24,21 +36,58 @@ def time_factor(time_unit, path=None):
     return TIME_UNITS[time_unit]
 
 
+def _unit(text):
+    unit = text.strip().lower()
+    return _UNIT_SPELLINGS.get(unit, unit)
+
+
+def parse_time(value, name, where=None):
+    """A time in us from a number or a text such as ``"100 us"`` or ``"1e-4 s"``.
+
+    A plain number is in us. Units: ns, us (also µs), ms, s. Anything else is
+    refused with a ValueError naming ``name`` (and the file, ``where``).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        number = math.nan
+    elif isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+    elif isinstance(value, (str, bytes)):
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        match = _TIME_TEXT.match(text)
+        unit = _unit(match.group(2)) if match else None
+        if match and (unit in TIME_UNITS or unit == ""):
+            number = float(match.group(1)) * TIME_UNITS.get(unit, 1.0)
+        else:
+            number = math.nan
+    else:
+        number = math.nan
+    if not math.isfinite(number):
+        place = f" in {where}" if where is not None else ""
+        raise ValueError(
+            f"{name}{place} must be a time: a number (us) or a number with a unit "
+            f"among {sorted(TIME_UNITS)} (e.g. '100 us'); got {value!r}."
+        )
+    return number
+
+
 def _metadata_value(text):
     """A comment's value: a number (times in us, frequencies in MHz) or text."""
     tokens = text.split()
     if not tokens:
         return text
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "'\"":
+        return stripped[1:-1]  # quoted: the text as written
     try:
         number = float(tokens[0])
     except ValueError:
-        value = text.strip().strip("'\"")
+        value = stripped.strip("'\"")
         return {"True": True, "False": False}.get(value, value)
     if len(tokens) == 1:
         if re.fullmatch(r"[-+]?\d+", tokens[0]):
             return int(tokens[0])
         return number
-    unit = tokens[1].lower() if len(tokens) == 2 else None
+    unit = _unit(tokens[1]) if len(tokens) == 2 else None
     if unit in TIME_UNITS:
         return number * TIME_UNITS[unit]
     if unit in _FREQUENCY_UNITS:
@@ -112,10 +161,7 @@ def read_text(path, *, time_unit="us", delimiter=None, columns=None):
             if delimiter == "\t" and not all(f.strip() for f in line.split("\t")):
                 delimiter = None
         fields = _split(line, delimiter)
-        try:
-            values = [float(field) for field in fields]
-        except ValueError:
-            values = None
+        values = _numbers(fields)
         if values is None:
             if first_line is None and header is None:
                 header = [f.strip().strip("'\"") for f in fields]
@@ -144,23 +190,47 @@ def read_text(path, *, time_unit="us", delimiter=None, columns=None):
     if not rows:
         what = "is empty" if not text.strip() else "holds no rows of numbers"
         raise ValueError(f"{path} {what}: expected a time column and signal columns.")
-    table = np.asarray(rows, dtype=np.float64)
+    table = np.asarray(rows, dtype=np.complex128)
     picked = columns if columns is not None else tuple(range(n_fields))
-    times = table[:, picked[0]] * factor
-    signal = table[:, picked[1]].astype(np.complex128)
+    if np.any(table[:, picked[0]].imag != 0):
+        raise ValueError(f"{path}: the time column holds complex numbers.")
+    times = table[:, picked[0]].real * factor
+    signal = table[:, picked[1]]
     if len(picked) == 3:
-        signal = signal + 1j * table[:, picked[2]]
+        if np.any(table[:, picked[1:]].imag != 0):
+            raise ValueError(
+                f"{path}: with real and imaginary columns, neither may hold complex "
+                "numbers."
+            )
+        signal = signal.real + 1j * table[:, picked[2]].real
     if header is not None:
         metadata["columns"] = [header[i] for i in picked if i < len(header)]
     return times, signal, metadata
 
 
-def _is_number(field):
+def _number(field):
+    """``field`` as a float, or a complex such as ``1.0+2.0j`` (or ``i``)."""
     try:
-        float(field)
+        return float(field)
     except ValueError:
-        return False
-    return True
+        pass
+    text = field.strip().replace(" ", "")
+    if text.endswith("i"):
+        text = text[:-1] + "j"
+    if "j" not in text or "nan" in text.lower() or "inf" in text.lower():
+        raise ValueError(field)
+    return complex(text.strip("()"))
+
+
+def _numbers(fields):
+    try:
+        return [_number(field) for field in fields]
+    except ValueError:
+        return None
+
+
+def _is_number(field):
+    return _numbers([field]) is not None
 
 
 def _check_columns(path, n_fields, columns):
@@ -184,7 +254,7 @@ def _format_value(value):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
-    return str(value)
+    return '"' + str(value) + '"'  # quoted: read back as the same text
 
 
 def format_text(echo, delimiter=","):
