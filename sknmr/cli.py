@@ -641,10 +641,10 @@ def _run_infer(args, *, parser):
         read_options["tau"] = args.tau
     resampler = {}
     if args.align == "peak":
-        settings = getattr(model, "simulator_settings_", None) or {}
-        if "tau" not in settings:
-            parser.error("argument --align: the model states no tau to align onto")
-        resampler.update(align="peak", echo_time=2 * settings["tau"])
+        experiment = getattr(model, "experiment_", None)
+        if experiment is None or not experiment.sequence.echo_times:
+            parser.error("argument --align: the model states no echo to align onto")
+        resampler.update(align="peak", echo_time=float(experiment.echo_times[0]))
     if args.normalize is not None:
         resampler["normalize"] = args.normalize
     try:
