@@ -70,9 +70,6 @@ from ._ablations import (
     ABLATIONS,
     PAPER_TARGETS,
     ablation_row,
-    core_metrics,
-    lattice_ablation,
-    linewidth_ablation,
     oversample_before_split,
     oversampling_ablation,
     screening_ablation,
@@ -88,6 +85,7 @@ from ._classification import (
     row_normalized_confusion,
     table_i,
 )
+from ._dataset_ablations import core_metrics, lattice_ablation, linewidth_ablation
 from ._features import prepare_features
 from ._presets import PRESETS
 from ._protocols import (

@@ -19,15 +19,13 @@ from ..utils._resources import check_n_jobs
 from ..window import EchoWindow
 from ._ablations import (
     ABLATIONS,
-    _lattice_label,
-    _linewidth_label,
     ablation_row,
-    core_metrics,
     oversampling_ablation,
     screening_ablation,
     which_settings_reproduce,
 )
 from ._classification import classification_analysis, table_i
+from ._dataset_ablations import _lattice_label, _linewidth_label, core_metrics
 from ._features import _check_sections, _grid, prepare_features
 from ._figures import _make_figures
 from ._presets import (
