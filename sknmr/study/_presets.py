@@ -4,6 +4,7 @@ import copy
 from numbers import Integral, Real
 
 from .._presets import PRESETS as _REGISTRY
+from ..simulator import EchoSimulator
 
 __all__ = ["PRESETS"]
 
@@ -137,3 +138,19 @@ def _resolve_preset(preset):
         f"preset must be a str ({sorted(PRESETS)}) or a dict; got "
         f"{type(preset).__name__}."
     )
+
+
+def _preset_simulator(settings, linewidth):
+    """The simulator of a preset's settings (single precision) and linewidth."""
+    params = {
+        "lattice_size": settings["lattice_size"],
+        "tau": settings["tau"],
+        "backend": settings["backend"],
+        # single precision, as make_echoes' default: ~1e-7 on |M|
+        "dtype": "float32",
+    }
+    if settings["dt"] is not None:
+        params["dt"] = settings["dt"]
+    if linewidth is not None:
+        params["linewidth"] = linewidth
+    return EchoSimulator(**params)

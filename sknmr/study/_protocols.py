@@ -62,8 +62,8 @@ from ..scaling import curve_scaler
 from ..sequences import cpmg, hahn_echo
 from ..utils._random import MAX_SEED, ProtocolStream, check_seed, derive_seed
 from ._classification import F1_SCORERS, make_oversampled_pipeline
+from ._protocols_report import _protocols_report_lines
 from ._regression import power_subsets
-from ._report import _protocols_report_lines
 from ._runner import _check_folder, _StudyRun
 
 __all__ = [

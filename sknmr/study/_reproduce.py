@@ -13,53 +13,32 @@ from sklearn.utils import Bunch
 from .. import __version__
 from ..datasets import load_echoes, make_echoes
 from ..kernels import KERNELS
-from ..simulator import EchoSimulator
 from ..utils._random import ReproduceStream, check_seed, derive_seed
 from ..utils._resources import check_n_jobs
 from ..window import EchoWindow
 from ._ablations import (
     ABLATIONS,
-    ablation_row,
-    oversampling_ablation,
-    screening_ablation,
-    which_settings_reproduce,
 )
 from ._classification import classification_analysis, table_i
-from ._dataset_ablations import _lattice_label, _linewidth_label, core_metrics
 from ._features import _check_sections, _grid, prepare_features
 from ._figures import _make_figures
 from ._presets import (
     _PAPER_LINEWIDTH,
     _default_ablation_lattices,
     _default_linewidth,
+    _preset_simulator,
     _resolve_preset,
 )
 from ._regression import regression_analysis
 from ._report import _comparison, _jsonable, _nested, _notes, _report_lines
+from ._reproduce_ablations import _run_ablations
 from ._runner import _check_folder, _StudyRun
 from ._unsupervised import _ORDERED_RHO, pca_kmeans_analysis, vae_analysis
 
 __all__ = ["reproduce"]
 
+
 #: The tolerance within which an ablation row "reproduces" a paper number.
-_REPRODUCE_TOLERANCE = 0.03
-
-
-def _simulator(settings, linewidth):
-    params = {
-        "lattice_size": settings["lattice_size"],
-        "tau": settings["tau"],
-        "backend": settings["backend"],
-        # single precision, as make_echoes' default: ~1e-7 on |M|
-        "dtype": "float32",
-    }
-    if settings["dt"] is not None:
-        params["dt"] = settings["dt"]
-    if linewidth is not None:
-        params["linewidth"] = linewidth
-    return EchoSimulator(**params)
-
-
 def _load_data(data):
     """The dataset ``data`` names: a Bunch as it is, or read from a ``.npz`` file."""
     if isinstance(data, (str, os.PathLike)):
@@ -228,7 +207,7 @@ def _check_arguments(
     if data is not None:
         dataset = _load_data(data)
     else:
-        simulator = _simulator(settings, linewidth)
+        simulator = _preset_simulator(settings, linewidth)
         # Fail now, not after the simulation, on bad simulator settings or a
         # window too short for the polynomial sections.
         _check_window(simulator, settings)
@@ -237,13 +216,15 @@ def _check_arguments(
     if "linewidth" in ablations:
         for width in (_PAPER_LINEWIDTH, _default_linewidth()):
             _check_window(
-                _simulator({**settings, "lattice_size": linewidth_lattice}, width),
+                _preset_simulator(
+                    {**settings, "lattice_size": linewidth_lattice}, width
+                ),
                 settings,
             )
     if "lattice" in ablations:
         for size in lattice_sizes:
             _check_window(
-                _simulator({**settings, "lattice_size": size}, main_linewidth),
+                _preset_simulator({**settings, "lattice_size": size}, main_linewidth),
                 settings,
             )
     return Bunch(
@@ -596,115 +577,3 @@ def reproduce(
         figures=[os.path.join(out, f["file"]) for f in figures],
         dataset=dataset,
     )
-
-
-def _run_ablations(args, dataset, features, run):
-    """The ablations ``args`` asks for: their rows and which reproduce the paper."""
-    settings, n_jobs = args.settings, args.n_jobs
-    random_state = args.random_state
-    common = {
-        "cv": settings["cv"],
-        "test_size": settings["test_size"],
-        "n_estimators": settings["n_estimators"],
-        "regression_max_features": settings["regression_max_features"],
-        "n_jobs": n_jobs,
-    }
-    rows = []
-    analyses = None
-    for ablation, ablate in (
-        ("oversampling", oversampling_ablation),
-        ("screening", screening_ablation),
-    ):
-        if ablation not in args.ablations:
-            continue
-        run.log(
-            f"ablation {ablation}: "
-            + (
-                "random forest and W screening, oversampled inside training folds "
-                "and before the split (pointwise features)"
-                if analyses is None
-                else "the oversampling ablation's fits, every bin and routing"
-            ),
-        )
-        result = ablate(
-            features.window,
-            features.y,
-            features.w,
-            random_state=derive_seed(random_state, ReproduceStream.ABLATION_SPLITS),
-            analyses=analyses,
-            **common,
-        )
-        analyses = result.analyses
-        rows += result.rows
-
-    datasets, core = {}, {}
-    n = args.ablation_n_per_kernel
-    if args.dataset is None:  # the main dataset, not simulated again
-        datasets[
-            (settings["lattice_size"], settings["n_per_kernel"], args.linewidth)
-        ] = dataset
-
-    def metrics_of(ablation, lattice_size, linewidth):
-        key = (lattice_size, n, float(linewidth))
-        if key not in datasets:
-            run.log(
-                f"ablation {ablation}: simulating {len(KERNELS) * n} echoes on "
-                f"{lattice_size}x{lattice_size}, linewidth {linewidth:g} MHz",
-            )
-            datasets[key] = make_echoes(
-                n,
-                simulator=_simulator(
-                    {**settings, "lattice_size": lattice_size}, linewidth
-                ),
-                random_state=random_state,
-                memory=args.memory,
-                n_jobs=n_jobs,
-                chunk_size=settings["chunk_size"],
-                verbose=run.verbose,
-            )
-        if key not in core:
-            run.log(
-                f"ablation {ablation}: core metrics on {lattice_size}x{lattice_size}, "
-                f"linewidth {linewidth:g} MHz",
-            )
-            core[key] = core_metrics(
-                datasets[key],
-                sections=settings["sections"],
-                random_state=derive_seed(random_state, ReproduceStream.ABLATION_CORE),
-                **common,
-            )
-        details = {
-            "n_echoes": int(len(datasets[key].target)),
-            "lattice_size": lattice_size,
-            "linewidth": float(linewidth),
-        }
-        return core[key], details
-
-    if "linewidth" in args.ablations:
-        default = _default_linewidth()
-        for width in (_PAPER_LINEWIDTH, default):
-            metrics, details = metrics_of("linewidth", args.linewidth_lattice, width)
-            label = _linewidth_label(width, _PAPER_LINEWIDTH, default)
-            rows.append(ablation_row("linewidth", label, metrics, **details))
-    if "lattice" in args.ablations:
-        for size in args.ablation_lattice_sizes:
-            metrics, details = metrics_of("lattice", size, args.linewidth)
-            rows.append(
-                ablation_row("lattice", _lattice_label(size), metrics, **details)
-            )
-    return {
-        "asked": list(args.ablations),
-        "seeds": {
-            "oversampling_screening": derive_seed(
-                random_state, ReproduceStream.ABLATION_SPLITS
-            ),
-            "core_metrics": derive_seed(random_state, ReproduceStream.ABLATION_CORE),
-            "datasets": int(random_state),
-        },
-        "lattice_sizes": list(args.ablation_lattice_sizes),
-        "linewidth_lattice": args.linewidth_lattice,
-        "n_per_kernel": n,
-        "tolerance": _REPRODUCE_TOLERANCE,
-        "rows": rows,
-        "reproducing": which_settings_reproduce(rows, tolerance=_REPRODUCE_TOLERANCE),
-    }
