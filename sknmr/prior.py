@@ -71,6 +71,7 @@ import pandas as pd
 
 from ._paper import PAPER_PRIOR
 from .kernels import KERNELS, available_kernels, coupling_targets, kernel_parameters
+from .lattices import Lattice
 from .utils._random import check_seed
 from .utils._resources import check_fits_in_memory
 
@@ -778,8 +779,9 @@ def sample_prior(
         rows whose kernel takes it (:func:`sknmr.kernels.kernel_parameters`)
         and NaN on the others; ``staggered`` takes the probability that a
         row's kernel is staggered (1) rather than not (0).
-    lattice_size : int, default=100
-        Lattice on which ``L`` is computed.
+    lattice_size : int or Lattice, default=100
+        Lattice on which ``L`` is computed: the side of the square lattice,
+        or a :class:`~sknmr.lattices.Lattice`.
     random_state : int, RandomState, Generator or None
         Seed of the draw: row ``j`` of kernel ``k`` comes from its own streams
         of this seed (see the module's description), so the same seed gives
@@ -807,8 +809,12 @@ def sample_prior(
     (['uniform', 'uniform'], [])
     """
     n_samples = check_count(n_samples, "n_samples")
-    if not isinstance(lattice_size, Integral) or lattice_size < 2:
-        raise ValueError(f"lattice_size must be an int >= 2; got {lattice_size!r}.")
+    if not isinstance(lattice_size, Lattice) and (
+        not isinstance(lattice_size, Integral) or lattice_size < 2
+    ):
+        raise ValueError(
+            f"lattice_size must be an int >= 2 or a Lattice; got {lattice_size!r}."
+        )
     prior, acceptance = check_prior(
         kernels,
         alpha_xy=alpha_xy,
@@ -833,7 +839,21 @@ def sample_prior(
 
 
 def add_targets(table, lattice_size=100):
-    """Return ``table`` with the derived targets ``W``, ``L`` and ``power`` added."""
+    """Return ``table`` with the derived targets ``W``, ``L`` and ``power`` added.
+
+    ``L`` is computed on ``lattice_size``: the side of the square lattice, or
+    a :class:`~sknmr.lattices.Lattice`
+    (:func:`sknmr.kernels.coupling_targets`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sknmr.lattices import Lattice
+    >>> table = pd.DataFrame({"kernel": ["uniform"], "length": [1.0],
+    ...                       "alpha_xy": [0.05], "alpha_z": [0.05]})
+    >>> float(add_targets(table, Lattice.triangular(8))["L"].iloc[0])
+    1.0
+    """
     table = table.copy()
     for name, values in coupling_targets(table, lattice_size).items():
         table[name] = values

@@ -30,6 +30,11 @@ Per time step and batch of ``B`` echoes, everything stays on the device:
    step, so no sample is left uninitialised. Results are copied to the host
    once, at the end.
 
+Lattices: any 2-D lattice of ``n x n`` cells (square, triangular, oblique:
+the kernel spectra carry the geometry); rectangular cell counts
+``n1 != n2`` and 3-D lattices are refused (:func:`check_lattice_shape`), use
+the numba backend for them.
+
 Sums are taken in a fixed order (no atomics), so a run is repeatable bit for
 bit on the same GPU. Under ``NUMBA_ENABLE_CUDASIM=1`` the simulator only
 counts as a GPU when asked for with ``SKNMR_CUDA_SIMULATOR=1`` (or
@@ -365,6 +370,26 @@ if cuda is not None:
             wz[b, i, j] = fields[n_echoes + b, i, j, 0]
 
 
+def check_lattice_shape(shape):
+    """Refuse lattices this backend does not simulate: all but ``n x n`` cells.
+
+    Examples
+    --------
+    >>> check_lattice_shape((8, 8))
+    >>> check_lattice_shape((4, 4, 4))
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'cuda' backend simulates 2-D lattices of n x n cells only; ...
+    """
+    shape = tuple(shape)
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ValueError(
+            "The 'cuda' backend simulates 2-D lattices of n x n cells only; got a "
+            f"lattice of {' x '.join(map(str, shape))} cells. Use backend='numba' "
+            "(or 'numpy') for 3-D lattices and unequal cell counts."
+        )
+
+
 def _blocks(count, threads):
     return (count + threads - 1) // threads
 
@@ -512,7 +537,8 @@ def simulate(batch):
     method = _fft_method()
     real = np.dtype(batch.dtype)
     cplx = np.result_type(real, np.complex64)
-    n_echoes, n = batch.n_echoes, batch.lattice_size
+    check_lattice_shape(batch.lattice_shape)
+    n_echoes, n = batch.n_echoes, batch.lattice_shape[0]
     couple_z = bool(np.any(np.asarray(batch.alpha_z) != 0))
     stream = _stream(method)
 

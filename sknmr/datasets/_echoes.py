@@ -52,6 +52,7 @@ from ..kernels import (
     register_kernel,
     registered_kernels,
 )
+from ..lattices import Lattice, resolve_lattice
 from ..prior import (
     ECHO_ID_STRIDE,
     add_targets,
@@ -166,14 +167,14 @@ def _seed_from(random_state, simulator):
 def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, PulseSequence):
+    if isinstance(value, PulseSequence | Lattice):
         return value.to_dict()
     return value
 
 
 # Settings of the general model left out of the key while off, so that the
 # paper's experiment keeps the key (and the cached echoes) it always had.
-_OFF_BY_DEFAULT = ("sequence", "t1", "t2")
+_OFF_BY_DEFAULT = ("sequence", "t1", "t2", "lattice")
 
 
 def _simulation_key(simulator, seed):
@@ -763,7 +764,9 @@ def make_echoes(
             }
             chunks.append((rows, echo_ids[rows].copy(), params, records))
         first += count
-    table = add_targets(params_table, simulator.lattice_size)
+    table = add_targets(
+        params_table, resolve_lattice(simulator.lattice, simulator.lattice_size)
+    )
 
     func = _simulate_chunk
     registered_func = _simulate_registered_chunk
