@@ -68,6 +68,7 @@ for column, (name, lattice) in enumerate(lattices.items()):
     echo = sim.simulate(params).mean(axis=0)
     kappa, L = kernel_stats("gaussian", xi, lattice)
     echo_ax.plot(sim.times, echo, label=f"{name} (L = {L:.2f}, kappa = {kappa:.1f})")
+    print(f"{name:26s} xi = {xi:.3f}  |M(2 tau)| = {echo[2 * sim.n_tau]:.4f}")
 
 echo_ax.set(
     xlabel="t (us)",
