@@ -219,7 +219,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         or a name, built with ``lattice_size`` cells along each vector. None
         is the ``lattice_size x lattice_size`` square lattice, the same echoes
         bit for bit as ``Lattice.square(lattice_size)``. The ``"cuda"``
-        backend takes 2-D lattices of ``n x n`` cells only.
+        backend takes 2-D lattices only.
 
     Attributes
     ----------

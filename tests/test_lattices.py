@@ -631,9 +631,9 @@ def test_dataset_keys_hold_the_lattice_only_when_given():
 
 def test_cuda_backend_refuses_what_it_cannot_simulate():
     cuda_backend.check_lattice_shape((6, 6))
-    for shape in [(4, 4, 4), (4, 6)]:
-        with pytest.raises(ValueError, match="n x n cells only"):
-            cuda_backend.check_lattice_shape(shape)
+    cuda_backend.check_lattice_shape((4, 6))
+    with pytest.raises(ValueError, match="2-D lattices only"):
+        cuda_backend.check_lattice_shape((4, 4, 4))
 
 
 _CUDA_SCRIPT = textwrap.dedent(
@@ -648,13 +648,17 @@ _CUDA_SCRIPT = textwrap.dedent(
               "alpha_xy": [0.3, 0.2], "alpha_z": [0.2, 0.1],
               "p_wave": [0.4, float("nan")]}
     results = {}
+    lattices = {"triangular": Lattice.triangular(5),
+                "rectangular": Lattice.rectangular(4, 6, 1.3),
+                "oblique": Lattice([[1.0, 0.0], [0.37, 1.21]], (5, 3))}
     for method in ("dft", "torch"):
         cb.FFT_METHOD = method
-        settings = dict(lattice=Lattice.triangular(5), tau=1.0, dt=0.25,
-                        random_state=3, output="complex", dtype="float64")
-        got = EchoSimulator(backend="cuda", **settings).simulate(params)
-        want = EchoSimulator(backend="numpy", **settings).simulate(params)
-        results[method] = float(np.max(np.abs(got - want)))
+        for name, lattice in lattices.items():
+            settings = dict(lattice=lattice, tau=1.0, dt=0.25, random_state=3,
+                            output="complex", dtype="float64")
+            got = EchoSimulator(backend="cuda", **settings).simulate(params)
+            want = EchoSimulator(backend="numpy", **settings).simulate(params)
+            results[f"{method}_{name}"] = float(np.max(np.abs(got - want)))
     try:
         EchoSimulator(backend="cuda", lattice="cubic", lattice_size=3,
                       tau=1.0).simulate(params)
@@ -665,9 +669,9 @@ _CUDA_SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.slow  # ~30 s: numba's CUDA simulator in a fresh process
+@pytest.mark.slow  # ~30-60 s: numba's CUDA simulator in a fresh process
 @pytest.mark.skipif(cuda_backend.cuda is None, reason="numba-cuda is not installed")
-def test_cuda_backend_on_a_triangular_lattice_under_the_simulator():
+def test_cuda_backend_on_2d_lattices_under_the_simulator():
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKNMR_CUDA")}
     fix = os.path.join(os.path.dirname(__file__), "_cudasim")
     env.update(NUMBA_ENABLE_CUDASIM="1", SKNMR_CUDA_SIMULATOR="1")
@@ -681,5 +685,21 @@ def test_cuda_backend_on_a_triangular_lattice_under_the_simulator():
     )
     assert done.returncode == 0, done.stderr[-4000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
-    assert results["dft"] < 1e-10 and results["torch"] < 1e-10
-    assert "n x n cells only" in results["refused"]
+    errors = {k: v for k, v in results.items() if k != "refused"}
+    assert len(errors) == 6 and max(errors.values()) < 1e-10, errors
+    assert "2-D lattices only" in results["refused"]
+
+
+def test_make_echoes_on_a_lattice():
+    from sknmr.datasets import make_echoes
+
+    lattice = Lattice.triangular(5)
+    sim = EchoSimulator(lattice=lattice, tau=1.0, dt=0.25, backend="numpy")
+    data = make_echoes(2, kernels=["gaussian", "power"], simulator=sim, random_state=3)
+    target = pd.DataFrame(data.target, columns=data.target_names)
+    L = coupling_targets(target, lattice)["L"]
+    np.testing.assert_array_equal(target["L"].to_numpy(float), L)
+    assert data.settings["simulation"]["settings"]["lattice"] == lattice.to_dict()
+    params = target[["kernel", "length", "alpha_xy", "alpha_z"]]
+    echoes = sim.set_params(random_state=3).simulate(params, echo_ids=data.echo_ids)
+    np.testing.assert_array_equal(data.data, echoes)

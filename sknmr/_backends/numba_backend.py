@@ -315,12 +315,13 @@ class _ScipyConvolution:
     """``w = Khat * s`` for the spins of a group, by ``scipy.fft``.
 
     The transforms run over the lattice's axes, the last 2 or 3 of the arrays
-    (for a 2-D lattice, exactly ``fft2`` and ``rfft2``).
+    (for a 2-D lattice, exactly ``fft2`` and ``rfft2``); ``shape`` is the
+    lattice's cells, or ``n`` for ``n x n``.
     """
 
     def __init__(self, spectra, half_spectra, shape):
         self.spectra, self.half_spectra = spectra, half_spectra
-        self.shape = tuple(shape)
+        self.shape = (shape, shape) if np.ndim(shape) == 0 else tuple(shape)
         self.axes = tuple(range(-len(self.shape), 0))
 
     def xy(self, sxy):
