@@ -623,6 +623,11 @@ def _is_even(khat):
     )
 
 
+# Lattices with more nuclei than this get their spectra computed afresh: 4096
+# cached spectra of a large 3-D lattice would hold tens of gigabytes.
+_LARGEST_CACHED = 2**17
+
+
 @lru_cache(maxsize=4096)
 def _spectrum(kernel, length, lattice_size, parameters):
     k = _kernel_values(kernel, length, lattice_size, parameters)
@@ -659,7 +664,8 @@ def kernel_spectrum(kernel, length, lattice_size, **extras):
     Returns
     -------
     spectrum : ndarray of shape (lattice_size, lattice_size) or lattice.shape
-        Read-only and cached per kernel, length, lattice size and parameters.
+        Read-only and cached per kernel, length, lattice size and parameters
+        (for lattices of up to 2**17 nuclei).
         float64 (``fft2(Khat).real``) when ``Khat`` is exactly even under
         ``d -> -d`` on the lattice, as every kernel is unless it has a
         ``p_wave`` weight or is a registered odd one; complex128 otherwise.
@@ -673,6 +679,9 @@ def kernel_spectrum(kernel, length, lattice_size, **extras):
     dtype('complex128')
     """
     key, parameters = _validate(kernel, length, lattice_size, extras)
+    if isinstance(key, Lattice) and key.n_sites > _LARGEST_CACHED:
+        # the cache holds thousands of spectra: not of this size
+        return _spectrum.__wrapped__(kernel, float(length), key, parameters)
     return _spectrum(kernel, float(length), key, parameters)
 
 

@@ -447,6 +447,9 @@ def test_kernel_arrays_have_the_lattice_shape():
     assert kernel_spectrum("gaussian", 2.0, lattice) is kernel_spectrum(
         "gaussian", 2.0, Lattice.tetragonal(4, 3, c=2.0)
     )  # cached by value
+    large = Lattice.cubic(52)  # 140 608 nuclei: computed afresh, the same values
+    first, second = (kernel_spectrum("gaussian", 2.0, large) for _ in range(2))
+    assert first is not second and np.array_equal(first, second)
 
 
 def test_angular_weights_are_measured_from_the_first_vector():
@@ -581,6 +584,9 @@ def test_simulator_lattice_parameter():
     sim = EchoSimulator(lattice="triangular", lattice_size=6, tau=1.0, dt=0.25)
     assert sim.get_params()["lattice"] == "triangular"
     assert clone(sim).lattice == "triangular"
+    given = EchoSimulator(lattice=Lattice.triangular(5))
+    assert clone(given).lattice == Lattice.triangular(5)
+    assert "Lattice(vectors=" in repr(given)
     echoes, table = sim.set_params(random_state=0).sample(3)
     want = coupling_targets(table, Lattice.triangular(6))["L"]
     np.testing.assert_array_equal(table["L"], want)
