@@ -75,11 +75,13 @@ class EchoBatch:
 
     Attributes
     ----------
-    spectra : ndarray of shape (B, n, n), float64 or complex128
-        DFT of each echo's normalised kernel, as multiplied into the DFT of
-        the spins (real for kernels even under ``r -> -r``).
-    offsets : ndarray of shape (B, n, n), float64
-        Offset frequency of every nucleus (MHz).
+    spectra : ndarray of shape (B, *lattice_shape), float64 or complex128
+        DFT (over the cell indices) of each echo's normalised kernel, as
+        multiplied into the DFT of the spins (real for kernels even under
+        ``r -> -r``).
+    offsets : ndarray of shape (B, *lattice_shape), float64
+        Offset frequency of every nucleus (MHz); ``lattice_shape`` is the
+        lattice's cells along each vector, ``(n, n)`` for the square lattice.
     alpha_x, alpha_y, alpha_z : ndarray of shape (B,), float64
         Couplings (MHz).
     dt : float
@@ -114,8 +116,9 @@ class EchoBatch:
         return self.offsets.shape[0]
 
     @property
-    def lattice_size(self):
-        return self.offsets.shape[1]
+    def lattice_shape(self):
+        """Cells along each lattice vector: ``(n, n)``, ``(n1, n2, n3)``..."""
+        return tuple(self.offsets.shape[1:])
 
     @property
     def relaxes_z(self):

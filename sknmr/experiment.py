@@ -33,11 +33,12 @@ import json
 import math
 from dataclasses import dataclass, fields
 from functools import cached_property
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 
 from ._timegrid import time_names
+from .lattices import Lattice
 from .sequences import PulseSequence, hahn_echo
 
 __all__ = ["OUTPUTS", "Experiment", "experiment_of", "legacy_experiment"]
@@ -81,8 +82,9 @@ class Experiment:
         experiment is ``hahn_echo(100.0)``.
     dt : float
         Time step and sampling interval (us).
-    lattice_size : int
-        Side ``n`` of the periodic ``n x n`` square lattice.
+    lattice : Lattice
+        The periodic lattice of nuclei (:class:`~sknmr.lattices.Lattice`;
+        the paper's is ``Lattice.square(100)``).
     linewidth : float
         Full width at half maximum (MHz) of the Lorentzian offsets.
     cutoff : float
@@ -112,7 +114,7 @@ class Experiment:
 
     sequence: PulseSequence
     dt: float
-    lattice_size: int
+    lattice: Lattice
     linewidth: float
     cutoff: float
     output: str = "magnitude"
@@ -126,21 +128,17 @@ class Experiment:
                 "sequence must be a PulseSequence (sknmr.sequences); got "
                 f"{type(self.sequence).__name__}."
             )
-        if isinstance(self.lattice_size, bool) or not isinstance(
-            self.lattice_size, Integral
-        ):
+        if not isinstance(self.lattice, Lattice):
             raise TypeError(
-                f"lattice_size must be an integer; got {self.lattice_size!r}."
+                "lattice must be an sknmr.lattices.Lattice; got "
+                f"{type(self.lattice).__name__}."
             )
-        if self.lattice_size < 2:
-            raise ValueError(f"lattice_size must be >= 2; got {self.lattice_size}.")
         if self.output not in OUTPUTS:
             raise ValueError(
                 f"output must be one of {sorted(OUTPUTS)}; got {self.output!r}."
             )
         values = {
             "dt": _positive(self.dt, "dt"),
-            "lattice_size": int(self.lattice_size),
             "linewidth": _positive(self.linewidth, "linewidth"),
             "cutoff": _positive(self.cutoff, "cutoff"),
             "t1": _positive(self.t1, "t1", optional=True),
@@ -157,6 +155,11 @@ class Experiment:
     def grid(self):
         """The sequence on the time grid (:meth:`PulseSequence.grid`)."""
         return self.sequence.grid(self.dt)
+
+    @property
+    def lattice_size(self):
+        """``n`` of the ``n x n`` unit square lattice; None for any other."""
+        return self.lattice.square_size()
 
     @property
     def n_times(self):
@@ -249,7 +252,9 @@ class Experiment:
         values = {"format": _FORMAT}
         for f in fields(self):
             value = getattr(self, f.name)
-            values[f.name] = value.to_dict() if f.name == "sequence" else value
+            values[f.name] = (
+                value.to_dict() if f.name in ("sequence", "lattice") else value
+            )
         return values
 
     @classmethod
@@ -268,6 +273,7 @@ class Experiment:
             )
         kwargs = {k: v for k, v in values.items() if k in names}
         kwargs["sequence"] = PulseSequence.from_dict(kwargs.get("sequence"))
+        kwargs["lattice"] = Lattice.from_dict(kwargs.get("lattice"))
         try:
             return cls(**kwargs)
         except TypeError as exc:
@@ -328,7 +334,7 @@ def legacy_experiment(settings):
     return Experiment(
         sequence=sequence,
         dt=settings["dt"],
-        lattice_size=int(settings.get("lattice_size", 100)),
+        lattice=Lattice.square(int(settings.get("lattice_size", 100))),
         linewidth=settings.get("linewidth", 0.08),
         cutoff=settings.get("cutoff", 0.25),
         output=settings.get("output", "magnitude"),

@@ -1,4 +1,4 @@
-"""Interaction kernels on the periodic square lattice.
+"""Interaction kernels on the periodic square lattice, or any other lattice.
 
 The electron-mediated coupling between a nucleus and the one at displacement
 ``d = (dx, dy)`` from it is ``K(d)``, with the self term ``d = 0`` excluded.
@@ -46,6 +46,19 @@ checkerboard. Likewise, for even ``n`` a ``p_wave`` kernel is not exactly odd:
 the line ``dx = n/2`` is its own mirror image and takes ``cos(theta)`` of
 ``+n/2``.
 
+**Other lattices.** Wherever a ``lattice_size`` is taken, a
+:class:`~sknmr.lattices.Lattice` may be given instead (triangular,
+rectangular, oblique, layered or 3-D); arrays then have ``lattice.shape``,
+indexed by cell. ``K`` is evaluated at the real-space displacement to the
+nearest periodic image (:meth:`~sknmr.lattices.Lattice.displacements`), the
+angular weights use the angle ``theta`` from ``a_1`` in the plane of ``a_1``
+and ``a_2`` (:meth:`~sknmr.lattices.Lattice.plane_coordinates`; a
+displacement with no component in that plane gets ``s_wave`` only), the
+staggered sign is ``(-1) ** (sum of the cell offsets)`` and the convolution
+is an FFT over the cell indices. The ``n x n`` unit square
+:class:`~sknmr.lattices.Lattice` takes the integer's own code path, so it
+gives the same bits as ``lattice_size=n``.
+
 **Normalisation and targets.** ``kappa = sum_{j != i} K(d_ij)`` normalises
 the kernel, ``Khat = K / kappa``, and the length scale is
 ``L = sum_j r_ij Khat(d_ij)``. A kernel whose values cancel (``kappa`` zero,
@@ -77,6 +90,7 @@ Examples
 """
 
 import functools
+import inspect
 import keyword
 import math
 import types
@@ -87,6 +101,8 @@ from typing import NamedTuple
 
 import joblib
 import numpy as np
+
+from .lattices import Lattice
 
 __all__ = [
     "KERNELS",
@@ -128,7 +144,7 @@ _OWN_PARAMETERS = {
 _COMMON_PARAMETERS = {"s_wave": 1.0, "p_wave": 0.0, "d_wave": 0.0, "staggered": 0}
 # Names a registered kernel's parameters may not take: the arguments of the
 # kernel function and of the public functions here.
-_RESERVED_NAMES = {"dx", "dy", "length", "kernel", "lattice_size", "normalize"}
+_RESERVED_NAMES = {"dx", "dy", "dz", "length", "kernel", "lattice_size", "normalize"}
 
 
 class RegisteredKernel(NamedTuple):
@@ -215,10 +231,36 @@ def kernel_parameters(kernel):
 def _check_lattice_size(lattice_size):
     if not isinstance(lattice_size, Integral) or isinstance(lattice_size, bool):
         raise TypeError(
-            f"lattice_size must be an integer >= 2; got {type(lattice_size).__name__}."
+            "lattice_size must be an integer >= 2 or a sknmr.lattices.Lattice; got "
+            f"{type(lattice_size).__name__}."
         )
     if lattice_size < 2:
         raise ValueError(f"lattice_size must be an integer >= 2; got {lattice_size}.")
+
+
+def _lattice_key(lattice_size):
+    """What the kernels are computed on: ``n`` for the ``n x n`` unit square
+    lattice (an int, or the equal :class:`~sknmr.lattices.Lattice`), which
+    keeps the square lattice's own code path bit for bit; the Lattice otherwise.
+    """
+    if isinstance(lattice_size, Lattice):
+        n = lattice_size.square_size()
+        return lattice_size if n is None else n
+    _check_lattice_size(lattice_size)
+    return lattice_size
+
+
+def _n_sites(key):
+    return key.n_sites if isinstance(key, Lattice) else key**2
+
+
+def _lattice_words(key):
+    shape = key.shape if isinstance(key, Lattice) else (key, key)
+    return "x".join(str(n) for n in shape)
+
+
+def _zero_index(key):
+    return (0,) * (key.ndim if isinstance(key, Lattice) else 2)
 
 
 def _check_length(kernel, length):
@@ -289,26 +331,43 @@ def _displacements(lattice_size):
     return dx, dy
 
 
+@lru_cache(maxsize=8)
+def _lattice_distances(lattice):
+    r = lattice.distances()
+    r.setflags(write=False)
+    return r
+
+
+def _distances_of(key):
+    if isinstance(key, Lattice):
+        return _lattice_distances(key)
+    return _distances(key)
+
+
 def lattice_distances(lattice_size):
     """Minimum-image distance from site (0, 0) to every site of the lattice.
 
     Parameters
     ----------
-    lattice_size : int
-        Side ``n`` of the periodic ``n x n`` lattice.
+    lattice_size : int or Lattice
+        Side ``n`` of the periodic ``n x n`` square lattice, or any
+        :class:`~sknmr.lattices.Lattice`.
 
     Returns
     -------
-    r : ndarray of shape (lattice_size, lattice_size)
-        ``r[a, b]`` is the distance from site ``(0, 0)`` to site ``(a, b)``.
+    r : ndarray of shape (lattice_size, lattice_size) or lattice.shape
+        ``r[a, b]`` is the distance from site ``(0, 0)`` to site ``(a, b)``
+        (to its nearest periodic image).
 
     Examples
     --------
     >>> lattice_distances(4)[0]
     array([0., 1., 2., 1.])
+    >>> from sknmr.lattices import Lattice
+    >>> lattice_distances(Lattice.triangular(4))[0]
+    array([0., 1., 2., 1.])
     """
-    _check_lattice_size(lattice_size)
-    return _distances(lattice_size).copy()
+    return _distances_of(_lattice_key(lattice_size)).copy()
 
 
 def _builtin_kernel(kernel, length, r, exponent=2.0):
@@ -325,12 +384,37 @@ def _builtin_kernel(kernel, length, r, exponent=2.0):
         return (r <= length).astype(np.float64)  # uniform
 
 
-def _registered_kernel(kernel, length, lattice_size, parameters):
+def _takes_dz(function):
+    try:
+        return "dz" in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # no signature to read: assume 2-D only
+        return False
+
+
+def _components(key):
+    """The displacement components ``dx, dy`` (and ``dz`` in 3-D) of every site."""
+    if isinstance(key, Lattice):
+        d = key.displacements()
+        return tuple(d[..., axis] for axis in range(key.ndim))
+    return _displacements(key)
+
+
+def _registered_kernel(kernel, length, key, parameters):
     function = _REGISTRY[kernel][0].function
-    dx, dy = (d.copy() for d in _displacements(lattice_size))  # the caller's own
+    components = [d.copy() for d in _components(key)]  # the caller's own
+    if len(components) == 3:
+        if not _takes_dz(function):
+            raise ValueError(
+                f"The registered kernel {kernel!r} takes no dz argument, so it "
+                f"cannot be evaluated on the 3-D {_lattice_words(key)} lattice; "
+                "register a function(dx, dy, length, dz=0.0, **parameters) to use "
+                "it on 3-D lattices."
+            )
+        parameters = {**parameters, "dz": components.pop()}
+    dx, dy = components
     with np.errstate(divide="ignore", invalid="ignore"):  # the self term
         k = np.asarray(function(dx, dy, float(length), **parameters))
-    shape = (lattice_size, lattice_size)
+    shape = key.shape if isinstance(key, Lattice) else (key, key)
     if k.shape != shape:
         raise ValueError(
             f"The registered kernel {kernel!r} returned an array of shape "
@@ -343,27 +427,57 @@ def _registered_kernel(kernel, length, lattice_size, parameters):
             f"returned dtype {k.dtype}."
         )
     k = k.astype(np.float64)  # a copy: the caller's array is left alone
-    k[0, 0] = 0.0
+    k[_zero_index(key)] = 0.0
     if not np.isfinite(k).all():
-        a, b = np.argwhere(~np.isfinite(k))[0]
-        dx, dy = _displacements(lattice_size)
+        where = tuple(np.argwhere(~np.isfinite(k))[0])
+        at = ", ".join(
+            f"{name}={d[where]:g}"
+            for name, d in zip(("dx", "dy", "dz"), _components(key), strict=False)
+        )
         raise ValueError(
             f"The registered kernel {kernel!r} returned non-finite values, e.g. "
-            f"{k[a, b]} at dx={dx[a, b]:g}, dy={dy[a, b]:g}."
+            f"{k[where]} at {at}."
         )
     return k
 
 
+def _angular_cosines(lattice):
+    """``cos(theta)`` and ``cos(2 theta)`` of every displacement of a Lattice,
+    ``theta`` its angle from ``a_1`` in the plane of ``a_1, a_2``; 0 where the
+    displacement has no component in that plane (the self term, a site straight
+    above in another layer)."""
+    u, v = lattice.plane_coordinates()
+    rho2 = u**2 + v**2
+    in_plane = rho2 > 0
+    safe = np.where(in_plane, rho2, 1.0)
+    cos1 = np.where(in_plane, u / np.sqrt(safe), 0.0)
+    cos2 = np.where(in_plane, (u**2 - v**2) / safe, 0.0)
+    return cos1, cos2
+
+
 def _kernel_values(kernel, length, lattice_size, parameters):
-    """The unnormalised kernel: a fresh float64 array, zero at (0, 0)."""
+    """The unnormalised kernel: a fresh float64 array, zero at (0, 0).
+
+    ``lattice_size`` is a lattice key (:func:`_lattice_key`): an int takes the
+    square lattice's own path, a Lattice the general one.
+    """
     values = dict(parameters)
     s_wave, p_wave, d_wave, staggered = (
         values.pop(name) for name in _COMMON_PARAMETERS
     )
     if kernel in _OWN_PARAMETERS:
-        k = _builtin_kernel(kernel, length, _distances(lattice_size), **values)
+        k = _builtin_kernel(kernel, length, _distances_of(lattice_size), **values)
     else:
         k = _registered_kernel(kernel, length, lattice_size, values)
+    if isinstance(lattice_size, Lattice):
+        if (s_wave, p_wave, d_wave) != (1.0, 0.0, 0.0):
+            cos1, cos2 = _angular_cosines(lattice_size)
+            k = k * (s_wave + p_wave * cos1 + d_wave * cos2)
+        if staggered:
+            parity = lattice_size.cell_offsets().sum(axis=-1) % 2
+            k = k * (1.0 - 2.0 * parity)
+        k[_zero_index(lattice_size)] = 0.0  # no self-interaction
+        return k
     if (s_wave, p_wave, d_wave) != (1.0, 0.0, 0.0):
         dx, dy = _displacements(lattice_size)
         with np.errstate(divide="ignore", invalid="ignore"):  # the self term
@@ -389,11 +503,11 @@ def _describe(kernel, length, parameters):
 def _kappa(k, kernel, length, lattice_size, parameters):
     """``sum K``, refused when not finite or zero up to rounding."""
     kappa = k.sum()
-    rounding = lattice_size**2 * np.finfo(np.float64).eps * np.abs(k).sum()
+    rounding = _n_sites(lattice_size) * np.finfo(np.float64).eps * np.abs(k).sum()
     if not np.isfinite(kappa) or abs(kappa) <= rounding:
         raise ValueError(
             f"{_describe(kernel, length, parameters)} sums to {kappa} on a "
-            f"{lattice_size}x{lattice_size} lattice; it cannot be normalised. (A "
+            f"{_lattice_words(lattice_size)} lattice; it cannot be normalised. (A "
             "kernel whose values cancel, such as a pure p-wave one, needs a term "
             "that does not, such as s_wave != 0.)"
         )
@@ -401,10 +515,11 @@ def _kappa(k, kernel, length, lattice_size, parameters):
 
 
 def _validate(kernel, length, lattice_size, extras):
+    """The lattice key (:func:`_lattice_key`) and the resolved parameters."""
     _check_kernel(kernel)
-    _check_lattice_size(lattice_size)
+    key = _lattice_key(lattice_size)
     _check_length(kernel, length)
-    return _resolve_parameters(kernel, extras)
+    return key, _resolve_parameters(kernel, extras)
 
 
 def kernel_on_lattice(kernel, length, lattice_size, normalize=True, **extras):
@@ -417,8 +532,9 @@ def kernel_on_lattice(kernel, length, lattice_size, normalize=True, **extras):
     length : float
         The kernel's length parameter: ``xi`` (gaussian), ``p`` (power),
         ``gamma`` (rkky), ``radius`` (uniform) or a registered kernel's.
-    lattice_size : int
-        Side of the periodic square lattice.
+    lattice_size : int or Lattice
+        Side of the periodic square lattice, or a
+        :class:`~sknmr.lattices.Lattice`.
     normalize : bool, default=True
         Return ``Khat = K / kappa`` (what the dynamics use) rather than ``K``.
     **extras : float
@@ -426,9 +542,10 @@ def kernel_on_lattice(kernel, length, lattice_size, normalize=True, **extras):
 
     Returns
     -------
-    K : ndarray of shape (lattice_size, lattice_size)
+    K : ndarray of shape (lattice_size, lattice_size) or lattice.shape
         The kernel, zero at ``(0, 0)``: ``K[a, b]`` couples a nucleus to the
-        one at minimum-image displacement ``(dx, dy)`` of site ``(a, b)``.
+        one at minimum-image displacement ``(dx, dy)`` of site ``(a, b)``
+        (on a Lattice, at the displacement of cell ``(a, b, ...)``).
 
     Raises
     ------
@@ -448,12 +565,16 @@ def kernel_on_lattice(kernel, length, lattice_size, normalize=True, **extras):
            [-1.,  0.,  0.,  0.],
            [ 0.,  0.,  0.,  0.],
            [-1.,  0.,  0.,  0.]])
+    >>> from sknmr.lattices import Lattice
+    >>> K = kernel_on_lattice("uniform", 1.0, Lattice.triangular(6), normalize=False)
+    >>> int(K.sum())  # six nearest neighbours
+    6
     """
-    parameters = _validate(kernel, length, lattice_size, extras)
-    k = _kernel_values(kernel, length, lattice_size, parameters)
+    key, parameters = _validate(kernel, length, lattice_size, extras)
+    k = _kernel_values(kernel, length, key, parameters)
     if not normalize:
         return k
-    return k / _kappa(k, kernel, length, lattice_size, parameters)
+    return k / _kappa(k, kernel, length, key, parameters)
 
 
 def kernel_stats(kernel, length, lattice_size, **extras):
@@ -465,7 +586,9 @@ def kernel_stats(kernel, length, lattice_size, **extras):
         A name from :func:`available_kernels`.
     length : float
         The kernel's length parameter.
-    lattice_size : int
+    lattice_size : int or Lattice
+        Side of the periodic square lattice, or a
+        :class:`~sknmr.lattices.Lattice`.
     **extras : float
         The kernel's optional parameters, see :func:`kernel_parameters`.
 
@@ -486,25 +609,35 @@ def kernel_stats(kernel, length, lattice_size, **extras):
     >>> print(f"{kappa:g} {L:.4f}")
     12 1.4714
     """
-    parameters = _validate(kernel, length, lattice_size, extras)
-    k = _kernel_values(kernel, length, lattice_size, parameters)
-    kappa = float(_kappa(k, kernel, length, lattice_size, parameters))
-    return kappa, float((_distances(lattice_size) * k).sum() / kappa)
+    key, parameters = _validate(kernel, length, lattice_size, extras)
+    k = _kernel_values(kernel, length, key, parameters)
+    kappa = float(_kappa(k, kernel, length, key, parameters))
+    return kappa, float((_distances_of(key) * k).sum() / kappa)
 
 
 def _is_even(khat):
     """Whether ``Khat(-d) == Khat(d)`` exactly on the periodic lattice."""
-    return np.array_equal(khat, np.roll(khat[::-1, ::-1], 1, axis=(0, 1)))
+    axes = tuple(range(khat.ndim))
+    return np.array_equal(
+        khat, np.roll(khat[(slice(None, None, -1),) * khat.ndim], 1, axis=axes)
+    )
+
+
+# Lattices with more nuclei than this get their spectra computed afresh: 4096
+# cached spectra of a large 3-D lattice would hold tens of gigabytes.
+_LARGEST_CACHED = 2**17
 
 
 @lru_cache(maxsize=4096)
 def _spectrum(kernel, length, lattice_size, parameters):
     k = _kernel_values(kernel, length, lattice_size, parameters)
     khat = k / _kappa(k, kernel, length, lattice_size, parameters)
+    # an FFT over the cell indices, whatever the lattice's vectors
+    fft = np.fft.fftn if isinstance(lattice_size, Lattice) else np.fft.fft2
     if _is_even(khat):
-        spec = np.fft.fft2(khat).real  # conj(fft2(Khat)) is real
+        spec = fft(khat).real  # conj(fft(Khat)) is real
     else:
-        spec = np.conj(np.fft.fft2(khat))
+        spec = np.conj(fft(khat))
     spec.setflags(write=False)
     return spec
 
@@ -522,14 +655,17 @@ def kernel_spectrum(kernel, length, lattice_size, **extras):
         A name from :func:`available_kernels`.
     length : float
         The kernel's length parameter.
-    lattice_size : int
+    lattice_size : int or Lattice
+        Side of the periodic square lattice, or a
+        :class:`~sknmr.lattices.Lattice`.
     **extras : float
         The kernel's optional parameters, see :func:`kernel_parameters`.
 
     Returns
     -------
-    spectrum : ndarray of shape (lattice_size, lattice_size)
-        Read-only and cached per kernel, length, lattice size and parameters.
+    spectrum : ndarray of shape (lattice_size, lattice_size) or lattice.shape
+        Read-only and cached per kernel, length, lattice size and parameters
+        (for lattices of up to 2**17 nuclei).
         float64 (``fft2(Khat).real``) when ``Khat`` is exactly even under
         ``d -> -d`` on the lattice, as every kernel is unless it has a
         ``p_wave`` weight or is a registered odd one; complex128 otherwise.
@@ -542,8 +678,11 @@ def kernel_spectrum(kernel, length, lattice_size, **extras):
     >>> kernel_spectrum("gaussian", 2.0, 16, p_wave=0.5).dtype
     dtype('complex128')
     """
-    parameters = _validate(kernel, length, lattice_size, extras)
-    return _spectrum(kernel, float(length), lattice_size, parameters)
+    key, parameters = _validate(kernel, length, lattice_size, extras)
+    if isinstance(key, Lattice) and key.n_sites > _LARGEST_CACHED:
+        # the cache holds thousands of spectra: not of this size
+        return _spectrum.__wrapped__(kernel, float(length), key, parameters)
+    return _spectrum(kernel, float(length), key, parameters)
 
 
 def _power_kernels():
@@ -562,7 +701,9 @@ def coupling_targets(params, lattice_size=100):
         named after optional kernel parameters (:func:`kernel_parameters`)
         set them per row, for the rows whose kernel accepts them; NaN, or no
         column, means the default.
-    lattice_size : int, default=100
+    lattice_size : int or Lattice, default=100
+        Side of the periodic square lattice, or a
+        :class:`~sknmr.lattices.Lattice`.
 
     Returns
     -------
@@ -739,7 +880,12 @@ def register_kernel(
         displacements of every site from site ``(0, 0)`` (which is at index
         ``[0, 0]``; see the module's lattice conventions), the length as a
         float and the kernel's own parameters as floats. It returns the
-        kernel's real values, shape ``(n, n)``. The self term ``[0, 0]`` is set
+        kernel's real values, shape ``(n, n)``. On a
+        :class:`~sknmr.lattices.Lattice` ``dx`` and ``dy`` are the Cartesian
+        components of the nearest-image displacements, shape
+        ``lattice.shape``; on a 3-D lattice the function must also take a
+        ``dz`` keyword (the third component), and is refused there otherwise,
+        so a 2-D kernel keeps its signature. The self term ``[0, 0]`` is set
         to 0 whatever it returns (division warnings there are silenced); the
         other values must be finite. The output is checked on each evaluation,
         so a faulty function fails at first use, naming the kernel.

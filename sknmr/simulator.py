@@ -24,6 +24,7 @@ from .kernels import (
     kernel_spectrum,
     kernel_stats,
 )
+from .lattices import LATTICE_NAMES, Lattice, resolve_lattice
 from .prior import (
     PARAM_COLUMNS,
     PRIOR_SETTINGS,
@@ -153,7 +154,8 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     lattice_size : int, default=100
-        Side ``n`` of the periodic square lattice (``n * n`` nuclei).
+        Side ``n`` of the periodic square lattice (``n * n`` nuclei); with a
+        lattice name, the cells along each of its vectors.
     dt : float, default=1/(2*pi)
         Time step and sampling interval (us).
     tau : float, default=100.0
@@ -211,6 +213,13 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         echo's position in the table (or its ``echo_ids`` entry).
     verbose : int, default=0
         Show a progress bar when positive.
+    lattice : Lattice, {"square", "triangular", "cubic"} or None, default=None
+        The lattice of nuclei (:mod:`sknmr.lattices`): a
+        :class:`~sknmr.lattices.Lattice` (``lattice_size`` is then not used),
+        or a name, built with ``lattice_size`` cells along each vector. None
+        is the ``lattice_size x lattice_size`` square lattice, the same echoes
+        bit for bit as ``Lattice.square(lattice_size)``. The ``"cuda"``
+        backend takes 2-D lattices only.
 
     Attributes
     ----------
@@ -258,6 +267,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         "n_jobs": [Integral, None],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
+        "lattice": [Lattice, StrOptions(set(LATTICE_NAMES)), None],
     }
 
     def __init__(
@@ -280,6 +290,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         sequence=None,
         t1=None,
         t2=None,
+        lattice=None,
     ):
         self.lattice_size = lattice_size
         self.dt = dt
@@ -299,6 +310,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.lattice = lattice
 
     # -- settings -----------------------------------------------------------
     def _check_settings(self):
@@ -379,7 +391,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         return Experiment(
             sequence=self._sequence(),
             dt=float(self.dt),
-            lattice_size=int(self.lattice_size),
+            lattice=self._lattice(),
             linewidth=float(self.linewidth),
             cutoff=float(self.cutoff),
             output=self.output,
@@ -414,7 +426,8 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                 "experiment must be an sknmr.Experiment (EchoSimulator.experiment, "
                 f"or Experiment.from_dict); got {type(experiment).__name__}."
             )
-        physics = {"sequence", "dt", "lattice_size", "linewidth", "cutoff", "output"}
+        physics = {"sequence", "dt", "lattice_size", "lattice", "linewidth", "cutoff"}
+        physics |= {"output"}
         physics |= {"t1", "t2", "dephasing_rate", "tau", "pulse_angle"}
         physics |= {"refocus_axis"}
         clash = sorted(set(params) & physics)
@@ -424,10 +437,12 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                 "numerical settings (backend, dtype, batch_size, n_jobs, "
                 "random_state, verbose)."
             )
+        square = experiment.lattice.square_size()
         return cls(
             sequence=experiment.sequence,
             dt=experiment.dt,
-            lattice_size=experiment.lattice_size,
+            lattice_size=100 if square is None else square,
+            lattice=None if square is not None else experiment.lattice,
             linewidth=experiment.linewidth,
             cutoff=experiment.cutoff,
             output=experiment.output,
@@ -436,6 +451,10 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             dephasing_rate=experiment.dephasing_rate,
             **params,
         )
+
+    def _lattice(self):
+        """The :class:`~sknmr.lattices.Lattice` of ``lattice`` and ``lattice_size``."""
+        return resolve_lattice(self.lattice, self.lattice_size)
 
     def resolve_backend(self):
         """The backend, dtype and batch size these settings mean on this machine.
@@ -475,29 +494,35 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
 
     def _check_workload(self, n_echoes, experiment):
         resolved = self.resolve_backend()
-        n, n_times = self.lattice_size, experiment.n_times
+        geometry, n_times = experiment.lattice, experiment.n_times
+        check_shape = getattr(resolved.module, "check_lattice_shape", None)
+        if check_shape is not None:  # a backend that takes some lattices only
+            check_shape(geometry.shape)
+        cells = " x ".join(str(n) for n in geometry.shape)
+        n_sites = geometry.n_sites
         batch = min(resolved.batch_size, n_echoes)
         echoes = n_echoes * n_times * _bytes_per_sample(resolved.dtype)
         # Per echo of a batch: kernel spectrum and offsets (float64), the state,
         # the fields and the FFT's work arrays (about 12 values per nucleus).
-        lattice = batch * n * n * (16 + 12 * resolved.dtype.itemsize)
+        lattice = batch * n_sites * (16 + 12 * resolved.dtype.itemsize)
         check_fits_in_memory(
             echoes + lattice,
             f"Simulating {n_echoes} echo(es) of {n_times} samples (3 tau / dt, or "
             f"a sequence's duration / dt) on a "
-            f"{n} x {n} lattice (echoes {format_bytes(echoes)}, lattice state "
+            f"{cells} lattice (echoes {format_bytes(echoes)}, lattice state "
             f"{format_bytes(lattice)})",
-            "the number of echoes, tau / dt (the samples per echo) or lattice_size",
+            "the number of echoes, tau / dt (the samples per echo), lattice_size "
+            "or the lattice's shape",
         )
         threads = max(1, joblib.effective_n_jobs(self.n_jobs))
         n_batches = -(-n_echoes // resolved.batch_size)
         per_spin = _SECONDS_PER_SPIN_STEP.get(resolved.name, 1e-7)
         seconds = (n_times - 1) * (
-            n_echoes * n * n * per_spin / threads + n_batches * _SECONDS_PER_STEP
+            n_echoes * n_sites * per_spin / threads + n_batches * _SECONDS_PER_STEP
         )
         if seconds > LONG_RUN_SECONDS and not self.verbose:
             warnings.warn(
-                f"Simulating {n_echoes} echo(es) of {n_times} samples on a {n} x {n} "
+                f"Simulating {n_echoes} echo(es) of {n_times} samples on a {cells} "
                 f"lattice with the {resolved.name} backend will take roughly "
                 f"{seconds / 60:.0f} minutes; set verbose=1 for a progress bar.",
                 UserWarning,
@@ -657,7 +682,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             if kernel in KERNELS and not kw:
                 _check_length(kernel, length)
             else:
-                kernel_stats(kernel, length, self.lattice_size, **kw)
+                kernel_stats(kernel, length, self._lattice(), **kw)
         return frame
 
     def _check_echo_ids(self, echo_ids, n):
@@ -709,7 +734,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             resolved.batch_size,
         )
         n_jobs = joblib.effective_n_jobs(self.n_jobs)
-        n = self.lattice_size
+        lattice = experiment.lattice
         grid = experiment.grid
         pulses = tuple(zip(grid.pulse_steps, grid.rotations, strict=True))
         n_echoes, n_times = len(table), grid.n_times
@@ -724,7 +749,10 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                 part = table.iloc[rows]
                 spectra = [
                     kernel_spectrum(
-                        row["kernel"], row["length"], n, **_row_extras(row, extras)
+                        row["kernel"],
+                        row["length"],
+                        lattice,
+                        **_row_extras(row, extras),
                     )
                     for _, row in part.iterrows()
                 ]
@@ -733,7 +761,10 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                     offsets=np.stack(
                         [
                             draw_offsets(
-                                echo_rng(seed, i), (n, n), self.linewidth, self.cutoff
+                                echo_rng(seed, i),
+                                lattice.shape,
+                                self.linewidth,
+                                self.cutoff,
                             )
                             for i in ids[rows]
                         ]
@@ -831,7 +862,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         params, ids = draw_table(
             seed, kernels, split_counts(n_samples, kernels), ranges, acceptance
         )
-        table = add_targets(params, self.lattice_size)
+        table = add_targets(params, experiment.lattice)
         echoes = self._run(self._check_table(params), seed, ids, resolved, experiment)
         return echoes, table
 

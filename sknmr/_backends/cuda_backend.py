@@ -30,6 +30,10 @@ Per time step and batch of ``B`` echoes, everything stays on the device:
    step, so no sample is left uninitialised. Results are copied to the host
    once, at the end.
 
+Lattices: any 2-D lattice of ``n1 x n2`` cells (square, triangular,
+rectangular, oblique: the kernel spectra carry the geometry); 3-D lattices
+are refused (:func:`check_lattice_shape`), use the numba backend for them.
+
 Sums are taken in a fixed order (no atomics), so a run is repeatable bit for
 bit on the same GPU. Under ``NUMBA_ENABLE_CUDASIM=1`` the simulator only
 counts as a GPU when asked for with ``SKNMR_CUDA_SIMULATOR=1`` (or
@@ -197,7 +201,8 @@ if cuda is not None:
         chunk = cuda.blockIdx.y
         t = cuda.threadIdx.x
         n_chunks = cuda.gridDim.y
-        n = sz.shape[1]
+        n_cols = sz.shape[2]
+        n_spins = sz.shape[1] * n_cols
         ax = alpha_x[b]
         ay = alpha_y[b]
         az = alpha_z[b]
@@ -207,9 +212,9 @@ if cuda is not None:
         acc_x = 0.0
         acc_y = 0.0
         acc_z = 0.0
-        for idx in range(chunk * _THREADS + t, n * n, n_chunks * _THREADS):
-            i = idx // n
-            j = idx - i * n
+        for idx in range(chunk * _THREADS + t, n_spins, n_chunks * _THREADS):
+            i = idx // n_cols
+            j = idx - i * n_cols
             bx = -ax * wxy[b, i, j, 0]
             by = -ay * wxy[b, i, j, 1]
             bz = -(offsets[b, i, j] + az * wz[b, i, j])
@@ -295,11 +300,12 @@ if cuda is not None:
     @cuda.jit
     def _dft_pack(sxy, sz, fields, couple_z):
         """fields[b] = x + i y and, with z coupling, fields[B + b] = z + 0 i."""
-        n_echoes, n = sz.shape[0], sz.shape[1]
-        for idx in range(cuda.grid(1), n_echoes * n * n, cuda.gridsize(1)):
-            b = idx // (n * n)
-            i = (idx // n) % n
-            j = idx % n
+        n_echoes, n_rows, n_cols = sz.shape[0], sz.shape[1], sz.shape[2]
+        size = n_rows * n_cols
+        for idx in range(cuda.grid(1), n_echoes * size, cuda.gridsize(1)):
+            b = idx // size
+            i = (idx // n_cols) % n_rows
+            j = idx % n_cols
             fields[b, i, j, 0] = sxy[b, i, j, 0]
             fields[b, i, j, 1] = sxy[b, i, j, 1]
             if couple_z:
@@ -312,23 +318,25 @@ if cuda is not None:
     ):
         """A 1-D DFT of every row (``along_rows``) or column of every field.
 
-        ``dst[f, p, q] = scale * sum_m src[f, p, m] tw[q m mod n]`` along rows,
-        ``sum_m src[f, m, q] tw[p m mod n]`` along columns, times the kernel
-        spectrum of the field's echo when ``use_spectra`` (its imaginary part
-        ``spectra_im`` unless that is the (1, 1, 1) placeholder of a real one).
-        ``twiddle[r]`` holds ``exp(-+2 pi i r / n)`` as (re, im).
+        ``dst[f, p, q] = scale * sum_m src[f, p, m] tw[q m mod n]`` along rows
+        (``n`` columns), ``sum_m src[f, m, q] tw[p m mod n]`` along columns
+        (``n`` rows), times the kernel spectrum of the field's echo when
+        ``use_spectra`` (its imaginary part ``spectra_im`` unless that is the
+        (1, 1, 1) placeholder of a real one). ``twiddle[r]`` holds
+        ``exp(-+2 pi i r / n)`` as (re, im), for the ``n`` of the pass's axis.
         """
-        n_fields, n = src.shape[0], src.shape[1]
-        for idx in range(cuda.grid(1), n_fields * n * n, cuda.gridsize(1)):
-            f = idx // (n * n)
-            p = (idx // n) % n
-            q = idx % n
+        n_fields, n_rows, n_cols = src.shape[0], src.shape[1], src.shape[2]
+        size = n_rows * n_cols
+        for idx in range(cuda.grid(1), n_fields * size, cuda.gridsize(1)):
+            f = idx // size
+            p = (idx // n_cols) % n_rows
+            q = idx % n_cols
             # the m = 0 term starts the sums (typed like the arrays, no literal)
             if along_rows:
                 re = src[f, p, 0, 0] * twiddle[0, 0] - src[f, p, 0, 1] * twiddle[0, 1]
                 im = src[f, p, 0, 0] * twiddle[0, 1] + src[f, p, 0, 1] * twiddle[0, 0]
-                for m in range(1, n):
-                    r = (q * m) % n
+                for m in range(1, n_cols):
+                    r = (q * m) % n_cols
                     a = src[f, p, m, 0]
                     c = src[f, p, m, 1]
                     re += a * twiddle[r, 0] - c * twiddle[r, 1]
@@ -336,8 +344,8 @@ if cuda is not None:
             else:
                 re = src[f, 0, q, 0] * twiddle[0, 0] - src[f, 0, q, 1] * twiddle[0, 1]
                 im = src[f, 0, q, 0] * twiddle[0, 1] + src[f, 0, q, 1] * twiddle[0, 0]
-                for m in range(1, n):
-                    r = (p * m) % n
+                for m in range(1, n_rows):
+                    r = (p * m) % n_rows
                     a = src[f, m, q, 0]
                     c = src[f, m, q, 1]
                     re += a * twiddle[r, 0] - c * twiddle[r, 1]
@@ -357,21 +365,43 @@ if cuda is not None:
     @cuda.jit
     def _dft_unpack_z(fields, wz):
         """wz[b] = real part of fields[B + b]."""
-        n_echoes, n = wz.shape[0], wz.shape[1]
-        for idx in range(cuda.grid(1), n_echoes * n * n, cuda.gridsize(1)):
-            b = idx // (n * n)
-            i = (idx // n) % n
-            j = idx % n
+        n_echoes, n_rows, n_cols = wz.shape[0], wz.shape[1], wz.shape[2]
+        size = n_rows * n_cols
+        for idx in range(cuda.grid(1), n_echoes * size, cuda.gridsize(1)):
+            b = idx // size
+            i = (idx // n_cols) % n_rows
+            j = idx % n_cols
             wz[b, i, j] = fields[n_echoes + b, i, j, 0]
+
+
+def check_lattice_shape(shape):
+    """Refuse lattices this backend does not simulate: the 3-D ones.
+
+    Examples
+    --------
+    >>> check_lattice_shape((8, 6))
+    >>> check_lattice_shape((4, 4, 4))
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'cuda' backend simulates 2-D lattices only; ...
+    """
+    shape = tuple(shape)
+    if len(shape) != 2:
+        raise ValueError(
+            "The 'cuda' backend simulates 2-D lattices only; got a lattice of "
+            f"{' x '.join(map(str, shape))} cells. Use backend='numba' (or "
+            "'numpy') for 3-D lattices."
+        )
 
 
 def _blocks(count, threads):
     return (count + threads - 1) // threads
 
 
-def _update_chunks(n):
-    """Blocks per echo of the update kernel on an ``n x n`` lattice."""
-    return min(_MAX_CHUNKS, max(1, _blocks(n * n, _THREADS * _SPINS_PER_THREAD)))
+def _update_chunks(n, n_cols=None):
+    """Blocks per echo of the update kernel on an ``n x n`` (``n x n_cols``) lattice."""
+    n_spins = n * (n if n_cols is None else n_cols)
+    return min(_MAX_CHUNKS, max(1, _blocks(n_spins, _THREADS * _SPINS_PER_THREAD)))
 
 
 def _stride_blocks(count, threads):
@@ -402,41 +432,52 @@ class _DFTConvolution:
     """Mean fields by direct 2-D DFTs in numba-cuda kernels (runs in the simulator)."""
 
     def __init__(self, sxy, sz, spectra, couple_z, stream, spectra_im=None):
-        n_echoes, n = sz.shape[0], sz.shape[1]
+        n_echoes, shape = sz.shape[0], tuple(sz.shape[1:])
+        n_sites = shape[0] * shape[1]
         real = np.dtype(sz.dtype)
         self.sxy, self.sz, self.spectra = sxy, sz, spectra
         self.spectra_im = _imaginary_part(spectra_im, real, stream)
         self.couple_z, self.stream = couple_z, stream
         n_fields = 2 * n_echoes if couple_z else n_echoes
-        self.fields = cuda.device_array((n_fields, n, n, 2), dtype=real, stream=stream)
-        self.scratch = cuda.device_array((n_fields, n, n, 2), dtype=real, stream=stream)
-        phase = np.exp(-2j * np.pi * np.arange(n) / n)  # exact in float64, then cast
-        self.forward = cuda.to_device(
-            np.stack([phase.real, phase.imag], axis=1).astype(real), stream=stream
+        self.fields = cuda.device_array(
+            (n_fields, *shape, 2), dtype=real, stream=stream
         )
-        self.inverse = cuda.to_device(
-            np.stack([phase.real, -phase.imag], axis=1).astype(real), stream=stream
+        self.scratch = cuda.device_array(
+            (n_fields, *shape, 2), dtype=real, stream=stream
         )
+
+        def twiddles(n, sign):
+            phase = np.exp(-2j * np.pi * np.arange(n) / n)  # exact in float64
+            stacked = np.stack([phase.real, sign * phase.imag], axis=1)
+            return cuda.to_device(stacked.astype(real), stream=stream)
+
+        # (forward, inverse) twiddles of the passes along columns (n_rows
+        # terms) and along rows (n_cols terms)
+        self.columns = twiddles(shape[0], 1.0), twiddles(shape[0], -1.0)
+        self.rows = twiddles(shape[1], 1.0), twiddles(shape[1], -1.0)
         self.one = real.type(1.0)
-        self.inv_size = real.type(1.0 / (n * n))
-        state_blocks = _stride_blocks(n_echoes * n * n, _DFT_THREADS)
-        field_blocks = _stride_blocks(n_fields * n * n, _DFT_THREADS)
+        self.inv_size = real.type(1.0 / n_sites)
+        state_blocks = _stride_blocks(n_echoes * n_sites, _DFT_THREADS)
+        field_blocks = _stride_blocks(n_fields * n_sites, _DFT_THREADS)
         self.pack = _configure(_dft_pack, state_blocks, _DFT_THREADS, stream)
         self.dft = _configure(_dft_pass, field_blocks, _DFT_THREADS, stream)
         self.unpack_z = _configure(_dft_unpack_z, state_blocks, _DFT_THREADS, stream)
         # after the four passes the result is back in `fields`: x + i y first
         self.wxy = self.fields[:n_echoes]
-        self.wz = cuda.to_device(np.zeros((n_echoes, n, n), dtype=real), stream=stream)
+        self.wz = cuda.to_device(
+            np.zeros((n_echoes, *shape), dtype=real), stream=stream
+        )
 
     def __call__(self):
         a, b = self.fields, self.scratch
         spectra, im = self.spectra, self.spectra_im
         self.pack(self.sxy, self.sz, a, self.couple_z)
         # rows then columns forward (times the spectrum), columns then rows back
-        self.dft(a, b, self.forward, True, spectra, im, False, self.one)
-        self.dft(b, a, self.forward, False, spectra, im, True, self.one)
-        self.dft(a, b, self.inverse, False, spectra, im, False, self.one)
-        self.dft(b, a, self.inverse, True, spectra, im, False, self.inv_size)
+        (row_forward, row_inverse), (col_forward, col_inverse) = self.rows, self.columns
+        self.dft(a, b, row_forward, True, spectra, im, False, self.one)
+        self.dft(b, a, col_forward, False, spectra, im, True, self.one)
+        self.dft(a, b, col_inverse, False, spectra, im, False, self.one)
+        self.dft(b, a, row_inverse, True, spectra, im, False, self.inv_size)
         if self.couple_z:
             self.unpack_z(a, self.wz)
 
@@ -446,7 +487,7 @@ class _TorchConvolution:
 
     def __init__(self, sxy, sz, spectra, couple_z, stream, spectra_im=None):
         torch = _torch_for_fft()
-        n_echoes, n = sz.shape[0], sz.shape[1]
+        n_echoes, shape = sz.shape[0], tuple(sz.shape[1:])
         if _SIMULATOR:  # a simulated device array wraps a host array: share that
             device = torch.device("cpu")
 
@@ -459,10 +500,12 @@ class _TorchConvolution:
                 return torch.as_tensor(array, device=device)
 
         complex_type = torch.complex64 if sz.dtype == np.float32 else torch.complex128
-        self.n, self.couple_z, self.stream = n, couple_z, stream
-        self.wxy = cuda.device_array((n_echoes, n, n, 2), dtype=sz.dtype, stream=stream)
+        self.shape, self.couple_z, self.stream = shape, couple_z, stream
+        self.wxy = cuda.device_array(
+            (n_echoes, *shape, 2), dtype=sz.dtype, stream=stream
+        )
         self.wz = cuda.to_device(
-            np.zeros((n_echoes, n, n), dtype=sz.dtype), stream=stream
+            np.zeros((n_echoes, *shape), dtype=sz.dtype), stream=stream
         )
         stream.synchronize()  # the arrays are ready before torch reads them
         self.t_sxy = torch.view_as_complex(shared(sxy))
@@ -472,12 +515,13 @@ class _TorchConvolution:
         self.t_spectra = shared(spectra)
         if spectra_im is not None:  # a kernel that is not even
             self.t_spectra = torch.complex(self.t_spectra, shared(spectra_im))
-        self.t_half = self.t_spectra[:, :, : n // 2 + 1].contiguous()
+        half = shape[1] // 2 + 1
+        self.t_half = self.t_spectra[:, :, :half].contiguous()
         self.spectrum_xy = torch.empty(
-            (n_echoes, n, n), dtype=complex_type, device=device
+            (n_echoes, *shape), dtype=complex_type, device=device
         )
         self.spectrum_z = torch.empty(
-            (n_echoes, n, n // 2 + 1), dtype=complex_type, device=device
+            (n_echoes, shape[0], half), dtype=complex_type, device=device
         )
         self.fft = torch.fft
 
@@ -489,7 +533,7 @@ class _TorchConvolution:
         if self.couple_z:
             fft.rfft2(self.t_sz, out=self.spectrum_z)
             self.spectrum_z.mul_(self.t_half)
-            fft.irfft2(self.spectrum_z, s=(self.n, self.n), out=self.t_wz)
+            fft.irfft2(self.spectrum_z, s=self.shape, out=self.t_wz)
 
 
 def _stream(method):
@@ -512,7 +556,8 @@ def simulate(batch):
     method = _fft_method()
     real = np.dtype(batch.dtype)
     cplx = np.result_type(real, np.complex64)
-    n_echoes, n = batch.n_echoes, batch.lattice_size
+    check_lattice_shape(batch.lattice_shape)
+    n_echoes, shape = batch.n_echoes, batch.lattice_shape
     couple_z = bool(np.any(np.asarray(batch.alpha_z) != 0))
     stream = _stream(method)
 
@@ -520,10 +565,10 @@ def simulate(batch):
         return cuda.to_device(np.ascontiguousarray(array, dtype=dtype), stream=stream)
 
     start = batch.initial_state()
-    state_xy = np.empty((n_echoes, n, n, 2), dtype=real)
+    state_xy = np.empty((n_echoes, *shape, 2), dtype=real)
     state_xy[..., 0], state_xy[..., 1] = start[0], start[1]
     sxy = device(state_xy)
-    sz = device(np.full((n_echoes, n, n), start[2]))
+    sz = device(np.full((n_echoes, *shape), start[2]))
     spectra = device(np.real(batch.spectra))
     # a kernel that is not even under r -> -r has a complex spectrum
     spectra_im = (
@@ -543,7 +588,7 @@ def simulate(batch):
         sxy, sz, spectra, couple_z, stream, spectra_im
     )
 
-    n_chunks = _update_chunks(n)
+    n_chunks = _update_chunks(*shape)
     partials = cuda.device_array(
         (n_echoes, n_chunks, 3), dtype=np.float64, stream=stream
     )
@@ -560,7 +605,7 @@ def simulate(batch):
     _configure(_first_sample, *per_echo)(out, *first)
     angle_per_mhz = real.type(2 * np.pi * batch.dt)
     one, half = real.type(1.0), real.type(0.5)
-    scale = 1.0 / (n * n)
+    scale = 1.0 / (shape[0] * shape[1])
     for k in range(1, batch.n_times):
         convolve()
         update(

@@ -3,9 +3,10 @@
 Per time step and batch of echoes:
 
 1. the transverse state ``<I^x> + i <I^y>`` of every echo goes through one
-   complex 2-D FFT (x and y at once: the kernel is real, so convolving
-   ``x + i y`` convolves both; its spectrum is complex only for a kernel that
-   is not even under ``r -> -r``) and
+   complex FFT over the lattice's cell indices (2-D, or 3-D for a 3-D
+   lattice; x and y at once: the kernel is real, so convolving ``x + i y``
+   convolves both; its spectrum is complex only for a kernel that is not
+   even under ``r -> -r``) and
    ``<I^z>`` through a real one, both multiplied by the kernel spectra and
    transformed back (torch's CPU FFT, or ``scipy.fft``: ``FFT_METHOD``); the ``z``
    convolution is skipped when every ``alpha_z`` of the batch is zero, since it
@@ -311,18 +312,25 @@ def _multiply(spectrum, factor):
 
 
 class _ScipyConvolution:
-    """``w = Khat * s`` for the spins of a group, by ``scipy.fft``."""
+    """``w = Khat * s`` for the spins of a group, by ``scipy.fft``.
 
-    def __init__(self, spectra, half_spectra, n):
-        self.spectra, self.half_spectra, self.n = spectra, half_spectra, n
+    The transforms run over the lattice's axes, the last 2 or 3 of the arrays
+    (for a 2-D lattice, exactly ``fft2`` and ``rfft2``); ``shape`` is the
+    lattice's cells, or ``n`` for ``n x n``.
+    """
+
+    def __init__(self, spectra, half_spectra, shape):
+        self.spectra, self.half_spectra = spectra, half_spectra
+        self.shape = (shape, shape) if np.ndim(shape) == 0 else tuple(shape)
+        self.axes = tuple(range(-len(self.shape), 0))
 
     def xy(self, sxy):
-        spectrum = _multiply(sfft.fft2(sxy), self.spectra)
-        return sfft.ifft2(spectrum, overwrite_x=True)
+        spectrum = _multiply(sfft.fftn(sxy, axes=self.axes), self.spectra)
+        return sfft.ifftn(spectrum, axes=self.axes, overwrite_x=True)
 
     def z(self, sz):
-        spectrum = _multiply(sfft.rfft2(sz), self.half_spectra)
-        return sfft.irfft2(spectrum, s=(self.n, self.n), overwrite_x=True)
+        spectrum = _multiply(sfft.rfftn(sz, axes=self.axes), self.half_spectra)
+        return sfft.irfftn(spectrum, s=self.shape, axes=self.axes, overwrite_x=True)
 
 
 class _TorchConvolution(_ScipyConvolution):
@@ -339,22 +347,24 @@ class _TorchConvolution(_ScipyConvolution):
     one echo is therefore transformed beside a zero lattice.
     """
 
-    def __init__(self, spectra, half_spectra, n):
+    def __init__(self, spectra, half_spectra, shape):
         if spectra.shape[0] == 1:  # a lone echo, transformed as a pair
             half_spectra = np.concatenate([half_spectra, half_spectra])
-        super().__init__(spectra, half_spectra, n)
+        super().__init__(spectra, half_spectra, shape)
         torch = self.torch = _torch()
         self.complex_spectra = np.iscomplexobj(spectra)
         self.pad = spectra.shape[0] == 1
         real = half_spectra.real.dtype
         cplx = np.result_type(real, np.complex64)
         if self.pad:
-            self.z_pair = np.zeros((2, n, n), dtype=real)
+            self.z_pair = np.zeros((2, *self.shape), dtype=real)
         self.t_spectra = torch.from_numpy(spectra)
         self.t_half = torch.from_numpy(half_spectra)
         self.xy_out = torch.from_numpy(np.empty(spectra.shape, dtype=cplx))
         self.z_spectrum = torch.from_numpy(np.empty(half_spectra.shape, dtype=cplx))
-        self.z_out = torch.from_numpy(np.empty((len(half_spectra), n, n), dtype=real))
+        self.z_out = torch.from_numpy(
+            np.empty((len(half_spectra), *self.shape), dtype=real)
+        )
 
     def _times_kernel(self, spectrum, t_spectra, spectra):
         if self.complex_spectra:
@@ -364,9 +374,9 @@ class _TorchConvolution(_ScipyConvolution):
 
     def xy(self, sxy):
         fft, out = self.torch.fft, self.xy_out
-        fft.fft2(self.torch.from_numpy(sxy), out=out)
+        fft.fftn(self.torch.from_numpy(sxy), dim=self.axes, out=out)
         self._times_kernel(out, self.t_spectra, self.spectra)
-        fft.ifft2(out, out=out)
+        fft.ifftn(out, dim=self.axes, out=out)
         return out.numpy()
 
     def z(self, sz):
@@ -374,9 +384,9 @@ class _TorchConvolution(_ScipyConvolution):
         if self.pad:
             self.z_pair[0] = sz[0]
             sz = self.z_pair
-        fft.rfft2(self.torch.from_numpy(sz), out=spectrum)
+        fft.rfftn(self.torch.from_numpy(sz), dim=self.axes, out=spectrum)
         self._times_kernel(spectrum, self.t_half, self.half_spectra)
-        fft.irfft2(spectrum, s=(self.n, self.n), out=self.z_out)
+        fft.irfftn(spectrum, s=self.shape, dim=self.axes, out=self.z_out)
         out = self.z_out.numpy()
         return out[:1] if self.pad else out
 
@@ -434,14 +444,14 @@ def _simulate_group(batch, rows, method="scipy"):
 def _simulate_rows(batch, rows, method):
     real = np.dtype(batch.dtype)
     cplx = np.result_type(real, np.complex64)
-    n_echoes, n = len(rows), batch.lattice_size
+    n_echoes, shape = len(rows), batch.lattice_shape
 
     def per_echo(values, dtype=real):
         return np.ascontiguousarray(np.asarray(values)[rows], dtype=dtype)
 
     # a kernel that is not even under r -> -r has a complex spectrum
     spectra = per_echo(batch.spectra, cplx if np.iscomplexobj(batch.spectra) else real)
-    half_spectra = np.ascontiguousarray(spectra[:, :, : n // 2 + 1])
+    half_spectra = np.ascontiguousarray(spectra[..., : shape[-1] // 2 + 1])
     offsets = per_echo(batch.offsets)
     alpha_x = per_echo(batch.alpha_x)
     alpha_y = per_echo(batch.alpha_y)
@@ -456,11 +466,11 @@ def _simulate_rows(batch, rows, method):
     }
     angle_per_mhz = real.type(2 * np.pi * batch.dt)
 
-    sxy = np.zeros((n_echoes, n, n), dtype=cplx)
-    sz = np.full((n_echoes, n, n), 0.5, dtype=real)  # every nucleus along +z
+    sxy = np.zeros((n_echoes, *shape), dtype=cplx)
+    sz = np.full((n_echoes, *shape), 0.5, dtype=real)  # every nucleus along +z
     wz = np.zeros_like(sz)
     # the kernels see the lattices flattened (views of the same memory)
-    n_spins = n * n
+    n_spins = math.prod(shape)
     flat_xy, flat_z = sxy.reshape(n_echoes, n_spins), sz.reshape(n_echoes, n_spins)
     flat_offsets = offsets.reshape(n_echoes, n_spins)
     sums = initial_sums(n_echoes, n_spins)
@@ -473,7 +483,7 @@ def _simulate_rows(batch, rows, method):
         _pulse(flat_xy, flat_z, pulses[0], sums)
     _lattice_means(sums, mxy, mz, 0, n_spins)
     convolution = (_TorchConvolution if method == "torch" else _ScipyConvolution)(
-        spectra, half_spectra, n
+        spectra, half_spectra, shape
     )
     for k in range(1, batch.n_times):
         wxy = convolution.xy(sxy)

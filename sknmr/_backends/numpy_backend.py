@@ -21,9 +21,11 @@ def mean_field(spins, spectrum):
     not even under ``r -> -r``, and then the real transform's half spectrum is
     still the right one, as the kernel itself is real.
     """
-    n = spins.shape[-1]
-    half_spectrum = spectrum[:, : n // 2 + 1]
-    return np.fft.irfft2(np.fft.rfft2(spins) * half_spectrum, s=(n, n))
+    shape = spectrum.shape  # the lattice's cells: 2 or 3 axes
+    axes = tuple(range(-len(shape), 0))
+    half_spectrum = spectrum[..., : shape[-1] // 2 + 1]
+    transform = np.fft.rfftn(spins, axes=axes) * half_spectrum
+    return np.fft.irfftn(transform, s=shape, axes=axes)
 
 
 def rotate(spins, field, angle_per_mhz):
@@ -56,15 +58,17 @@ def simulate_echo(spectrum, offsets, alphas, decays, batch):
     ``(transverse, longitudinal)`` relaxation factors.
     """
     dtype = batch.dtype
-    n = offsets.shape[0]
     alpha_x, alpha_y, alpha_z = alphas
     transverse, longitudinal = (dtype.type(d) for d in decays)
-    spins = np.zeros((3, n, n), dtype=dtype)
+    spins = np.zeros((3, *offsets.shape), dtype=dtype)
     spins[2] = 0.5  # every nucleus starts along +z
+    # a rotation of every Bloch vector: "ab,bij->aij" on a 2-D lattice
+    cells = "ijk"[: offsets.ndim]
+    rotate_all = f"ab,b{cells}->a{cells}"
     pulses = {}
     for step, rotation in batch.pulses:
         if step == 0:
-            spins = np.einsum("ab,bij->aij", rotation.astype(dtype), spins)
+            spins = np.einsum(rotate_all, rotation.astype(dtype), spins)
         else:
             pulses[step] = rotation.astype(dtype)
     offsets = offsets.astype(dtype)
@@ -86,7 +90,7 @@ def simulate_echo(spectrum, offsets, alphas, decays, batch):
         spins = rotate(spins, field, angle_per_mhz)
         spins = relax(spins, transverse, longitudinal)
         if k in pulses:  # a pulse just before this sample
-            spins = np.einsum("ab,bij->aij", pulses[k], spins)
+            spins = np.einsum(rotate_all, pulses[k], spins)
         m[k] = spins[0].mean() + 1j * spins[1].mean()
         mz[k] = spins[2].mean()
     return m, mz

@@ -750,7 +750,7 @@ def make_echoes(
             }
             chunks.append((rows, echo_ids[rows].copy(), params, records))
         first += count
-    table = add_targets(params_table, simulator.lattice_size)
+    table = add_targets(params_table, simulator.experiment.lattice)
 
     func = _simulate_chunk
     registered_func = _simulate_registered_chunk

@@ -5,6 +5,7 @@ from numbers import Integral
 
 from .._paper import PAPER_PRIOR
 from ..kernels import KERNELS
+from ..lattices import Lattice
 from ..utils._random import check_seed
 from ..utils._resources import check_fits_in_memory
 from ._sampling import (
@@ -20,6 +21,18 @@ from ._sampling import (
 __all__ = ["Prior", "check_prior", "sample_prior"]
 
 _BYTES_PER_ROW = 200  # a parameter table's row with its targets, generously
+
+
+def _check_lattice(lattice_size):
+    """The lattice ``L`` is computed on: a square side (int >= 2) or a Lattice."""
+    if not isinstance(lattice_size, Lattice) and (
+        isinstance(lattice_size, bool)
+        or not isinstance(lattice_size, Integral)
+        or lattice_size < 2
+    ):
+        raise ValueError(
+            f"lattice_size must be an int >= 2 or a Lattice; got {lattice_size!r}."
+        )
 
 
 class Prior:
@@ -170,8 +183,7 @@ class Prior:
         seed); ``L`` is computed on ``lattice_size``.
         """
         n_samples = check_count(n_samples, "n_samples")
-        if not isinstance(lattice_size, Integral) or lattice_size < 2:
-            raise ValueError(f"lattice_size must be an int >= 2; got {lattice_size!r}.")
+        _check_lattice(lattice_size)
         seed = check_seed(random_state)
         check_fits_in_memory(
             n_samples * _BYTES_PER_ROW,
@@ -285,7 +297,7 @@ def sample_prior(
         rows whose kernel takes it (:func:`sknmr.kernels.kernel_parameters`)
         and NaN on the others; ``staggered`` takes the probability that a
         row's kernel is staggered (1) rather than not (0).
-    lattice_size : int, default=100
+    lattice_size : int or Lattice, default=100
         Lattice on which ``L`` is computed.
     random_state : int, RandomState, Generator or None
         Seed of the draw: row ``j`` of kernel ``k`` comes from its own streams
@@ -314,7 +326,6 @@ def sample_prior(
     (['uniform', 'uniform'], [])
     """
     n_samples = check_count(n_samples, "n_samples")
-    if not isinstance(lattice_size, Integral) or lattice_size < 2:
-        raise ValueError(f"lattice_size must be an int >= 2; got {lattice_size!r}.")
+    _check_lattice(lattice_size)
     prior = Prior.from_settings(kernels, ranges, caller="sample_prior()")
     return prior.sample(n_samples, lattice_size=lattice_size, random_state=random_state)

@@ -596,7 +596,21 @@ def prior_echo_ids(kernels, counts):
 
 
 def add_targets(table, lattice_size=100):
-    """Return ``table`` with the derived targets ``W``, ``L`` and ``power`` added."""
+    """Return ``table`` with the derived targets ``W``, ``L`` and ``power`` added.
+
+    ``L`` is computed on ``lattice_size``: the side of the square lattice, or
+    a :class:`~sknmr.lattices.Lattice`
+    (:func:`sknmr.kernels.coupling_targets`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sknmr.lattices import Lattice
+    >>> table = pd.DataFrame({"kernel": ["uniform"], "length": [1.0],
+    ...                       "alpha_xy": [0.05], "alpha_z": [0.05]})
+    >>> float(add_targets(table, Lattice.triangular(8))["L"].iloc[0])
+    1.0
+    """
     table = table.copy()
     for name, values in coupling_targets(table, lattice_size).items():
         table[name] = values
