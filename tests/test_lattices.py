@@ -527,7 +527,7 @@ def test_widely_spaced_layers_give_the_square_lattice_echoes(kernel, length, ato
     offsets = draw_offsets(echo_rng(seed, 0), (n, n, 2), 0.5, 1.0)
     square = EchoSimulator(lattice_size=n, backend="numpy", **settings)
     spectrum = kernel_spectrum(kernel, length, n)
-    grid = square._grid()
+    grid = square.experiment.grid
     echoes = []
     for layer in range(2):
         batch = EchoBatch(
@@ -706,7 +706,7 @@ def test_make_echoes_on_a_lattice():
     target = pd.DataFrame(data.target, columns=data.target_names)
     L = coupling_targets(target, lattice)["L"]
     np.testing.assert_array_equal(target["L"].to_numpy(float), L)
-    assert data.settings["simulation"]["settings"]["lattice"] == lattice.to_dict()
+    assert data.experiment.lattice == lattice
     params = target[["kernel", "length", "alpha_xy", "alpha_z"]]
     echoes = sim.set_params(random_state=3).simulate(params, echo_ids=data.echo_ids)
     np.testing.assert_array_equal(data.data, echoes)
