@@ -164,7 +164,7 @@ def _column(values):
     return values.reshape(-1, 1, 1)
 
 
-def _pulse(spins, rotation):
+def apply_pulse(spins, rotation):
     """Apply a ``(3, 3)`` or per-echo ``(B, 3, 3)`` rotation to every vector."""
     if rotation.dim() == 2:
         return torch.einsum("ab,zbij->zaij", rotation, spins)
@@ -242,7 +242,7 @@ def evolve(
                 spins, half, offsets, couplings, decays, angle_per_mhz, relax_z
             )
             if k in pulses:  # a pulse just before this sample
-                spins = _pulse(spins, pulses[k])
+                spins = apply_pulse(spins, pulses[k])
             samples.append(_means(spins))
         return spins, torch.stack(samples, dim=1)
 
@@ -269,7 +269,7 @@ def initial_state(rotation, shape, dtype, device):
     state = torch.zeros((b, 3, n, n), dtype=dtype, device=device)
     state[:, 2] = 0.5
     if rotation is not None:
-        state = _pulse(state, rotation)
+        state = apply_pulse(state, rotation)
     return state
 
 
@@ -293,7 +293,7 @@ def _simulate_group(batch, rows, device):
         state[:, 2] = 0.5
         for k, rotation in batch.pulses:  # one at a time, as the reference does
             if k == 0:
-                state = _pulse(state, tensor(rotation))
+                state = apply_pulse(state, tensor(rotation))
         means = evolve(
             state,
             half.to(device),
