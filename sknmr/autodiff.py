@@ -35,7 +35,7 @@ Examples
 >>> echo = simulate(sim, {"kernel": "gaussian", "length": 2.0,
 ...                       "alpha_xy": 0.05, "alpha_z": alpha_z})
 >>> echo.shape
-torch.Size([1, 37])
+torch.Size([1, 39])
 >>> echo[0, -1].backward()
 >>> alpha_z.grad.shape
 torch.Size([1])
