@@ -91,7 +91,7 @@ _SAVED_VALUES_PER_SPIN_STEP = 60
 _LIVE_VALUES_PER_SPIN = 40
 #: Largest graph (bytes) kept whole, without checkpointing: beyond it the
 #: recomputation costs less than the memory traffic.
-GRAPH_BUDGET = 2**30
+GRAPH_BUDGET = 2 * 2**30
 
 
 def _torch():
