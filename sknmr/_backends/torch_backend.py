@@ -159,6 +159,63 @@ def _rotate(spins, field, angle_per_mhz):
     )
 
 
+def _cross(a, b):
+    return (
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    )
+
+
+class _Rotation(torch.autograd.Function if torch is not None else object):
+    """:func:`_rotate` with a hand-written backward pass.
+
+    Autograd would keep and traverse every intermediate of the rotation
+    (some 40 lattices per step); this keeps the spins and the field only and
+    computes the derivatives in one pass. With ``r = R(w) s`` the rotation
+    by ``theta = |w|`` about ``u = w / theta`` (``w = angle_per_mhz * B``) and
+    ``g = dL/dr``: ``dL/ds = R^T g`` (the rotation by ``-theta``) and
+    ``dL/dw = J^T (s x R^T g)`` with ``J`` the right Jacobian of the
+    rotation, ``J^T v = v + (1 - cos)/theta (u x v) + (1 - sin/theta)
+    (u (u . v) - v)`` (both terms vanish with the field).
+    """
+
+    @staticmethod
+    def forward(ctx, spins, bx, by, bz, angle_per_mhz):
+        ctx.save_for_backward(spins, bx, by, bz)
+        ctx.angle_per_mhz = angle_per_mhz
+        return torch.stack(_rotate(spins, (bx, by, bz), angle_per_mhz), dim=1)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        spins, bx, by, bz = ctx.saved_tensors
+        a = ctx.angle_per_mhz
+        sq = bx * bx + by * by + bz * bz
+        positive = sq > 0
+        norm = torch.sqrt(torch.where(positive, sq, 1.0))
+        inverse = torch.where(positive, 1.0 / norm, 0.0)
+        u = (bx * inverse, by * inverse, bz * inverse)
+        theta = a * torch.where(positive, norm, 0.0)
+        cos, sin = torch.cos(theta), torch.sin(theta)
+        g = grad.unbind(1)
+        s = spins.unbind(1)
+        # R^T g: g turned by -theta about u
+        ug = (u[0] * g[0] + u[1] * g[1] + u[2] * g[2]) * (1 - cos)
+        ux_g = _cross(u, g)
+        h = tuple(g[i] * cos - ux_g[i] * sin + u[i] * ug for i in range(3))
+        v = _cross(s, h)
+        safe = torch.where(positive, theta, 1.0)
+        first = torch.where(positive, (1 - cos) / safe, 0.0)
+        second = torch.where(positive, 1 - sin / safe, 0.0)
+        uv = u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
+        ux_v = _cross(u, v)
+        dw = tuple(
+            v[i] + first * ux_v[i] + second * (u[i] * uv - v[i]) for i in range(3)
+        )
+        return (torch.stack(h, dim=1), a * dw[0], a * dw[1], a * dw[2], None)
+
+
 def _column(values):
     """A per-echo ``(B,)`` tensor shaped to broadcast over ``(B, n, n)``."""
     return values.reshape(-1, 1, 1)
@@ -171,14 +228,20 @@ def apply_pulse(spins, rotation):
     return torch.einsum("zab,zbij->zaij", rotation, spins)
 
 
-def step(spins, half, offsets, couplings, decays, angle_per_mhz, relax_z):
-    """One step of every echo: rotate about the field, then relax (T2, T1)."""
+def step(spins, half, offsets, couplings, decays, angle_per_mhz, relax_z, fused=False):
+    """One step of every echo: rotate about the field, then relax (T2, T1).
+
+    ``fused`` rotates with a hand-written backward pass (reverse mode only).
+    """
     ax, ay, az = couplings
     e2, e1 = decays
     w = mean_field(spins, half)
     # H_i = B_i . I with B_i = (-a_x w_x, -a_y w_y, -(nu_i + a_z w_z))
     field = (-ax * w[:, 0], -ay * w[:, 1], -(offsets + az * w[:, 2]))
-    sx, sy, sz = _rotate(spins, field, angle_per_mhz)
+    if fused:
+        sx, sy, sz = _Rotation.apply(spins, *field, angle_per_mhz).unbind(1)
+    else:
+        sx, sy, sz = _rotate(spins, field, angle_per_mhz)
     sx, sy = sx * e2, sy * e2
     if relax_z:
         sz = sz * e1 + 0.5 * (1.0 - e1)
@@ -201,6 +264,7 @@ def evolve(
     angle_per_mhz,
     relax_z=True,
     segment=None,
+    fused=False,
 ):
     """Run every echo of a batch over ``n_times - 1`` steps; return the samples.
 
@@ -226,6 +290,9 @@ def evolve(
         Checkpoint the loop in segments of this many steps (only the state
         at each segment's start is kept for the backward pass; a segment's
         steps are recomputed then). None: no checkpointing.
+    fused : bool, default=False
+        Rotate with the hand-written backward pass (reverse-mode gradients
+        only; forward-mode differentiation needs the plain operations).
 
     Returns
     -------
@@ -239,7 +306,14 @@ def evolve(
         samples = []
         for k in range(start, stop):
             spins = step(
-                spins, half, offsets, couplings, decays, angle_per_mhz, relax_z
+                spins,
+                half,
+                offsets,
+                couplings,
+                decays,
+                angle_per_mhz,
+                relax_z,
+                fused,
             )
             if k in pulses:  # a pulse just before this sample
                 spins = apply_pulse(spins, pulses[k])
