@@ -215,8 +215,8 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         Echoes simulated together; None lets the backend choose. It does not
         change the results.
     n_jobs : int or None, default=None
-        Threads for the numba backend (None means 1, -1 all cores). It does
-        not change the results.
+        Threads for the numba and torch backends (None means 1, -1 all
+        cores). It does not change the results.
     random_state : int, RandomState instance or None, default=None
         Seeds the offsets. An echo's offsets depend only on this seed and the
         echo's position in the table (or its ``echo_ids`` entry).
