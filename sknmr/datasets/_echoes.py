@@ -169,7 +169,9 @@ def _simulation_key(simulator, seed):
     backend picked on this machine): backends agree only to floating-point
     tolerance, and a cache hit must return exactly what a fresh run would.
     ``batch_size``, ``n_jobs`` and ``verbose`` do not change results and are
-    left out.
+    left out. For the same reason the torch backend's ``device`` is kept, by
+    its canonical name (None and "cpu" are one device, "cuda" the current
+    GPU's "cuda:<index>"); the other backends have none.
     """
     resolved = simulator.resolve_backend()
     key = {
@@ -179,6 +181,8 @@ def _simulation_key(simulator, seed):
         "seed": seed,
         "model_revision": MODEL_REVISION,
     }
+    if resolved.name == "torch":
+        key["device"] = resolved.module.device_name(simulator.device)
     fft = getattr(resolved.module, "fft_method", None)
     if fft is not None and fft() != "scipy":
         # another FFT rounds differently: its echoes are cached apart
