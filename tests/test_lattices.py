@@ -236,11 +236,11 @@ def test_local_fields_match_the_direct_sum(case, images):
 
 
 @pytest.mark.parametrize("fft", ["scipy", "torch"])
-@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_echoes_match_the_direct_sum(case, backend, fft, images, monkeypatch):
-    if backend == "numpy" and fft == "torch":
-        pytest.skip("the numpy backend has one FFT (numpy.fft)")
+    if backend in ("numpy", "torch") and fft == "torch":
+        pytest.skip(f"the {backend} backend has one FFT; the numba one has two")
     monkeypatch.setattr(numba_backend, "FFT_METHOD", fft)
     lattice, rows = CASES[case]
     table = _table(rows)
@@ -547,7 +547,7 @@ def test_widely_spaced_layers_give_the_square_lattice_echoes(kernel, length, ato
     np.testing.assert_allclose(layered, np.mean(echoes, axis=0), rtol=0, atol=atol)
 
 
-@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])
 def test_rotating_the_lattice_leaves_the_echo_unchanged(backend):
     params = {
         "kernel": ["gaussian", "power"],

@@ -130,9 +130,14 @@ def half_spectra(spectra, n):
 
 
 def mean_field(spins, half):
-    """``w = Khat * <I>`` of a ``(B, 3, n, n)`` state, by one batched FFT."""
-    n = spins.shape[-1]
-    return torch.fft.irfft2(torch.fft.rfft2(spins) * half[:, None], s=(n, n))
+    """``w = Khat * <I>`` of a ``(B, 3, *lattice)`` state, by one batched FFT
+    over the lattice's 2 or 3 axes."""
+    lattice = tuple(spins.shape[2:])
+    if len(lattice) == 2:
+        return torch.fft.irfft2(torch.fft.rfft2(spins) * half[:, None], s=lattice)
+    axes = tuple(range(-len(lattice), 0))
+    spectrum = torch.fft.rfftn(spins, dim=axes) * half[:, None]
+    return torch.fft.irfftn(spectrum, s=lattice, dim=axes)
 
 
 def _rotate(spins, field, angle_per_mhz):
@@ -216,16 +221,17 @@ class _Rotation(torch.autograd.Function if torch is not None else object):
         return (torch.stack(h, dim=1), a * dw[0], a * dw[1], a * dw[2], None)
 
 
-def _column(values):
-    """A per-echo ``(B,)`` tensor shaped to broadcast over ``(B, n, n)``."""
-    return values.reshape(-1, 1, 1)
+def _column(values, ndim=2):
+    """A per-echo ``(B,)`` tensor shaped to broadcast over ``(B, *lattice)``."""
+    return values.reshape(-1, *(1,) * ndim)
 
 
 def apply_pulse(spins, rotation):
     """Apply a ``(3, 3)`` or per-echo ``(B, 3, 3)`` rotation to every vector."""
+    cells = "ij" if spins.dim() == 4 else "ijk"  # a 2-D or 3-D lattice
     if rotation.dim() == 2:
-        return torch.einsum("ab,zbij->zaij", rotation, spins)
-    return torch.einsum("zab,zbij->zaij", rotation, spins)
+        return torch.einsum(f"ab,zb{cells}->za{cells}", rotation, spins)
+    return torch.einsum(f"zab,zb{cells}->za{cells}", rotation, spins)
 
 
 def step(spins, half, offsets, couplings, decays, angle_per_mhz, relax_z, fused=False):
@@ -250,7 +256,7 @@ def step(spins, half, offsets, couplings, decays, angle_per_mhz, relax_z, fused=
 
 def _means(spins):
     """Lattice means of the three components, ``(B, 3)``."""
-    return spins.mean(dim=(-2, -1))
+    return spins.mean(dim=tuple(range(2, spins.dim())))
 
 
 def evolve(
@@ -299,8 +305,9 @@ def evolve(
     means : tensor of shape (B, n_times, 3)
         Lattice means of ``<I^x>``, ``<I^y>``, ``<I^z>`` at every sample.
     """
-    couplings = tuple(_column(c) for c in couplings)
-    decays = tuple(_column(d) for d in decays)
+    ndim = offsets.dim() - 1
+    couplings = tuple(_column(c, ndim) for c in couplings)
+    decays = tuple(_column(d, ndim) for d in decays)
 
     def run(spins, start, stop):
         samples = []
@@ -339,8 +346,7 @@ def initial_state(rotation, shape, dtype, device):
     ``rotation`` is ``(3, 3)`` or per-echo ``(B, 3, 3)`` (the product of the
     step-0 pulses), or None for the thermal state ``+z``.
     """
-    b, n = shape[0], shape[-1]
-    state = torch.zeros((b, 3, n, n), dtype=dtype, device=device)
+    state = torch.zeros(tuple(shape), dtype=dtype, device=device)
     state[:, 2] = 0.5
     if rotation is not None:
         state = apply_pulse(state, rotation)
@@ -350,7 +356,8 @@ def initial_state(rotation, shape, dtype, device):
 def _simulate_group(batch, rows, device):
     """Simulate the echoes ``rows`` of a batch on ``device``; ``(B, n_times, 3)``."""
     dtype = torch_dtype(batch.dtype)
-    n = batch.lattice_size
+    lattice = tuple(batch.lattice_shape)
+    n = lattice[-1]
 
     def tensor(values):  # a copy: the batch's arrays may be read-only
         return torch.from_numpy(np.array(values)).to(device=device, dtype=dtype)
@@ -363,7 +370,7 @@ def _simulate_group(batch, rows, device):
     # the rotations in the state's dtype, as the reference applies them
     pulses = {k: tensor(rotation) for k, rotation in batch.pulses if k > 0}
     with torch.no_grad():
-        state = torch.zeros((len(rows), 3, n, n), dtype=dtype, device=device)
+        state = torch.zeros((len(rows), 3, *lattice), dtype=dtype, device=device)
         state[:, 2] = 0.5
         for k, rotation in batch.pulses:  # one at a time, as the reference does
             if k == 0:
