@@ -96,6 +96,19 @@ def test_bruker_ser_of_a_size_no_layout_fits(tmp_path):
         read_series(folder)
 
 
+def test_bruker_ser_digital_filter_is_removed_from_every_record(tmp_path):
+    n, delay = 256, 20
+    true = np.vstack(
+        [gaussian_echo(np.arange(n, dtype=float), c, width=6.0) for c in (60.0, 80.0)]
+    )
+    raw = np.zeros_like(true)
+    raw[:, delay:] = true[:, :-delay]
+    acqus = {"DECIM": 16, "DSPFVS": 20, "GRPDLY": float(delay)}
+    series = read_series(write_bruker(tmp_path / "f", raw, 1.0, acqus=acqus))
+    assert series.metadata["digital_filter_removed"] is True
+    assert np.argmax(np.abs(series.signal), axis=1).tolist() == [60, 80]
+
+
 # -- Varian / Agilent ------------------------------------------------------------
 def test_varian_arrayed_tau(tmp_path):
     rows = _windows(3, 32, 0.25)
