@@ -195,8 +195,11 @@ def _validate_echoes(estimator, X, y="no_validation", *, reset):
     checked = validate_data(estimator, values.real, y, **checks)
     real, y = checked if "y_numeric" in checks else (checked, None)
     imag = check_array(values.imag, dtype=real.dtype, estimator=estimator)
-    echoes = np.empty(real.shape, dtype=np.result_type(real, np.complex64))
-    echoes.real, echoes.imag = real, imag
+    if np.may_share_memory(real, values) and np.may_share_memory(imag, values):
+        echoes = values  # neither part was converted: no copy
+    else:
+        echoes = np.empty(real.shape, dtype=np.result_type(real, np.complex64))
+        echoes.real, echoes.imag = real, imag
     return echoes if "y_numeric" not in checks else (echoes, y)
 
 
