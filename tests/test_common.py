@@ -13,17 +13,27 @@ A missing entry fails ``test_registries_cover_every_estimator`` (and the tests
 that need it) with a message saying what to add. Checks that cannot apply are
 listed in ``EXPECTED_FAILED_CHECKS`` with their reasons; they run as strict
 xfails, so a check that starts passing must be taken off the list.
+
+Estimator classes that no public module exports (private helpers, or public
+names in private modules) are not found by ``all_estimators``: they go through
+the same checks from ``PRIVATE_ESTIMATOR_PARAMS``, or are listed with a reason
+in ``NOT_CHECKED``. ``test_every_estimator_class_goes_through_the_checks``
+walks every module of the package, private ones included, and fails on a
+``BaseEstimator`` subclass that is in none of these registries.
 """
 
 import copy
+import importlib
+import inspect
 import pickle
+import pkgutil
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pytest
 from quantile_forest import ExtraTreesQuantileRegressor
-from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
@@ -33,11 +43,34 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import sknmr
 from sknmr.scaling import curve_scaler
 from sknmr.utils import all_estimators
 
 ESTIMATORS = dict(all_estimators())
 TRANSFORMERS = dict(all_estimators(type_filter="transformer"))
+
+
+def _estimator_classes():
+    """Every concrete BaseEstimator subclass sknmr defines, private ones included.
+
+    Name -> the classes of that name (one, unless two modules reuse a name).
+    A module that fails to import raises, as in all_estimators.
+    """
+    found = {}
+    for info in pkgutil.walk_packages(sknmr.__path__, prefix="sknmr."):
+        module = importlib.import_module(info.name)
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if (
+                cls.__module__ == module.__name__
+                and issubclass(cls, BaseEstimator)
+                and not inspect.isabstract(cls)
+            ):
+                found.setdefault(name, []).append(cls)
+    return found
+
+
+ESTIMATOR_CLASSES = _estimator_classes()
 
 # -- registries (one entry per estimator class name) ---------------------------
 ESTIMATOR_PARAMS = {
@@ -157,6 +190,44 @@ GRID_PARAMS = {
     "EchoInference": {"confidence": [0.5, 0.6]},
 }
 
+# -- the package's private estimator classes ------------------------------------
+# Estimator classes that no public module exports, so all_estimators does not
+# find them: small constructor parameters for the common checks, keyed by class
+# name (the classes are found by walking every module, private ones included).
+PRIVATE_ESTIMATOR_PARAMS = {
+    # Both refinements on (differences, one principal component: the checks' X
+    # has few columns), so that the checks cover every space it measures in.
+    "KNNDistance": dict(n_neighbors=2, derivative_weight=1.0, n_components=1),
+    # Two experiments of one sample each: the checks' X has 2 columns or more.
+    # Phase-blind reads in the most steps (turned, then real and imaginary parts).
+    "_ExperimentFeatures": dict(
+        blocks={"first": slice(0, 1), "second": slice(1, 2)},
+        windows={"first": np.arange(1), "second": np.arange(1)},
+        experiments=("first", "second"),
+        detection="phase-blind",
+    ),
+    # The checks cannot pass w: fit warns and chooses one second experiment for
+    # all samples (the routing by W is tested in test_protocols.py).
+    "_AdaptiveProtocolRegressor": dict(
+        blocks={"first": slice(0, 1), "second": slice(1, 2)},
+        windows={"first": np.arange(1), "second": np.arange(1)},
+        first="first",
+        options=("second",),
+        n_estimators=5,
+        cv=2,
+        random_state=0,
+    ),
+}
+
+#: BaseEstimator subclasses of the package that the common checks cannot take.
+NOT_CHECKED = {
+    "_VAENet": (
+        "BetaVAE's skorch NeuralNet (its PyTorch training loop), built and fitted "
+        "by BetaVAE, which goes through the checks; a skorch net takes a torch "
+        "module, not the checks' constructor parameters and data."
+    ),
+}
+
 REGISTRIES = {
     "ESTIMATOR_PARAMS": ESTIMATOR_PARAMS,
     "DATA_FACTORIES": DATA_FACTORIES,
@@ -230,6 +301,14 @@ EXPECTED_FAILED_CHECKS = {
         )
     },
     "EchoInference": _INFERENCE_FAILURES,
+    "_ExperimentFeatures": {
+        "check_complex_data": (
+            "_ExperimentFeatures reads complex echoes M(t) by design (quadrature "
+            "and phase-blind detection); the check's one-column X cannot hold its "
+            "two experiments, so the ValueError says that instead of 'Complex data "
+            "not supported'."
+        )
+    },
 }
 
 
@@ -289,6 +368,34 @@ def test_discovery_finds_the_package_estimators():
     assert "EchoSimulator" in TRANSFORMERS
 
 
+def test_every_estimator_class_goes_through_the_checks():
+    """A new estimator class, public or private, must get a registry entry."""
+    problems = []
+    for name, classes in sorted(ESTIMATOR_CLASSES.items()):
+        where = ", ".join(f"{cls.__module__}.{name}" for cls in classes)
+        if len(classes) > 1:
+            problems.append(f"{where}: one class name per estimator, please")
+        elif name in ESTIMATORS and ESTIMATORS[name] is classes[0]:
+            if name not in ESTIMATOR_PARAMS:
+                problems.append(f"{where}: public, add it to ESTIMATOR_PARAMS")
+            if name in PRIVATE_ESTIMATOR_PARAMS or name in NOT_CHECKED:
+                problems.append(
+                    f"{where}: public, take it off PRIVATE_ESTIMATOR_PARAMS and "
+                    "NOT_CHECKED"
+                )
+        elif (name in PRIVATE_ESTIMATOR_PARAMS) == (name in NOT_CHECKED):
+            problems.append(
+                f"{where}: not exported by a public module, add it to exactly one "
+                "of PRIVATE_ESTIMATOR_PARAMS (checked) and NOT_CHECKED (with why)"
+            )
+    for name in sorted({*PRIVATE_ESTIMATOR_PARAMS, *NOT_CHECKED}):
+        if name not in ESTIMATOR_CLASSES:
+            problems.append(f"{name}: no such estimator class in sknmr any more")
+    assert not problems, "Estimator classes of sknmr and tests/test_common.py:\n" + (
+        "\n".join(problems)
+    )
+
+
 @pytest.mark.parametrize("registry", sorted(REGISTRIES))
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_registries_cover_every_estimator(name, registry):
@@ -297,13 +404,19 @@ def test_registries_cover_every_estimator(name, registry):
 
 def _checked_estimators():
     found = [_make(name) for name in sorted(ESTIMATORS) if name in ESTIMATOR_PARAMS]
+    private = [
+        ESTIMATOR_CLASSES[name][0](**copy.deepcopy(params))
+        for name, params in sorted(PRIVATE_ESTIMATOR_PARAMS.items())
+        if len(ESTIMATOR_CLASSES.get(name, ())) == 1
+    ]
     # The documented per-curve scaler is scikit-learn's own transformer, configured.
-    return [*found, curve_scaler()]
+    return [*found, *private, curve_scaler()]
 
 
-# The checks fit without fit parameters, so WScreenedClassifier warns (by design)
-# that it cannot screen by W; that is expected here.
+# The checks fit without fit parameters, so WScreenedClassifier and the adaptive
+# protocol's regressor warn (by design) that they cannot use W; expected here.
 @pytest.mark.filterwarnings("ignore:WScreenedClassifier.fit got no w")
+@pytest.mark.filterwarnings("ignore:_AdaptiveProtocolRegressor.fit got no w")
 @parametrize_with_checks(
     _checked_estimators(),
     expected_failed_checks=_expected_failed_checks,

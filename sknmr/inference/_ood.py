@@ -4,7 +4,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval
@@ -30,6 +30,13 @@ class KNNDistance(OutlierMixin, BaseEstimator):
       noise). The score is then the larger of the two distances, each divided
       by its median over the training points (leaving each point out).
 
+    ``predict`` flags as outliers (-1) the points scoring below ``offset_``,
+    the ``contamination`` quantile of the training points' scores (each
+    training point among its own neighbours, as in ``score_samples``). A
+    threshold with a guaranteed false-alarm rate is instead taken on
+    held-out points (:func:`conformal_threshold`), as
+    :class:`~sknmr.inference.EchoInference` does with ``score_samples``.
+
     Parameters
     ----------
     n_neighbors : int, default=5
@@ -39,8 +46,24 @@ class KNNDistance(OutlierMixin, BaseEstimator):
     n_components : int or None, default=None
         Principal components of the second distance; None: no second
         distance.
+    contamination : float in (0, 0.5], default=0.1
+        Fraction of the training points ``predict`` calls outliers.
     n_jobs : int or None, default=None
         Passed to :class:`~sklearn.neighbors.NearestNeighbors`.
+
+    Attributes
+    ----------
+    neighbors_ : list of NearestNeighbors
+        The training points in each space the distances are taken in.
+    scales_ : list of float
+        What each space's distance is divided by (1.0 without a second
+        distance).
+    pca_ : PCA or None
+        The principal components of the second distance.
+    offset_ : float
+        ``decision_function`` is ``score_samples - offset_``.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
 
     Examples
     --------
@@ -48,6 +71,8 @@ class KNNDistance(OutlierMixin, BaseEstimator):
     >>> detector = KNNDistance(n_neighbors=1).fit(np.zeros((3, 2)))
     >>> detector.score_samples([[3.0, 4.0]])
     array([-5.])
+    >>> detector.predict([[0.0, 0.0], [3.0, 4.0]])
+    array([ 1, -1])
     >>> smooth = KNNDistance(n_neighbors=1, derivative_weight=1.0)
     >>> smooth.fit(np.zeros((3, 2))).score_samples([[3.0, 4.0]])
     array([-5.0990...])
@@ -57,15 +82,22 @@ class KNNDistance(OutlierMixin, BaseEstimator):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "derivative_weight": [Interval(Real, 0, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "n_jobs": [Integral, None],
     }
 
     def __init__(
-        self, n_neighbors=5, derivative_weight=0.0, n_components=None, n_jobs=None
+        self,
+        n_neighbors=5,
+        derivative_weight=0.0,
+        n_components=None,
+        contamination=0.1,
+        n_jobs=None,
     ):
         self.n_neighbors = n_neighbors
         self.derivative_weight = derivative_weight
         self.n_components = n_components
+        self.contamination = contamination
         self.n_jobs = n_jobs
 
     def _spaces(self, X):
@@ -77,9 +109,21 @@ class KNNDistance(OutlierMixin, BaseEstimator):
             spaces.append(self.pca_.transform(X))
         return spaces
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Store the training points (and their principal components)."""
-        self._validate_params()
+        """Store the training points (and their principal components).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training points.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : KNNDistance
+        """
         X = validate_data(self, X, dtype=np.float64)
         n = X.shape[0]
         k = min(self.n_neighbors, n)
@@ -97,23 +141,59 @@ class KNNDistance(OutlierMixin, BaseEstimator):
                 distances, _ = neighbors.kneighbors(points, n_neighbors=min(k + 1, n))
                 scale = float(np.median(distances[:, 1:].mean(axis=1))) or 1.0
             self.scales_.append(scale)
+        self.offset_ = float(np.percentile(self._scores(X), 100 * self.contamination))
         return self
 
-    def score_samples(self, X):
-        """Minus the (largest scaled) mean distance to the nearest training points."""
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        scores = [
+    def _scores(self, X):
+        distances = [
             neighbors.kneighbors(points)[0].mean(axis=1) / scale
             for neighbors, points, scale in zip(
                 self.neighbors_, self._spaces(X), self.scales_, strict=True
             )
         ]
-        return -np.max(scores, axis=0)
+        return -np.max(distances, axis=0)
+
+    def score_samples(self, X):
+        """Minus the (largest scaled) mean distance to the nearest training points.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Higher is more normal.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self._scores(X)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
 
     def predict(self, X):
-        """Not a classifier of its own: every point is an inlier (+1)."""
-        return np.ones(len(self.score_samples(X)), dtype=int)
+        """-1 for outliers (scores below ``offset_``), +1 for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
 
 
 def conformal_threshold(scores, false_alarm):

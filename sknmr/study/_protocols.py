@@ -38,7 +38,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
+from scipy.sparse import issparse
+from sklearn.base import (
+    BaseEstimator,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.model_selection import (
@@ -49,12 +56,15 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import check_array, check_consistent_length, column_or_1d
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
+    StrOptions,
     validate_parameter_constraints,
     validate_params,
 )
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._presets import PRESETS as _REGISTRY
 from .._progress import progress_message
@@ -164,6 +174,35 @@ def _echo_samples(times, sequence, dt):
     return np.unique(keep)
 
 
+def _validate_echoes(estimator, X, y="no_validation", *, reset):
+    """``X`` as a 2-D float or complex array (and ``y`` as numbers), checked.
+
+    scikit-learn refuses complex data, so complex echoes are checked as their
+    real part (shape, count, finiteness, ``y``) and imaginary part, then put
+    back together in their own precision.
+    """
+    checks = dict(dtype=[np.float64, np.float32], reset=reset)
+    if y is not None and not (isinstance(y, str) and y == "no_validation"):
+        checks["y_numeric"] = True
+    values = X
+    if not (issparse(X) or hasattr(X, "dtypes")):  # DataFrames: validate_data
+        try:
+            values = np.asarray(X)
+        except (TypeError, ValueError):
+            pass  # validate_data says what is wrong
+    if getattr(values, "dtype", None) is None or values.dtype.kind != "c":
+        return validate_data(estimator, X, y, **checks)
+    checked = validate_data(estimator, values.real, y, **checks)
+    real, y = checked if "y_numeric" in checks else (checked, None)
+    imag = check_array(values.imag, dtype=real.dtype, estimator=estimator)
+    if np.may_share_memory(real, values) and np.may_share_memory(imag, values):
+        echoes = values  # neither part was converted: no copy
+    else:
+        echoes = np.empty(real.shape, dtype=np.result_type(real, np.complex64))
+        echoes.real, echoes.imag = real, imag
+    return echoes if "y_numeric" not in checks else (echoes, y)
+
+
 class _ExperimentFeatures(TransformerMixin, BaseEstimator):
     """Features of the echoes of several experiments, read out one way.
 
@@ -182,6 +221,8 @@ class _ExperimentFeatures(TransformerMixin, BaseEstimator):
     ----------
     transformer_ : ColumnTransformer
         One transformer per experiment.
+    n_features_in_ : int
+        Number of columns (samples of every experiment) seen in :meth:`fit`.
 
     Examples
     --------
@@ -196,30 +237,64 @@ class _ExperimentFeatures(TransformerMixin, BaseEstimator):
     (3, 12)
     """
 
+    _parameter_constraints = {
+        "blocks": [dict],
+        "windows": [dict],
+        "experiments": ["array-like"],
+        "detection": [StrOptions(set(DETECTIONS))],
+    }
+
     def __init__(self, blocks, windows, experiments, detection="magnitude"):
         self.blocks = blocks
         self.windows = windows
         self.experiments = experiments
         self.detection = detection
 
-    def _check(self):
-        if self.detection not in DETECTIONS:
-            raise ValueError(
-                f"detection must be one of {DETECTIONS}; got {self.detection!r}."
-            )
+    def _check(self, n_features=None):
+        """The experiments name blocks; their windows lie within X's columns."""
         unknown = [e for e in self.experiments if e not in self.blocks]
-        if not self.experiments or unknown:
+        if not len(self.experiments) or unknown:
             raise ValueError(
                 f"experiments must name blocks of the data {sorted(self.blocks)}; "
                 f"got {list(self.experiments)}."
             )
+        missing = [e for e in self.experiments if e not in self.windows]
+        if missing:
+            raise ValueError(
+                f"windows must give the samples of every experiment; {missing} "
+                f"have none (windows has {sorted(self.windows)})."
+            )
+        if n_features is not None:
+            columns = [self._columns(e) for e in self.experiments]
+            needed = 1 + int(np.concatenate(columns).max(initial=-1))
+            if needed > n_features:
+                raise ValueError(
+                    f"The blocks and windows of {list(self.experiments)} read "
+                    f"columns up to {needed}; X has {n_features} feature(s)."
+                )
 
     def _columns(self, name):
         block = self.blocks[name]
         return np.arange(block.start, block.stop)[np.asarray(self.windows[name])]
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
+        """Build and fit each experiment's read-out.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), real or complex
+            The echoes of every experiment, side by side (``blocks``).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : _ExperimentFeatures
+        """
         self._check()
+        X = _validate_echoes(self, X, reset=True)
+        self._check(X.shape[1])
         if self.detection == "magnitude":
             read = [make_pipeline(FunctionTransformer(np.abs), curve_scaler())]
         else:
@@ -227,7 +302,7 @@ class _ExperimentFeatures(TransformerMixin, BaseEstimator):
         self.transformer_ = ColumnTransformer(
             [(name, read[0], self._columns(name).tolist()) for name in self.experiments]
         )
-        self.transformer_.fit(self._rotated(np.asarray(X)))
+        self.transformer_.fit(self._rotated(X))
         return self
 
     def _rotated(self, X):
@@ -240,7 +315,19 @@ class _ExperimentFeatures(TransformerMixin, BaseEstimator):
         return X * phase[:, None]
 
     def transform(self, X):
-        return self.transformer_.transform(self._rotated(np.asarray(X)))
+        """The features of each experiment, side by side.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), real or complex
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_output_features)
+        """
+        check_is_fitted(self)
+        X = _validate_echoes(self, X, reset=False)
+        return self.transformer_.transform(self._rotated(X))
 
 
 def _real_and_imaginary(X):
@@ -277,9 +364,29 @@ class _AdaptiveProtocolRegressor(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
+    w_model_ : Pipeline or None
+        Predicts ``W`` from the first experiment; None when :meth:`fit` got
+        no ``w`` (one bin).
     choices_ : list of str
         The second experiment of each bin.
+    models_ : list of Pipeline
+        The model of each bin.
+    n_features_in_ : int
+        Number of columns seen in :meth:`fit`.
     """
+
+    _parameter_constraints = {
+        "blocks": [dict],
+        "windows": [dict],
+        "first": [str],
+        "options": ["array-like"],
+        "detection": [StrOptions(set(DETECTIONS))],
+        "bins": ["array-like"],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
 
     def __init__(
         self,
@@ -323,15 +430,53 @@ class _AdaptiveProtocolRegressor(RegressorMixin, BaseEstimator):
         edges = np.asarray(self.bins, dtype=float)
         return np.clip(np.searchsorted(edges, w, side="right") - 1, 0, len(edges) - 2)
 
-    def fit(self, X, y, w):
-        X, y, w = np.asarray(X), np.asarray(y, dtype=float), np.asarray(w, float)
-        self.w_model_ = make_pipeline(self._features([self.first]), self._forest())
-        folds = KFold(self.cv, shuffle=True, random_state=self.random_state)
-        w_oof = cross_val_predict(self.w_model_, X, w, cv=folds)
-        self.w_model_.fit(X, w)
-        bins = self._bin(w_oof)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, w=None):
+        """Learn W, bin the training samples and choose each bin's experiment.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), real or complex
+            The echoes of every experiment, side by side (``blocks``).
+        y : array-like of shape (n_samples,)
+            The target.
+        w : array-like of shape (n_samples,) or None, default=None
+            The coupling ``W`` of each sample (MHz). None: warn and choose one
+            second experiment for all samples (one bin).
+
+        Returns
+        -------
+        self : _AdaptiveProtocolRegressor
+        """
+        if not len(self.options):
+            raise ValueError("options must name at least one second experiment.")
+        if len(self.bins) < 2:
+            raise ValueError(f"bins must give at least two edges; got {self.bins}.")
+        self._features([self.first, *self.options])._check()
+        X, y = _validate_echoes(self, X, y, reset=True)
+        self._features([self.first, *self.options])._check(X.shape[1])
+        y = np.asarray(y, dtype=float)
+        if w is None:
+            warnings.warn(
+                f"{type(self).__name__}.fit got no w: choosing one second "
+                "experiment for all samples. Pass fit(X, y, w=w) to route by W.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.w_model_ = None
+            bins = np.zeros(len(y), dtype=int)
+            n_bins = 1
+        else:
+            w = column_or_1d(w, dtype=float)
+            check_consistent_length(y, w)
+            self.w_model_ = make_pipeline(self._features([self.first]), self._forest())
+            folds = KFold(self.cv, shuffle=True, random_state=self.random_state)
+            w_oof = cross_val_predict(self.w_model_, X, w, cv=folds)
+            self.w_model_.fit(X, w)
+            bins = self._bin(w_oof)
+            n_bins = len(self.bins) - 1
         self.choices_, self.models_ = [], []
-        for k in range(len(self.bins) - 1):
+        for k in range(n_bins):
             rows = bins == k
             if rows.sum() < 2:  # too few to choose: the first option, on all
                 rows = np.ones_like(rows)
@@ -353,7 +498,20 @@ class _AdaptiveProtocolRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        X = np.asarray(X)
+        """Each sample predicted by the model of its predicted W's bin.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), real or complex
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = _validate_echoes(self, X, reset=False)
+        if self.w_model_ is None:
+            return self.models_[0].predict(X)
         bins = self._bin(self.w_model_.predict(X))
         out = np.empty(len(X))
         for k, model in enumerate(self.models_):
