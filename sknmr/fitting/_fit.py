@@ -9,7 +9,7 @@ from ..kernels import kernel_parameters
 from ..prior import sample_prior
 from ..utils._random import check_seed, derive_seed
 from ._data import as_experiments
-from ._model import EchoModel, check_simulators
+from ._model import EchoModel, check_simulators, gain_basis
 from ._result import EchoFit
 
 __all__ = ["fit_echo"]
@@ -17,21 +17,6 @@ __all__ = ["fit_echo"]
 # Candidates drawn from the prior and scored in one batch before the best few
 # are refined.
 _N_CANDIDATES = 12
-
-
-def _basis(v, detection):
-    """Real columns spanned by the receiver's gain (and phase) acting on ``v``.
-
-    Magnitude: ``a |M|``; quadrature with a calibrated phase: ``a M``;
-    phase-blind: ``c M`` with complex ``c`` (two real columns).
-    """
-    if detection == "magnitude":
-        return v[:, None]
-    stacked = np.concatenate([v.real, v.imag])[:, None]
-    if detection == "quadrature":
-        return stacked
-    turned = np.concatenate([-v.imag, v.real])[:, None]
-    return np.hstack([stacked, turned])
 
 
 def _stack(y, detection):
@@ -64,7 +49,7 @@ class _Problem:
         for v, keep, b, s in zip(
             values, self.keep, self.targets, self.sigmas, strict=True
         ):
-            A = _basis(v, det)[keep] / s
+            A = gain_basis(v, det)[keep] / s
             beta = np.linalg.lstsq(A, b, rcond=None)[0]
             out.append((A, beta))
         return out
@@ -113,7 +98,7 @@ class _Problem:
             self._parts(values), jacs, self.keep, self.sigmas, strict=True
         ):
             D = np.column_stack(
-                [(_basis(J[:, i], det)[keep] / s) @ beta for i in range(J.shape[1])]
+                [(gain_basis(J[:, i], det)[keep] / s) @ beta for i in range(J.shape[1])]
             )
             D -= A @ np.linalg.lstsq(A, D, rcond=None)[0]
             blocks.append(-D)
@@ -148,7 +133,7 @@ class _Problem:
             out.append(
                 np.concatenate(
                     [
-                        (_basis(v, det)[keep] / s) @ beta
+                        (gain_basis(v, det)[keep] / s) @ beta
                         for v, keep, s, (_, beta) in zip(
                             draw, self.keep, self.sigmas, parts, strict=True
                         )

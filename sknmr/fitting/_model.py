@@ -16,7 +16,7 @@ from .._paper import PAPER_PRIOR
 from ..kernels import available_kernels, kernel_parameters, kernel_stats
 from ..simulator import EchoSimulator
 
-__all__ = ["DETECTIONS", "EchoModel", "check_simulators"]
+__all__ = ["DETECTIONS", "EchoModel", "gain_basis", "check_simulators"]
 
 #: How an echo is read: its magnitude, both quadratures with the receiver
 #: phase calibrated, or both with an unknown receiver phase.
@@ -27,6 +27,22 @@ _TABLE_PARAMETERS = ("alpha_xy", "alpha_x", "alpha_y", "alpha_z", "length", "t2"
 _POSITIVE = {"alpha_xy", "alpha_x", "alpha_y", "alpha_z", "length", "t2", "linewidth"}
 # Relative step of the forward differences (float64 simulations).
 _RELATIVE_STEP = 1e-6
+
+
+def gain_basis(v, detection):
+    """Real columns spanned by the receiver's gain (and phase) acting on ``v``.
+
+    Magnitude: ``a |M|``; quadrature with a calibrated phase: ``a M`` (real
+    and imaginary parts stacked); phase-blind: ``c M`` with complex ``c``
+    (two real columns).
+    """
+    if detection == "magnitude":
+        return v[:, None]
+    stacked = np.concatenate([v.real, v.imag])[:, None]
+    if detection == "quadrature":
+        return stacked
+    turned = np.concatenate([-v.imag, v.real])[:, None]
+    return np.hstack([stacked, turned])
 
 
 def check_simulators(simulator):
@@ -102,7 +118,11 @@ class EchoModel:
 
     @classmethod
     def build(cls, simulators, kernel, parameters, fixed, detection, seed, bounds=None):
-        """Check the names and values, then make the model (no simulation)."""
+        """Check the names and values, then make the model (no simulation).
+
+        ``simulators`` is one EchoSimulator or a list, one per experiment.
+        """
+        simulators = check_simulators(simulators)
         if not isinstance(kernel, str) or kernel not in available_kernels():
             raise ValueError(
                 f"kernel must be one of {available_kernels()}; got {kernel!r}."
@@ -296,3 +316,29 @@ class EchoModel:
         if "linewidth" not in out:
             out["linewidth"] = float(self.simulators[0].linewidth)
         return out
+
+    def information(self, theta, noise, echo_id=0):
+        """Fisher information of the experiments about ``theta`` (natural units).
+
+        White Gaussian noise of standard deviation ``noise`` (per quadrature;
+        one value or one per experiment) on the detected echoes, and the
+        receiver's gain (and phase, phase-blind) unknown: the information
+        left once they are estimated too (the Schur complement).
+        """
+        values, jacs = self.jacobian(theta, echo_id)
+        sigmas = np.broadcast_to(np.asarray(noise, dtype=np.float64), len(values))
+        total = np.zeros((len(self.parameters),) * 2)
+        for v, J, s in zip(values, jacs, sigmas, strict=True):
+            A = gain_basis(v, self.detection) / s
+            D = (
+                np.column_stack(
+                    [
+                        gain_basis(J[:, i], self.detection)[:, 0]
+                        for i in range(J.shape[1])
+                    ]
+                )
+                / s
+            )
+            D -= A @ np.linalg.lstsq(A, D, rcond=None)[0]
+            total += D.T @ D
+        return total
