@@ -9,7 +9,7 @@ from ..kernels import kernel_parameters
 from ..prior import sample_prior
 from ..utils._random import check_seed, derive_seed
 from ._data import as_experiments
-from ._model import EchoModel, check_simulators, gain_basis
+from ._model import DETECTIONS, EchoModel, check_simulators, gain_basis
 from ._result import EchoFit
 
 __all__ = ["fit_echo"]
@@ -115,10 +115,7 @@ class _Problem:
         """The model's echoes with the fitted gain (and phase), per experiment."""
         det = self.model.detection
         out, gains = [], []
-        for (_, beta), v, s in zip(
-            self._parts(values), values, self.sigmas, strict=True
-        ):
-            beta = beta * s
+        for (_, beta), v in zip(self._parts(values), values, strict=True):
             gain = complex(beta[0]) if det != "phase-blind" else beta[0] + 1j * beta[1]
             gains.append(gain)
             out.append(v * (gain.real if det == "magnitude" else gain))
@@ -331,6 +328,8 @@ def fit_echo(
     0.10
     """
     _check_options(confidence, n_starts, disorder_draws, disorder_factor, max_iter)
+    if detection not in DETECTIONS:
+        raise ValueError(f"detection must be one of {DETECTIONS}; got {detection!r}.")
     simulators = check_simulators(simulator)
     data, masks, sigmas = as_experiments(echo, simulators, detection, noise)
     seed = check_seed(random_state)
