@@ -13,6 +13,7 @@ from ._data import estimate_noise
 from ._fit import fit_echo
 from ._model import DETECTIONS, EchoModel
 from ._result import EchoFit
+from ._workflow import fit_file
 
 __all__ = [
     "DETECTIONS",
@@ -22,4 +23,5 @@ __all__ = [
     "compare_kernels",
     "estimate_noise",
     "fit_echo",
+    "fit_file",
 ]

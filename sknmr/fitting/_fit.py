@@ -287,8 +287,9 @@ def fit_echo(
         Values of the columns not fitted (e.g. ``{"length": 2.0}``); a
         coupling neither fitted nor fixed is 0.
     bounds : dict or None, default=None
-        ``{name: (low, high)}`` overriding the default search box (couplings
-        1e-4 to 1 MHz, the prior's length range widened twice each way).
+        ``{name: (low, high)}`` overriding the default search box (the paper's
+        prior widened twice each way: couplings 0.005 to 0.2 MHz, the
+        kernel's length range likewise).
     detection : {"magnitude", "quadrature", "phase-blind"}, default="magnitude"
         ``|M|``; ``M`` with a calibrated receiver phase; or ``M`` with an
         unknown one (profiled out like the gain).
@@ -421,17 +422,9 @@ def _result(problem, run, confidence, disorder_draws, disorder_factor):
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.diag(disorder_part) / np.diag(noise_part + disorder_part)
     fitted, gains = problem.fitted(values)
-    # Log-likelihood under noise and disorder (the low-rank covariance of the
-    # draws, Woodbury), for comparing kernel classes.
-    V = np.sqrt(disorder_factor / scale) * deviations.T if len(deviations) else None
-    quad, logdet = float(r @ r), 0.0
-    if V is not None:
-        small = np.eye(V.shape[1]) + V.T @ V
-        proj = V.T @ r
-        quad -= float(proj @ np.linalg.solve(small, proj))
-        logdet = float(np.linalg.slogdet(small)[1])
+    log_likelihood = _log_likelihood(r, deviations, disorder_factor)
     n_samples = [int(k.sum()) for k in problem.keep]
-    log_likelihood = -0.5 * (quad + logdet + n * np.log(2 * np.pi)) - sum(
+    log_likelihood -= sum(
         k * np.log(s) for k, s in zip(n_samples, problem.sigmas, strict=True)
     )
     return EchoFit(
@@ -457,6 +450,28 @@ def _result(problem, run, confidence, disorder_draws, disorder_factor):
         noise=list(problem.sigmas),
         n_residuals=n,
     )
+
+
+def _log_likelihood(r, deviations, factor, shrinkage=0.5):
+    """Gaussian log-likelihood of whitened residuals under noise and disorder.
+
+    The disorder's covariance is that of the draws' deviations, shrunk
+    halfway to its diagonal: a few draws span few directions, and a
+    residual outside them would otherwise count as pure noise. Woodbury's
+    identity keeps it to a small solve.
+    """
+    n = r.size
+    if len(deviations) < 2 or factor == 0:
+        return -0.5 * (float(r @ r) + n * np.log(2 * np.pi))
+    k = len(deviations) - 1
+    diag = 1.0 + factor * shrinkage * np.sum(deviations**2, axis=0) / k
+    U = np.sqrt(factor * (1 - shrinkage) / k) * deviations.T / np.sqrt(diag)[:, None]
+    w = r / np.sqrt(diag)
+    small = np.eye(U.shape[1]) + U.T @ U
+    proj = U.T @ w
+    quad = float(w @ w) - float(proj @ np.linalg.solve(small, proj))
+    logdet = float(np.sum(np.log(diag)) + np.linalg.slogdet(small)[1])
+    return -0.5 * (quad + logdet + n * np.log(2 * np.pi))
 
 
 def _masks_back(problem):

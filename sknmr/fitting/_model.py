@@ -71,7 +71,9 @@ def check_simulators(simulator):
 def _default_bounds(kernel, name, simulator):
     """A wide box around the paper's prior for each fitted parameter."""
     if name.startswith("alpha"):
-        return (1e-4, 1.0)
+        # the prior's couplings (0.01 to 0.1 MHz) with room on either side
+        low, high = PAPER_PRIOR["alpha_xy"]
+        return (0.5 * low, 2.0 * high)
     if name == "length":
         if kernel in PAPER_PRIOR["length"]:
             low, high = PAPER_PRIOR["length"][kernel]
