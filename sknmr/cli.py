@@ -80,8 +80,10 @@ _OPTIONS = {
         "linewidth": "--linewidth",
         "confidence": "--confidence",
         "parameters": "--parameters",
+        "length": "--parameters/--fixed",
         "kernel": "--kernels",
         "kernels": "--kernels",
+        "fixed": "--fixed",
         "detection": "--detection",
     },
     "reproduce": {
@@ -733,6 +735,14 @@ def _add_fit(subparsers):
         help="what is fitted (default: length alpha_xy alpha_z)",
     )
     parser.add_argument(
+        "--fixed",
+        nargs="+",
+        type=_name_value,
+        default=[],
+        metavar="NAME=VALUE",
+        help="values of parameters not fitted, e.g. length=2 alpha_z=0.05",
+    )
+    parser.add_argument(
         "--detection",
         choices=["magnitude", "quadrature", "phase-blind"],
         default="magnitude",
@@ -778,6 +788,18 @@ def _add_fit(subparsers):
     return parser
 
 
+def _name_value(text):
+    """An argparse ``type`` for ``NAME=VALUE`` with a number as the value."""
+    name, sep, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if not sep or not name or number is None:
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}")
+    return name, number
+
+
 def _run_fit(args, *, parser):
     from .simulator import EchoSimulator
 
@@ -813,6 +835,7 @@ def _run_fit(args, *, parser):
             format=args.format,
             output_dir=args.output,
             parameters=args.parameters,
+            fixed=dict(args.fixed),
             detection=args.detection,
             confidence=args.confidence,
             init=init,

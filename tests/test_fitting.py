@@ -249,3 +249,33 @@ def test_echo_on_another_grid_is_refused():
         fit_echo(measured, sim)
     with pytest.raises(ValueError, match="one simulator"):
         fit_echo([np.ones(sim.n_times)] * 2, sim)
+
+
+def test_command_line_fit_writes_table_and_figure(tmp_path, capsys):
+    from sknmr.cli import main
+    from sknmr.io import write_echo
+
+    sim = EchoSimulator(lattice_size=6, tau=4.0, output="complex", random_state=5)
+    path = tmp_path / "echo.csv"
+    write_echo(MeasuredEcho(sim.times, sim.simulate(TRUTH)[0]), path)
+    out = tmp_path / "out"
+    argv = (
+        f"fit {path} --lattice-size 6 --tau 4 --kernels power --parameters alpha_xy "
+        f"--fixed length=2 alpha_z=0.05 --output {out} -q"
+    )
+    status = main(argv.split())
+    assert status == 0
+    assert (out / "fit.csv").exists() and (out / "fit.png").exists()
+    assert "alpha_xy_lower" in capsys.readouterr().out
+
+
+def test_command_line_fit_names_the_option(tmp_path, capsys):
+    from sknmr.cli import main
+    from sknmr.io import write_echo
+
+    path = tmp_path / "echo.csv"
+    write_echo(MeasuredEcho(np.arange(30) * 0.5, np.ones(30)), path)
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", str(path), "--parameters", "alpha_w"])
+    assert exc.value.code == 2
+    assert "argument --parameters" in capsys.readouterr().err

@@ -332,8 +332,8 @@ def fit_echo(
     if detection not in DETECTIONS:
         raise ValueError(f"detection must be one of {DETECTIONS}; got {detection!r}.")
     simulators = check_simulators(simulator)
-    data, masks, sigmas = as_experiments(echo, simulators, detection, noise)
     seed = check_seed(random_state)
+    # names and values first, then the data: every check before any simulation
     model = EchoModel.build(
         simulators,
         kernel,
@@ -343,6 +343,7 @@ def fit_echo(
         derive_seed(seed, 0),
         bounds,
     )
+    data, masks, sigmas = as_experiments(echo, simulators, detection, noise)
     problem = _Problem(model, data, masks, sigmas)
     if init is None:
         candidates = np.array(_candidates(model, derive_seed(seed, 1)))
