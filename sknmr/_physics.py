@@ -94,6 +94,9 @@ class EchoBatch:
         Floating type of the state and fields.
     n_jobs : int
         Threads the backend may use.
+    device : str or None
+        The torch device of the torch backend (None: the CPU); the other
+        backends have none.
     """
 
     spectra: np.ndarray
@@ -108,6 +111,7 @@ class EchoBatch:
     longitudinal_decay: np.ndarray
     dtype: np.dtype
     n_jobs: int = 1
+    device: str | None = None
 
     @property
     def n_echoes(self):

@@ -52,7 +52,12 @@ _HAHN_DEFAULTS = {"tau": DEFAULT_TAU, "pulse_angle": 90.0, "refocus_axis": "y"}
 MAX_COUPLING = 1e6
 # Rough cost of one nucleus over one step, per thread (s), to warn before long
 # work: measured at 100 x 100 in float32 (numba ~2.5e-8, numpy about 4x that).
-_SECONDS_PER_SPIN_STEP = {"numpy": 1e-7, "numba": 2.5e-8, "cuda": 1e-10}
+_SECONDS_PER_SPIN_STEP = {
+    "numpy": 1e-7,
+    "numba": 2.5e-8,
+    "cuda": 1e-10,
+    "torch": 1e-7,
+}
 # Fixed cost of one step of a batch (kernel launches, loop overhead), roughly.
 _SECONDS_PER_STEP = 1e-5
 #: Estimated run time (s) above which a run without a progress bar warns.
@@ -194,12 +199,18 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     output : {"magnitude", "complex", "z"}, default="magnitude"
         What each echo is: ``|M(t)|``, the complex ``M(t) = <I^x> + i <I^y>``,
         or ``<I^z>(t)`` (lattice averages).
-    backend : {"auto", "numpy", "numba", "cuda"}, default="auto"
+    backend : {"auto", "numpy", "numba", "cuda", "torch"}, default="auto"
         ``"numpy"`` is the plain reference, ``"numba"`` the fast CPU one,
-        ``"cuda"`` the GPU one; ``"auto"`` picks the fastest available.
+        ``"cuda"`` the GPU one; ``"auto"`` picks the fastest of these.
+        ``"torch"`` (never picked by ``"auto"``) runs the model in torch on
+        ``device``; it is the one :mod:`sknmr.autodiff` differentiates.
     dtype : {"float64", "float32"} or None, default=None
         Floating type of the dynamics; None means float64 on the CPU and
-        float32 on the GPU.
+        float32 on the GPU (float64 on any device for ``"torch"``).
+    device : str or None, default=None
+        The torch device of the ``"torch"`` backend (``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ...); None is the CPU. Only the torch backend takes
+        one. Devices agree to rounding, not bit for bit.
     batch_size : int or None, default=None
         Echoes simulated together; None lets the backend choose. It does not
         change the results.
@@ -256,6 +267,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         "dtype": [StrOptions(set(_backends.DTYPES)), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "device": [str, None],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
     }
@@ -280,6 +292,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         sequence=None,
         t1=None,
         t2=None,
+        device=None,
     ):
         self.lattice_size = lattice_size
         self.dt = dt
@@ -299,6 +312,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.device = device
 
     # -- settings -----------------------------------------------------------
     def _check_settings(self):
@@ -336,6 +350,19 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             self._t1(), t2 if np.isfinite(t2) else 0.0, "the simulator's"
         )
         check_n_jobs(self.n_jobs)
+        self._check_device()
+
+    def _check_device(self):
+        """``device`` is the torch backend's only, and one torch has here."""
+        if self.device is None:
+            return
+        if self.backend != "torch":
+            raise ValueError(
+                f"device selects the torch backend's device; set backend='torch' "
+                f"or leave device=None (got device={self.device!r} with "
+                f"backend={self.backend!r})."
+            )
+        _backends.get_backend("torch").check_device(self.device)
 
     def _t1(self):
         """The simulator's T1 (us), inf when off."""
@@ -652,6 +679,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                     longitudinal_decay=longitudinal[rows],
                     dtype=dtype,
                     n_jobs=n_jobs,
+                    device=self.device,
                 )
                 mxy[rows], mz[rows] = backend.simulate(batch)
                 bar.update(rows.stop - rows.start)

@@ -13,7 +13,7 @@ from sknmr.sequences import Pulse, PulseSequence, cpmg, hahn_echo, stimulated_ec
 
 DT = 0.1
 TAU = 2.0
-BACKENDS = [b for b in ("numpy", "numba") if b in available_backends()]
+BACKENDS = [b for b in ("numpy", "numba", "torch") if b in available_backends()]
 
 
 def one_echo(**columns):

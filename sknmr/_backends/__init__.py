@@ -15,13 +15,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-BACKENDS = ("numpy", "numba", "cuda")
+BACKENDS = ("numpy", "numba", "cuda", "torch")
 _MODULES = {
     "numpy": "sknmr._backends.numpy_backend",
     "numba": "sknmr._backends.numba_backend",
     "cuda": "sknmr._backends.cuda_backend",
+    "torch": "sknmr._backends.torch_backend",
 }
-# "auto" tries these in order.
+# "auto" tries these in order; the torch backend (differentiable, on any
+# device torch has) is never picked by "auto", only asked for by name.
 _PREFERENCE = ("cuda", "numba", "numpy")
 DTYPES = {"float32": np.float32, "float64": np.float64}
 _DEFAULT_BATCH_SIZE = 16
@@ -31,7 +33,7 @@ class Resolved(NamedTuple):
     """What a simulator's settings resolve to on this machine."""
 
     module: object  #: the backend module
-    name: str  #: its name ("numpy", "numba" or "cuda")
+    name: str  #: its name ("numpy", "numba", "cuda" or "torch")
     dtype: np.dtype  #: floating type of the dynamics
     batch_size: int  #: echoes simulated together
 
@@ -73,13 +75,16 @@ def _load(name):
 def available_backends():
     """Names of the backends usable on this machine, fastest first.
 
+    The first is what ``backend="auto"`` picks; ``"torch"``, when usable,
+    comes last (it is only used when asked for).
+
     Examples
     --------
     >>> "numpy" in available_backends()
     True
     """
     names = []
-    for name in _PREFERENCE:
+    for name in (*_PREFERENCE, *(b for b in BACKENDS if b not in _PREFERENCE)):
         module = _load(name)
         if module is not None and module.is_available():
             names.append(name)
@@ -99,6 +104,7 @@ def get_backend(name):
             "sknmr[cuda13] for a CUDA 13 driver) and an "
             "NVIDIA GPU visible to numba-cuda.",
             "numba": "It needs numba (pip install numba).",
+            "torch": "It needs torch (pip install torch).",
         }.get(name, "")
         reason = getattr(module, "unavailable_reason", None)
         detail = f" ({reason()})" if reason is not None and reason() else ""

@@ -183,15 +183,23 @@ def _simulation_key(simulator, seed):
     left out. ``backend`` and ``dtype`` are kept, resolved ("auto" becomes the
     backend picked on this machine): backends agree only to floating-point
     tolerance, and a cache hit must return exactly what a fresh run would.
+    For the same reason the torch backend's ``device`` is kept, by its
+    canonical name (None and "cpu" are one device, "cuda" the current
+    GPU's "cuda:<index>"); the other backends have none and their keys do
+    not change.
     """
     params = simulator.get_params(deep=False)
     resolved = simulator._resolve()
     settings = {
         k: _jsonable(v)
         for k, v in params.items()
-        if k not in NON_RESULT_PARAMS and not (k in _OFF_BY_DEFAULT and v is None)
+        if k not in NON_RESULT_PARAMS
+        and k != "device"
+        and not (k in _OFF_BY_DEFAULT and v is None)
     }
     settings.update(backend=resolved.name, dtype=resolved.dtype.name)
+    if resolved.name == "torch":
+        settings.update(device=resolved.module.device_name(params.get("device")))
     fft = getattr(resolved.module, "fft_method", None)
     if fft is not None and fft() != "scipy":
         # another FFT rounds differently: its echoes are cached apart
