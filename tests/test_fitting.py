@@ -279,3 +279,24 @@ def test_command_line_fit_names_the_option(tmp_path, capsys):
         main(["fit", str(path), "--parameters", "alpha_w"])
     assert exc.value.code == 2
     assert "argument --parameters" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_autodiff_gradient_reaches_the_same_fit():
+    sim = EchoSimulator(lattice_size=4, tau=2.0, random_state=MODEL_SEED)
+    kw = dict(
+        kernel="power",
+        parameters=["alpha_xy"],
+        fixed={"length": 2.0, "alpha_z": 0.05},
+        init={"alpha_xy": 0.06},
+        random_state=SEED,
+        disorder_draws=0,
+        noise=0.001,
+    )
+    echo = _echo(sim)
+    by_torch = fit_echo(echo, sim, gradient="autodiff", **kw)
+    by_differences = fit_echo(echo, sim, **kw)
+    assert by_torch.params["alpha_xy"] == pytest.approx(0.08, rel=1e-3)
+    assert by_torch.params["alpha_xy"] == pytest.approx(
+        by_differences.params["alpha_xy"], rel=1e-3
+    )

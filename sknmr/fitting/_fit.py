@@ -1,7 +1,7 @@
 """fit_echo: the continuous parameters of one kernel class from one echo."""
 
 import numpy as np
-from scipy.optimize import brentq, least_squares
+from scipy.optimize import brentq, least_squares, minimize
 from scipy.stats import norm
 
 from .._paper import PAPER_PRIOR
@@ -80,6 +80,36 @@ class _Problem:
         if jacobian:
             self._cache[(u.tobytes(), False)] = out
         return out
+
+    def loss_and_gradient(self, u):
+        """Half the profiled sum of squares and its gradient, by torch autograd."""
+        import torch
+
+        det = self.model.detection
+        self.n_evaluations += 1
+        ut = torch.tensor(u, dtype=torch.float64, requires_grad=True)
+        loss = 0.0
+        for v, keep, b, s in zip(
+            self.model.torch_echoes(ut),
+            self.keep,
+            self.targets,
+            self.sigmas,
+            strict=True,
+        ):
+            if det == "magnitude":
+                A = v[:, None]
+            else:
+                A = torch.cat([v.real, v.imag])[:, None]
+                if det == "phase-blind":
+                    turned = torch.cat([-v.imag, v.real])[:, None]
+                    A = torch.cat([A, turned], dim=1)
+            mask = torch.as_tensor(keep)
+            A = A[mask] / s
+            bt = torch.as_tensor(b)
+            beta = torch.linalg.lstsq(A, bt[:, None]).solution
+            loss = loss + 0.5 * torch.sum((bt - (A @ beta)[:, 0]) ** 2)
+        loss.backward()
+        return float(loss.detach()), ut.grad.numpy().copy()
 
     def residuals(self, u):
         return self._evaluate(np.asarray(u, dtype=np.float64), False)[0]
@@ -240,6 +270,7 @@ def fit_echo(
     disorder_draws=8,
     disorder_factor=2.0,
     max_iter=40,
+    gradient="finite-difference",
 ):
     """Fit the physics' continuous parameters to a measured or simulated echo.
 
@@ -309,6 +340,15 @@ def fit_echo(
         model's), 1 for a macroscopic sample (only the model's).
     max_iter : int, default=40
         Largest number of residual evaluations per local search.
+    gradient : {"finite-difference", "autodiff"}, default="finite-difference"
+        Where the search's derivatives come from. ``"finite-difference"``:
+        the model's Jacobian from a batch of ``n_parameters + 1`` simulations
+        (the fast numba backend), searched by trust-region least squares.
+        ``"autodiff"``: the gradient of the profiled sum of squares from
+        :func:`sknmr.autodiff.simulate` (torch), searched by L-BFGS-B; on
+        the CPU a gradient costs several forward passes of the slower torch
+        model, so it pays on a GPU (the simulator's ``device``) or with many
+        fitted parameters. The intervals use the Jacobian either way.
 
     Returns
     -------
@@ -331,6 +371,10 @@ def fit_echo(
     _check_options(confidence, n_starts, disorder_draws, disorder_factor, max_iter)
     if detection not in DETECTIONS:
         raise ValueError(f"detection must be one of {DETECTIONS}; got {detection!r}.")
+    if gradient not in ("finite-difference", "autodiff"):
+        raise ValueError(
+            f"gradient must be 'finite-difference' or 'autodiff'; got {gradient!r}."
+        )
     simulators = check_simulators(simulator)
     seed = check_seed(random_state)
     # names and values first, then the data: every check before any simulation
@@ -371,6 +415,19 @@ def fit_echo(
     best = None
     for theta0 in starts:
         u0 = np.clip(model.to_internal(theta0), low, high)
+        if gradient == "autodiff":
+            run = minimize(
+                problem.loss_and_gradient,
+                u0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=list(zip(low, high, strict=True)),
+                options={"maxfun": max_iter},
+            )
+            run.cost = run.fun
+            if best is None or run.cost < best.cost:
+                best = run
+            continue
         run = least_squares(
             problem.residuals,
             u0,

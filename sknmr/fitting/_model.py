@@ -298,6 +298,29 @@ class EchoModel:
         jacobians = [((e[1:] - e[0]) / step[:, None]).T for e in echoes]
         return values, jacobians
 
+    def torch_echoes(self, u, echo_id=0):
+        """Detected echoes as torch tensors of the optimizer coordinates ``u``.
+
+        ``u`` is a float64 tensor (it may require grad); the echoes come from
+        :func:`sknmr.autodiff.simulate` at the same disorder draws as
+        :meth:`simulate`, so torch's gradients are those of the same model.
+        """
+        import torch
+
+        from ..autodiff import simulate
+
+        log = torch.as_tensor(self.log)
+        theta = torch.where(log, torch.exp(u), u)
+        params = {"kernel": self.kernel}
+        params.update({k: float(v) for k, v in self.fixed.items()})
+        for k, name in enumerate(self.parameters):
+            params[name] = theta[k : k + 1]
+        out = []
+        for sim in self.simulators:
+            echo = simulate(sim, params, echo_ids=[echo_id])[0]
+            out.append(echo.abs() if self.detection == "magnitude" else echo)
+        return out
+
     # -- derived targets ------------------------------------------------------
     def lattice_size(self):
         return self.simulators[0].lattice_size
