@@ -204,6 +204,18 @@ def test_init_from_inference_model():
         noise=0.002,
     )
     assert fit.params["alpha_xy"] == pytest.approx(0.08, rel=0.05)
+    comparison = compare_kernels(
+        _echo(fit_sim),
+        fit_sim,
+        kernels=["power", "gaussian"],
+        inference=model,
+        parameters=["length", "alpha_xy"],
+        fixed={"alpha_z": 0.05},
+        random_state=SEED,
+        disorder_draws=0,
+        n_starts=1,
+    )
+    assert 0 <= comparison.inference_p_power <= 1
 
 
 def test_estimate_noise_ignores_the_smooth_echo():

@@ -25,10 +25,14 @@ class KernelComparison:
         Total probability of the power-law kernels.
     best : str
         The most probable kernel.
+    inference_p_power : float or None
+        The calibrated ``p_power`` of the EchoInference given as
+        ``inference``, for the same echo; None without one.
     """
 
-    def __init__(self, fits):
+    def __init__(self, fits, inference_p_power=None):
         self.fits = fits
+        self.inference_p_power = inference_p_power
         ll = np.array([f.log_likelihood for f in fits.values()])
         k = np.array([len(f.covariance) for f in fits.values()])
         aic = 2 * k - 2 * ll
@@ -52,7 +56,7 @@ class KernelComparison:
         return f"KernelComparison({probs}; best={self.best!r})"
 
 
-def compare_kernels(echo, simulator, kernels=KERNELS, **fit_params):
+def compare_kernels(echo, simulator, kernels=KERNELS, *, inference=None, **fit_params):
     """Fit each kernel class and weigh the fits against each other.
 
     Every class is fitted with :func:`fit_echo` (the same parameters, starts
@@ -69,6 +73,9 @@ def compare_kernels(echo, simulator, kernels=KERNELS, **fit_params):
     echo, simulator
         As for :func:`fit_echo`.
     kernels : sequence of str, default=("gaussian", "power", "rkky")
+    inference : fitted EchoInference or None, default=None
+        A model whose calibrated ``p_power`` for the (first) echo is set
+        beside the fits' (``inference_p_power``).
     **fit_params
         Passed to :func:`fit_echo` (``parameters``, ``random_state``,
         ``detection``, ...); ``kernel`` is not allowed.
@@ -96,8 +103,18 @@ def compare_kernels(echo, simulator, kernels=KERNELS, **fit_params):
         raise ValueError(
             f"kernels must name at least two kernel classes; got {kernels!r}."
         )
+    p_power = None
+    if inference is not None:
+        if not (hasattr(inference, "predict") and hasattr(inference, "targets_")):
+            raise TypeError(
+                "inference must be a fitted EchoInference; got "
+                f"{type(inference).__name__}."
+            )
+        first = echo[0] if isinstance(echo, list | tuple) else echo
+        X = first if not isinstance(first, np.ndarray) else np.abs(first)[None]
+        p_power = float(inference.predict(X)["p_power"].iloc[0])
     fits = {
         kernel: fit_echo(echo, simulator, kernel=kernel, **fit_params)
         for kernel in kernels
     }
-    return KernelComparison(fits)
+    return KernelComparison(fits, p_power)
