@@ -12,6 +12,9 @@ Subcommands:
   or ``--train`` a model for one's own settings;
 * ``decay``: fit an echo decay model to one or many measured decays
   (:func:`sknmr.decay.fit_decay`), one table row per file.
+* ``fit``: a measured echo fitted with the physics itself, one kernel class
+  or several compared (:func:`sknmr.fitting.fit_echo`), with intervals that
+  count the noise and the lattice's disorder.
 
 Each subcommand is an ``_add_<name>(subparsers)`` function that registers its
 parser and sets ``func``, called with the parsed arguments, and is listed in
@@ -71,6 +74,19 @@ _OPTIONS = {
         "memory": "--cache",
         "confidence": "--confidence",
         "n_jobs": "--n-jobs",
+    },
+    "fit": {
+        "lattice_size": "--lattice-size",
+        "tau": "--tau",
+        "dt": "--dt",
+        "linewidth": "--linewidth",
+        "confidence": "--confidence",
+        "parameters": "--parameters",
+        "length": "--parameters/--fixed",
+        "kernel": "--kernels",
+        "kernels": "--kernels",
+        "fixed": "--fixed",
+        "detection": "--detection",
     },
     "reproduce": {
         "output_dir": "--output",
@@ -894,12 +910,164 @@ def _run_protocols(args):
     return 0
 
 
+# -- fit ----------------------------------------------------------------------
+def _add_fit(subparsers):
+    parser = subparsers.add_parser(
+        "fit",
+        help="fit the physics to a measured echo: parameters with intervals",
+        description=(
+            "Read a measured echo, fit the simulator's echo to it (the couplings "
+            "and the kernel's length, by least squares with the receiver's gain "
+            "solved for), print the table of estimates with intervals that count "
+            "the noise and the finite lattice's disorder, and write it with a "
+            "figure into --output. Several --kernels are compared (a probability "
+            "per class)."
+        ),
+    )
+    parser.add_argument("echo", help="the measured echo file or folder")
+    parser.add_argument(
+        "--format",
+        default=None,
+        help="the echo's format (text, numpy, bruker, varian, tecmag; default: "
+        "guessed from the path)",
+    )
+    parser.add_argument(
+        "--kernels",
+        nargs="+",
+        default=list(KERNELS),
+        help="kernel classes to fit and compare (default: all three)",
+    )
+    parser.add_argument(
+        "--parameters",
+        nargs="+",
+        default=["length", "alpha_xy", "alpha_z"],
+        help="what is fitted (default: length alpha_xy alpha_z)",
+    )
+    parser.add_argument(
+        "--fixed",
+        nargs="+",
+        type=_name_value,
+        default=[],
+        metavar="NAME=VALUE",
+        help="values of parameters not fitted, e.g. length=2 alpha_z=0.05",
+    )
+    parser.add_argument(
+        "--detection",
+        choices=["magnitude", "quadrature", "phase-blind"],
+        default="magnitude",
+        help="how the echo is read (default magnitude)",
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="an EchoInference model file (sknmr infer --train) to start from",
+    )
+    parser.add_argument(
+        "--lattice-size", type=_positive_int, default=16, help="default 16"
+    )
+    parser.add_argument(
+        "--tau", type=_positive_float, default=100.0, help="tau in us (default 100)"
+    )
+    parser.add_argument(
+        "--dt",
+        type=_positive_float,
+        default=1 / (2 * np.pi),
+        help="time step in us (default 1/(2 pi))",
+    )
+    parser.add_argument(
+        "--linewidth",
+        type=_positive_float,
+        default=0.08,
+        help="offset linewidth in MHz (default 0.08)",
+    )
+    parser.add_argument(
+        "--confidence",
+        type=_positive_float,
+        default=0.9,
+        help="probability content of the intervals, in (0, 1) (default 0.9)",
+    )
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--output",
+        default="sknmr_fit",
+        help="folder for fit.csv and fit.png (default sknmr_fit)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print less")
+    parser.set_defaults(func=lambda args: _run_fit(args, parser=parser))
+    return parser
+
+
+def _name_value(text):
+    """An argparse ``type`` for ``NAME=VALUE`` with a number as the value."""
+    name, sep, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if not sep or not name or number is None:
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}")
+    return name, number
+
+
+def _run_fit(args, *, parser):
+    from .simulator import EchoSimulator
+
+    if not 0 < args.confidence < 1:
+        parser.error(
+            f"argument --confidence: expected a number in (0, 1), got {args.confidence}"
+        )
+    try:
+        simulator = EchoSimulator(
+            lattice_size=args.lattice_size,
+            tau=args.tau,
+            dt=args.dt,
+            linewidth=args.linewidth,
+        )
+        _ = simulator.n_times
+    except ValueError as exc:
+        _option_error(parser, exc, _OPTIONS["fit"])
+    init = None
+    if args.model is not None:
+        from .inference import load_model
+
+        try:
+            init = load_model(args.model)
+        except (OSError, ValueError) as exc:
+            parser.error(f"argument --model: {exc}")
+    from .fitting import fit_file
+
+    try:
+        table, files = fit_file(
+            args.echo,
+            simulator,
+            kernels=args.kernels,
+            format=args.format,
+            output_dir=args.output,
+            parameters=args.parameters,
+            fixed=dict(args.fixed),
+            detection=args.detection,
+            confidence=args.confidence,
+            init=init,
+            random_state=args.seed,
+        )
+    except (OSError, ValueError, TypeError) as exc:
+        try:
+            _option_error(parser, exc, _OPTIONS["fit"])
+        except (OSError, ValueError, TypeError):
+            parser.error(f"argument echo: {exc}")
+    print(table.set_index("kernel").T.to_string())
+    if not args.quiet:
+        print("wrote " + ", ".join(files))
+    return 0
+
+
 _SUBCOMMANDS = (
     _add_simulate,
     _add_reproduce,
     _add_infer,
     _add_decay,
     _add_protocols,
+    _add_fit,
 )
 
 
