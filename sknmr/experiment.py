@@ -157,6 +157,19 @@ class Experiment:
         return self.sequence.grid(self.dt)
 
     @property
+    def longitudinal_time(self):
+        """T1 (us) of echoes whose table sets none; inf when off."""
+        return math.inf if self.t1 is None else self.t1
+
+    @property
+    def transverse_time(self):
+        """T2 (us) of echoes whose table sets none (from ``t2`` or
+        ``dephasing_rate``); inf when off."""
+        if self.t2 is not None:
+            return self.t2
+        return 1.0 / self.dephasing_rate if self.dephasing_rate > 0 else math.inf
+
+    @property
     def lattice_size(self):
         """``n`` of the ``n x n`` unit square lattice; None for any other."""
         return self.lattice.square_size()
@@ -292,7 +305,9 @@ class Experiment:
 
 
 def _describe(value):
-    """A setting in words; a Hahn echo by its factory call."""
+    """A setting in words; a Hahn echo and a square lattice by their factories."""
+    if isinstance(value, Lattice) and value.square_size() is not None:
+        return f"Lattice.square({value.square_size()})"
     if isinstance(value, PulseSequence):
         first = value.pulses[0]
         if len(value) == 2 and value.echo_times and first.time == 0.0:

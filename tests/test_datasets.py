@@ -83,7 +83,7 @@ def test_bunch_contents():
         "gaussian: 4",
         "power: 4",
         "rkky: 4",
-        "lattice_size=8",
+        "lattice=Lattice.square(8)",
         "tau=2.0",
         "[0.1, 0.3]",
     ):

@@ -137,7 +137,7 @@ def _check_relaxation_with(simulator, prior):
     is the simulator's for every echo.
     """
     if "t1" in prior and "t2" not in prior:
-        t2 = simulator._t2()
+        t2 = simulator.experiment.transverse_time
         if np.isfinite(t2) and t2 > 2 * prior["t1"][0]:
             raise ValueError(
                 f"t1 in {prior['t1']} us reaches below half the simulator's T2 "
@@ -145,7 +145,7 @@ def _check_relaxation_with(simulator, prior):
                 "low end, or give a t2 range too (pairs are then redrawn)."
             )
     if "t2" in prior and "t1" not in prior:
-        t1 = simulator._t1()
+        t1 = simulator.experiment.longitudinal_time
         if prior["t2"][1] > 2 * t1:
             raise ValueError(
                 f"t2 in {prior['t2']} us reaches above twice the simulator's T1 "

@@ -87,7 +87,7 @@ def expected_bounds(
     simulators = simulator if isinstance(simulator, list | tuple) else [simulator]
     seed = check_seed(random_state)
     table = _materials(
-        materials, kernels, n_materials, simulators[0].lattice_size, seed
+        materials, kernels, n_materials, simulators[0].experiment.lattice, seed
     )
     rows = []
     model_seed = derive_seed(seed, 0)
@@ -141,7 +141,7 @@ def _check_limits(simulator, n_pulses, duration, min_delay, angle_range):
         raise TypeError(
             f"simulator must be an EchoSimulator; got {type(simulator).__name__}."
         )
-    simulator._check_settings()
+    _ = simulator.experiment  # every setting checked
     if not isinstance(n_pulses, Integral) or n_pulses < 1:
         raise ValueError(f"n_pulses must be an integer >= 1; got {n_pulses!r}.")
     dt = float(simulator.dt)
@@ -270,7 +270,9 @@ def optimize_sequence(
     baseline = list(baseline or [])
     seed = check_seed(random_state)
     rng = as_generator(derive_seed(seed, 2))
-    table = _materials(materials, kernels, n_materials, simulator.lattice_size, seed)
+    table = _materials(
+        materials, kernels, n_materials, simulator.experiment.lattice, seed
+    )
     model_seed = derive_seed(seed, 0)
     base = (
         _information(baseline, table, parameters, noise, detection, model_seed)

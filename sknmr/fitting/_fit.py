@@ -221,7 +221,7 @@ def _candidates(model, seed):
     table = sample_prior(
         _N_CANDIDATES,
         kernels=(model.kernel,),
-        lattice_size=model.lattice_size(),
+        lattice_size=model.lattice(),
         random_state=seed,
     )
     starts = []

@@ -57,14 +57,14 @@ def check_simulators(simulator):
             "simulator must be an EchoSimulator or a non-empty list of them (one "
             f"per experiment); got {type(simulator).__name__}."
         )
-    sizes = {s.lattice_size for s in sims}
-    if len(sizes) > 1:
-        raise ValueError(
-            "The simulators of a joint fit must share one lattice_size (one "
-            f"material); got {sorted(sizes)}."
-        )
     for sim in sims:
-        sim._check_settings()
+        _ = sim.experiment  # every setting checked
+    lattices = {s.experiment.lattice for s in sims}
+    if len(lattices) > 1:
+        raise ValueError(
+            "The simulators of a joint fit must share one lattice (one material); "
+            f"got {sorted(map(repr, lattices))}."
+        )
     return sims
 
 
@@ -322,17 +322,16 @@ class EchoModel:
         return out
 
     # -- derived targets ------------------------------------------------------
-    def lattice_size(self):
-        return self.simulators[0].lattice_size
+    def lattice(self):
+        """The material's :class:`~sknmr.lattices.Lattice`."""
+        return self.simulators[0].experiment.lattice
 
     def length_scale(self, length):
         """The kernel's length scale L at a value of its length parameter."""
         extras = {
             k: v for k, v in self.fixed.items() if k in kernel_parameters(self.kernel)
         }
-        return kernel_stats(self.kernel, float(length), self.lattice_size(), **extras)[
-            1
-        ]
+        return kernel_stats(self.kernel, float(length), self.lattice(), **extras)[1]
 
     def values(self, theta):
         """Every model column (fitted and fixed) at ``theta``, as a dict."""
