@@ -77,6 +77,7 @@ Examples
 """
 
 import functools
+import hashlib
 import keyword
 import math
 import types
@@ -127,8 +128,24 @@ _OWN_PARAMETERS = {
 # the angular and staggered factors are not applied).
 _COMMON_PARAMETERS = {"s_wave": 1.0, "p_wave": 0.0, "d_wave": 0.0, "staggered": 0}
 # Names a registered kernel's parameters may not take: the arguments of the
-# kernel function and of the public functions here.
-_RESERVED_NAMES = {"dx", "dy", "length", "kernel", "lattice_size", "normalize"}
+# kernel function and of the public functions here, and every column of the
+# parameter and target tables (a kernel parameter named like one would be
+# handed that column, or shadowed by it, without a word).
+_TABLE_COLUMNS = (
+    "kernel",
+    "length",
+    "alpha_x",
+    "alpha_y",
+    "alpha_xy",
+    "alpha_z",
+    "t1",
+    "t2",
+    "linewidth",
+    "W",
+    "L",
+    "power",
+)
+_RESERVED_NAMES = {"dx", "dy", "lattice_size", "normalize", *_TABLE_COLUMNS}
 
 
 class RegisteredKernel(NamedTuple):
@@ -328,8 +345,15 @@ def _builtin_kernel(kernel, length, r, exponent=2.0):
 def _registered_kernel(kernel, length, lattice_size, parameters):
     function = _REGISTRY[kernel][0].function
     dx, dy = (d.copy() for d in _displacements(lattice_size))  # the caller's own
-    with np.errstate(divide="ignore", invalid="ignore"):  # the self term
-        k = np.asarray(function(dx, dy, float(length), **parameters))
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):  # the self term
+            k = np.asarray(function(dx, dy, float(length), **parameters))
+    except Exception as exc:
+        raise ValueError(
+            f"The registered kernel {kernel!r} failed at length={float(length)!r}"
+            f"{''.join(f', {n}={v!r}' for n, v in parameters.items())}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     shape = (lattice_size, lattice_size)
     if k.shape != shape:
         raise ValueError(
@@ -497,9 +521,42 @@ def _is_even(khat):
     return np.array_equal(khat, np.roll(khat[::-1, ::-1], 1, axis=(0, 1)))
 
 
-@lru_cache(maxsize=4096)
+def _values_digest(k):
+    """A digest of a kernel's values on the lattice, the cache key of its spectrum."""
+    return hashlib.blake2b(np.ascontiguousarray(k).tobytes(), digest_size=16).digest()
+
+
 def _spectrum(kernel, length, lattice_size, parameters):
+    if kernel in _OWN_PARAMETERS:  # fixed definitions: the name says it all
+        return _builtin_spectrum(kernel, length, lattice_size, parameters)
+    # A registered kernel may read globals or mutable closure values: evaluate
+    # it (cheap beside a simulation) and reuse a spectrum only for equal values.
     k = _kernel_values(kernel, length, lattice_size, parameters)
+    return _spectrum_of(_values_digest(k), k, kernel, length, lattice_size, parameters)
+
+
+_SPECTRA = {}  # values digest -> spectrum of a registered kernel, newest last
+_MAX_SPECTRA = 4096
+
+
+def _spectrum_of(digest, k, kernel, length, lattice_size, parameters):
+    key = (digest, lattice_size)
+    spec = _SPECTRA.pop(key, None)
+    if spec is None:
+        spec = _spectrum_from_values(k, kernel, length, lattice_size, parameters)
+        while len(_SPECTRA) >= _MAX_SPECTRA:
+            del _SPECTRA[next(iter(_SPECTRA))]
+    _SPECTRA[key] = spec
+    return spec
+
+
+@lru_cache(maxsize=4096)
+def _builtin_spectrum(kernel, length, lattice_size, parameters):
+    k = _kernel_values(kernel, length, lattice_size, parameters)
+    return _spectrum_from_values(k, kernel, length, lattice_size, parameters)
+
+
+def _spectrum_from_values(k, kernel, length, lattice_size, parameters):
     khat = k / _kappa(k, kernel, length, lattice_size, parameters)
     if _is_even(khat):
         spec = np.fft.fft2(khat).real  # conj(fft2(Khat)) is real
@@ -529,7 +586,10 @@ def kernel_spectrum(kernel, length, lattice_size, **extras):
     Returns
     -------
     spectrum : ndarray of shape (lattice_size, lattice_size)
-        Read-only and cached per kernel, length, lattice size and parameters.
+        Read-only and cached: a built-in kernel's per name, length, lattice
+        size and parameters; a registered kernel's per values on the lattice
+        (it is evaluated on each call, so a function reading a global or a
+        mutable closure value that changed gives the new spectrum).
         float64 (``fft2(Khat).real``) when ``Khat`` is exactly even under
         ``d -> -d`` on the lattice, as every kernel is unless it has a
         ``p_wave`` weight or is a registered odd one; complex128 otherwise.
@@ -629,8 +689,14 @@ def coupling_targets(params, lattice_size=100):
     }
 
 
-@lru_cache(maxsize=65536)
 def _length_scale(kernel, length, lattice_size, extras):
+    if kernel not in _OWN_PARAMETERS:  # its values may change between calls
+        return kernel_stats(kernel, length, lattice_size, **dict(extras))[1]
+    return _builtin_length_scale(kernel, length, lattice_size, extras)
+
+
+@lru_cache(maxsize=65536)
+def _builtin_length_scale(kernel, length, lattice_size, extras):
     return kernel_stats(kernel, length, lattice_size, **dict(extras))[1]
 
 
@@ -702,7 +768,9 @@ def _check_parameter_defaults(name, parameters):
             reserved = sorted(_RESERVED_NAMES | set(_COMMON_PARAMETERS))
             raise ValueError(
                 f"Parameter name {key!r} of kernel {name!r} must be a Python "
-                f"identifier other than {reserved}."
+                f"identifier other than {reserved} (the names of the kernel "
+                "function's arguments, of the parameter and target table columns "
+                "and of the common kernel parameters)."
             )
         if not isinstance(default, Real) or not math.isfinite(default):
             raise ValueError(
@@ -714,8 +782,9 @@ def _check_parameter_defaults(name, parameters):
 
 
 def _clear_caches():
-    _spectrum.cache_clear()
-    _length_scale.cache_clear()
+    _builtin_spectrum.cache_clear()
+    _SPECTRA.clear()
+    _builtin_length_scale.cache_clear()
 
 
 def register_kernel(

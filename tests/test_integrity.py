@@ -1,0 +1,214 @@
+"""Nothing forged, nothing lost: registered kernels, the chunk cache, model files.
+
+Each table lists what an unlucky (or hostile) user may do; every case must end
+in a clear error or in the correct result, never in a silently wrong one.
+"""
+
+import glob
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from sknmr import EchoSimulator
+from sknmr.datasets import make_echoes
+from sknmr.kernels import available_kernels, register_kernel, unregister_kernel
+
+T = {"kernel": "k", "length": 2.0, "alpha_xy": 0.05, "alpha_z": 0.02}
+
+
+def sim(**kwargs):
+    return EchoSimulator(
+        **{
+            "lattice_size": 6,
+            "tau": 2.0,
+            "backend": "numpy",
+            "random_state": 0,
+            **kwargs,
+        }
+    )
+
+
+def decay(dx, dy, length):
+    return np.exp(-np.hypot(dx, dy) / length)
+
+
+@pytest.fixture
+def registered():
+    """Unregister the kernel "k" after the test."""
+    yield
+    unregister_kernel("k")
+
+
+# -- registered kernels ------------------------------------------------------
+RESERVED = [
+    "kernel",
+    "length",
+    "alpha_x",
+    "alpha_y",
+    "alpha_xy",
+    "alpha_z",
+    "t1",
+    "t2",
+    "linewidth",
+    "W",
+    "L",
+    "power",
+    "dx",
+    "s_wave",
+]
+
+
+@pytest.mark.parametrize("name", RESERVED)
+def test_table_column_names_are_reserved(name):
+    def f(dx, dy, length, **kw):
+        return decay(dx, dy, length)
+
+    with pytest.raises(ValueError, match=f"Parameter name '{name}' of kernel 'k'"):
+        register_kernel("k", f, parameters={name: 1.0})
+    assert "k" not in available_kernels()
+
+
+def test_kernel_reading_a_global_is_evaluated_again(registered):
+    scale = {"value": 1.0}  # a mutable closure value, as a global would be
+    register_kernel("k", lambda dx, dy, length: decay(dx, dy, length * scale["value"]))
+    first = sim().simulate(T)
+    scale["value"] = 0.2
+    changed = sim().simulate(T)
+    register_kernel(
+        "k", lambda dx, dy, length: decay(dx, dy, 0.2 * length), overwrite=True
+    )
+    np.testing.assert_array_equal(changed, sim().simulate(T))
+    assert np.abs(first - changed).max() > 1e-5
+
+
+def test_failing_kernel_is_named(registered):
+    def broken(dx, dy, length):
+        raise KeyError("q")
+
+    register_kernel("k", broken)
+    with pytest.raises(ValueError, match=r"registered kernel 'k' failed at length=2.0"):
+        sim().simulate(T)
+
+
+def test_dataset_cache_follows_a_kernels_values(tmp_path, registered):
+    scale = {"value": 1.0}
+    register_kernel("k", lambda dx, dy, length: decay(dx, dy, length * scale["value"]))
+    kwargs = dict(
+        simulator=sim(lattice_size=4, tau=1.0),
+        kernels=("k",),
+        lengths={"k": (1.0, 3.0)},
+        random_state=0,
+        memory=tmp_path,
+    )
+    first = make_echoes(2, **kwargs)
+    scale["value"] = 0.3
+    changed = make_echoes(2, **kwargs)
+    assert np.abs(first.data - changed.data).max() > 1e-5
+    np.testing.assert_array_equal(
+        changed.data, make_echoes(2, **{**kwargs, "memory": None}).data
+    )
+
+
+# -- the chunk cache -----------------------------------------------------------
+def make(tmp_path):
+    return make_echoes(
+        2,
+        simulator=sim(lattice_size=4, tau=1.0),
+        kernels=("gaussian", "power"),
+        chunk_size=2,
+        random_state=0,
+        memory=tmp_path,
+    )
+
+
+def chunk_files(tmp_path):
+    folder = os.path.join(tmp_path, "sknmr_chunks")
+    arrays = sorted(glob.glob(os.path.join(folder, "*.npy")))
+    return arrays, [a[:-4] + ".json" for a in arrays]
+
+
+def flip_a_byte(arrays, sidecars):
+    with open(arrays[0], "r+b") as f:
+        f.seek(-3, os.SEEK_END)
+        byte = f.read(1)
+        f.seek(-3, os.SEEK_END)
+        f.write(bytes([byte[0] ^ 0x10]))
+
+
+def swap_arrays(arrays, sidecars):
+    tmp = arrays[0] + ".x"
+    os.replace(arrays[0], tmp)
+    os.replace(arrays[1], arrays[0])
+    os.replace(tmp, arrays[1])
+
+
+def swap_chunks(arrays, sidecars):
+    swap_arrays(arrays, sidecars)
+    swap_arrays(sidecars, arrays)
+
+
+def one_row(arrays, sidecars):
+    # a (1, n) array with a sidecar forged to match it
+    row = np.load(arrays[0])[:1]
+    np.save(arrays[0], row)
+    meta = json.load(open(sidecars[0]))
+    meta["shape"] = [1, row.shape[1]]
+    json.dump(meta, open(sidecars[0], "w"))
+
+
+def planted_pickle(arrays, sidecars):
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("touch planted",))
+
+    np.save(arrays[0], np.array([Boom()], dtype=object), allow_pickle=True)
+
+
+def pickle_file(arrays, sidecars):
+    with open(arrays[0], "wb") as f:
+        pickle.dump(np.zeros(3), f)
+
+
+def empty(arrays, sidecars):
+    open(arrays[0], "wb").close()
+
+
+def garbled_sidecar(arrays, sidecars):
+    with open(sidecars[0], "w") as f:
+        f.write("{not json")
+
+
+DAMAGE = {
+    "flipped byte": flip_a_byte,
+    "two arrays swapped": swap_arrays,
+    "two chunks swapped": swap_chunks,
+    "a (1, n) array": one_row,
+    "a planted pickle": planted_pickle,
+    "a pickle file": pickle_file,
+    "an empty file": empty,
+    "a garbled sidecar": garbled_sidecar,
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+def test_damaged_chunks_are_simulated_again(tmp_path, damage, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = make(tmp_path / "cache")
+    damage(*chunk_files(tmp_path / "cache"))
+    with pytest.warns(RuntimeWarning, match="damaged"):
+        again = make(tmp_path / "cache")
+    np.testing.assert_array_equal(first.data, again.data)
+    assert not os.path.exists(tmp_path / "planted")
+    # and the chunk was stored again, whole
+    np.testing.assert_array_equal(first.data, make(tmp_path / "cache").data)
+
+
+def test_deleted_chunk_is_simulated_again_silently(tmp_path, recwarn):
+    first = make(tmp_path)
+    arrays, sidecars = chunk_files(tmp_path)
+    os.remove(sidecars[1])
+    np.testing.assert_array_equal(first.data, make(tmp_path).data)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
