@@ -9,7 +9,9 @@ import json
 import os
 import pickle
 
+import joblib
 import numpy as np
+import pandas as pd
 import pytest
 
 from sknmr import EchoSimulator
@@ -212,3 +214,151 @@ def test_deleted_chunk_is_simulated_again_silently(tmp_path, recwarn):
     os.remove(sidecars[1])
     np.testing.assert_array_equal(first.data, make(tmp_path).data)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+# -- model files -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model():
+    from quantile_forest import ExtraTreesQuantileRegressor
+    from sklearn.ensemble import RandomForestClassifier
+
+    from sknmr.inference import train_model
+
+    # small forests: the skops format writes each tree's nodes as JSON
+    return train_model(
+        sim(lattice_size=4, tau=3.0),
+        regressor=ExtraTreesQuantileRegressor(n_estimators=5),
+        classifier=RandomForestClassifier(n_estimators=5),
+        n_per_kernel=20,
+        confidence=0.8,
+        ood_false_alarm=0.2,
+    )
+
+
+@pytest.fixture(scope="module")
+def echo():
+    one = {"kernel": "gaussian", "length": 3.0, "alpha_xy": 0.05, "alpha_z": 0.05}
+    return sim(lattice_size=4, tau=3.0, random_state=1).simulate(one)
+
+
+class Planted:
+    """A pickle that creates the file ``planted`` when loaded (a harmless attack)."""
+
+    def __reduce__(self):
+        return (open, ("planted", "w"))
+
+
+@pytest.mark.slow
+def test_model_round_trip_without_pickle(tmp_path, model, echo):
+    from sknmr.inference import load_model, save_model
+
+    path = tmp_path / "model.skops"
+    save_model(model, path)
+    import zipfile
+
+    assert zipfile.is_zipfile(path)  # the skops format, not a pickle
+    loaded = load_model(path)
+    pd.testing.assert_frame_equal(loaded.predict(echo), model.predict(echo))
+    pd.testing.assert_series_equal(
+        loaded.calibration_coverage_, model.calibration_coverage_
+    )
+
+
+def test_pickled_model_needs_trust(tmp_path, model, monkeypatch):
+    from sknmr.inference import load_model
+
+    monkeypatch.chdir(tmp_path)
+    joblib.dump(Planted(), "evil.joblib")
+    with pytest.raises(ValueError, match="trusted=True"):
+        load_model("evil.joblib")
+    assert not os.path.exists("planted")
+    joblib.dump(model, "legacy.joblib")
+    with pytest.raises(ValueError, match="trusted=True"):
+        load_model("legacy.joblib")
+    with pytest.warns(UserWarning, match="does not record the sknmr version"):
+        assert load_model("legacy.joblib", trusted=True).targets_ == model.targets_
+
+
+def test_model_of_another_version_warns(tmp_path, model, monkeypatch):
+    from sknmr.inference import _persist, load_model, save_model
+
+    monkeypatch.setattr(_persist, "MODEL_REVISION", -1)
+    save_model(model, tmp_path / "old.skops")
+    monkeypatch.undo()
+    with pytest.warns(UserWarning, match=r"model revision -1"):
+        load_model(tmp_path / "old.skops")
+
+
+def test_untrusted_types_are_refused(tmp_path, model):
+    import skops.io as sio
+
+    from sknmr.inference import load_model
+
+    path = tmp_path / "odd.skops"
+    sio.dump({"format": "x", "model": os.path.join}, path)  # an unexpected type
+    with pytest.raises(ValueError, match="trusted=True"):
+        load_model(path)
+
+
+def test_save_model_failures_leave_nothing(tmp_path, model, monkeypatch):
+    from sknmr.inference import save_model
+
+    with pytest.raises(OSError, match="no such folder"):
+        save_model(model, tmp_path / "missing" / "m.skops")
+    with pytest.raises(OSError, match="folder"):
+        save_model(model, tmp_path)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        save_model(model, tmp_path / "m.skops")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "where, match",
+    [
+        ("{tmp}/missing/m.skops", "no such folder"),
+        ("{tmp}", "folder"),
+        ("{tmp}/ro/m.skops", "Cannot write the model"),
+    ],
+    ids=["missing folder", "a folder", "read-only folder"],
+)
+def test_cli_model_path_checked_before_training(tmp_path, monkeypatch, where, match):
+    from sknmr import cli
+    from sknmr.inference import _workflow
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained before checking --model")
+
+    monkeypatch.setattr(_workflow, "train_model", never)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    if os.access(ro, os.W_OK) and where.startswith("{tmp}/ro"):
+        # root writes anywhere: make the write fail the way a read-only mount does
+        import tempfile
+
+        def refused(*args, **kwargs):
+            raise PermissionError(13, "Read-only file system")
+
+        monkeypatch.setattr(tempfile, "TemporaryFile", refused)
+    path = where.format(tmp=tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["infer", "--train", "--model", path, "--overwrite", "-q"])
+    assert exit_info.value.code == 2
+
+
+def test_cli_refuses_a_pickled_model(tmp_path, monkeypatch, capsys):
+    from sknmr import cli
+
+    monkeypatch.chdir(tmp_path)
+    joblib.dump(Planted(), "evil.joblib")
+    (tmp_path / "e.csv").write_text("0,1,0\n1,0.5,0\n")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["infer", "e.csv", "--model", "evil.joblib"])
+    assert exit_info.value.code == 2
+    assert "--trust-model" in capsys.readouterr().err
+    assert not os.path.exists("planted")
