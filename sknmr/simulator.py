@@ -485,6 +485,12 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                 f"arrays with columns {PARAM_COLUMNS}; got {type(params).__name__}."
             )
         columns = [str(c) for c in table.columns]
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            raise ValueError(
+                f"params has the column(s) {repeated} more than once; each "
+                "parameter must be one column."
+            )
         couplings = ["alpha_x", "alpha_y"] if "alpha_xy" not in columns else []
         if "alpha_xy" in columns and ({"alpha_x", "alpha_y"} & set(columns)):
             raise ValueError(

@@ -362,3 +362,122 @@ def test_cli_refuses_a_pickled_model(tmp_path, monkeypatch, capsys):
     assert exit_info.value.code == 2
     assert "--trust-model" in capsys.readouterr().err
     assert not os.path.exists("planted")
+
+
+# -- inputs read by name ---------------------------------------------------------
+def test_table_with_a_repeated_column():
+    table = pd.DataFrame(
+        [[2.0, 0.05, 0.02, 0.03]], columns=["length", "alpha_xy", "alpha_z", "alpha_z"]
+    )
+    table.insert(0, "kernel", "gaussian")
+    with pytest.raises(ValueError, match=r"params has the column\(s\) \['alpha_z'\]"):
+        sim().simulate(table)
+
+
+def _frame(echoes, times):
+    from sknmr._timegrid import time_names
+
+    return pd.DataFrame(echoes, columns=time_names(times, prefix="absM", dt=0.001))
+
+
+def test_predict_reads_columns_by_time(model, echo):
+    times = np.asarray(model.times_)
+    expected = model.predict(echo)
+    frame = _frame(echo, times)
+    pd.testing.assert_frame_equal(model.predict(frame[frame.columns[::-1]]), expected)
+    # another dt (or tau) with the same number of samples: refused
+    with pytest.raises(ValueError, match="another grid"):
+        model.predict(_frame(echo, times * 1.5))
+
+
+def test_resampler_sorts_named_columns():
+    from sknmr.io import EchoResampler
+
+    s = sim()
+    frame = pd.DataFrame(
+        s.simulate({**T, "kernel": "gaussian"}), columns=s.get_feature_names_out()
+    )
+    shuffled = frame[np.random.default_rng(0).permutation(frame.columns)]
+    np.testing.assert_array_equal(
+        EchoResampler(dt=s.dt / 2).fit_transform(shuffled),
+        EchoResampler(dt=s.dt / 2).fit_transform(frame),
+    )
+
+
+@pytest.mark.parametrize(
+    "settings, match",
+    [({"n_times": 10**10}, "reduce n_times"), ({"dt": 1e-9}, "raise dt")],
+    ids=["n_times=1e10", "dt=1e-9"],
+)
+def test_resampler_grid_is_bounded(settings, match):
+    from sknmr.io import EchoResampler
+
+    echo = np.ones((1, 2000))
+    with pytest.raises(ValueError, match=match):
+        EchoResampler(**settings, source_times=np.arange(2000.0)).fit_transform(echo)
+
+
+# -- EchoInference settings, refused before fitting ------------------------------------
+@pytest.fixture(scope="module")
+def data():
+    return make_echoes(10, simulator=sim(lattice_size=4, tau=3.0), random_state=0)
+
+
+@pytest.fixture
+def no_fit(monkeypatch):
+    from quantile_forest import ExtraTreesQuantileRegressor
+
+    def never(*args, **kwargs):
+        raise AssertionError("fitted before the bad setting was refused")
+
+    monkeypatch.setattr(ExtraTreesQuantileRegressor, "fit", never)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"augment": {"copies": 10**9}}, r"augment\['copies'\]"),
+        ({"interval_method": "conformal", "confidence": 1 - 1e-9}, "confidence="),
+        ({"interval_method": "conformal", "confidence": 1e-9}, "confidence="),
+        ({"calibration_size": 0.999}, "calibration_size=0.999"),
+        ({"calibration_size": 30}, "calibration_size=30"),
+        ({"classifier": "regressor"}, "regressor has a bad setting"),
+    ],
+    ids=[
+        "copies",
+        "confidence 1-1e-9",
+        "confidence 1e-9",
+        "cal 0.999",
+        "cal 30",
+        "n_estimators=0",
+    ],
+)
+def test_inference_settings_refused_up_front(data, no_fit, params, match):
+    from quantile_forest import ExtraTreesQuantileRegressor
+
+    from sknmr import EchoInference
+
+    if params.get("classifier") == "regressor":
+        params = {"regressor": ExtraTreesQuantileRegressor(n_estimators=0)}
+    with pytest.raises(ValueError, match=match):
+        EchoInference(**params).fit(data)
+
+
+def test_inference_of_a_multi_sequence_dataset(no_fit):
+    from sknmr import EchoInference
+    from sknmr.sequences import hahn_echo
+
+    s = sim(lattice_size=4, tau=3.0)
+    data = make_echoes(
+        1, simulator=s, random_state=0, sequences={"a": None, "b": hahn_echo(3.0, 45.0)}
+    )
+    with pytest.raises(ValueError, match=r"data.blocks\[name\]"):
+        EchoInference().fit(data)
+
+
+@pytest.mark.slow
+def test_confidence_as_a_numpy_float(data):
+    from sknmr import EchoInference
+
+    fitted = EchoInference(confidence=np.float32(0.8), ood_false_alarm=0.2).fit(data)
+    assert fitted.predict(data.data[:2])["W_lower"].notna().all()
