@@ -481,3 +481,54 @@ def test_confidence_as_a_numpy_float(data):
 
     fitted = EchoInference(confidence=np.float32(0.8), ood_false_alarm=0.2).fit(data)
     assert fitted.predict(data.data[:2])["W_lower"].notna().all()
+
+
+# -- pulse sequences: echo matching by sorted search -----------------------------
+def _scan_steps(echo_times, pulse_times, pulse_steps, dt):
+    """The former quadratic / cubic scan, as the reference."""
+    from sknmr.sequences import _mirrors, n_steps
+
+    def first(echo, times, steps, tol):
+        match = np.flatnonzero(np.abs(np.asarray(times) - echo) <= tol)
+        return int(np.asarray(steps)[match[0]]) if match.size else None
+
+    def stimulated(points):
+        points = np.asarray(points)
+        a, b, c = np.meshgrid(*(np.arange(points.size),) * 3, indexing="ij")
+        keep = (a < b) & (b < c)
+        return points[c[keep]] + points[b[keep]] - points[a[keep]]
+
+    tol = 1e-9 * max(1.0, *map(abs, pulse_times), *map(abs, echo_times))
+    out = []
+    for echo in echo_times:
+        step = first(echo, _mirrors(pulse_times), _mirrors(pulse_steps), tol)
+        if step is None:
+            step = first(echo, stimulated(pulse_times), stimulated(pulse_steps), tol)
+        out.append(n_steps(echo, dt) if step is None else step)
+    return tuple(out)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_echo_matching_as_the_scan(seed):
+    from sknmr.sequences import _grid_echo_steps, n_steps
+
+    rng = np.random.default_rng(seed)
+    dt = 0.37
+    times = np.sort(rng.choice(np.arange(1, 60), size=9, replace=False) * 1.1)
+    times = [0.0, *times.tolist(), *times[:2].tolist()]  # repeated times too
+    steps = [n_steps(t, dt) for t in times]
+    stimulated = [times[c] + times[b] - times[a] for a, b, c in [(0, 2, 5), (1, 3, 4)]]
+    echoes = [2 * times[1] - times[0], *stimulated, 1000.3, times[4] + 0.05]
+    assert _grid_echo_steps(echoes, times, steps, dt) == _scan_steps(
+        echoes, times, steps, dt
+    )
+
+
+def test_long_cpmg_train_and_many_pulses_are_fast():
+    from sknmr.sequences import Pulse, PulseSequence, cpmg
+
+    grid = cpmg(1.0, 10000).grid(0.1)  # about 10 s with the former scan
+    assert len(grid.echo_steps) == 10000
+    pulses = [Pulse(0.0, 90.0, "x")] + [Pulse(2.0 + i, 180.0, "y") for i in range(999)]
+    off_chain = PulseSequence(pulses, echo_times=(1500.25,), duration=2000.0)
+    assert off_chain.grid(0.1).echo_steps == (15002,)  # rounded: no pulse combination
