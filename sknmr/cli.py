@@ -300,7 +300,8 @@ def _add_simulate(subparsers):
         default=None,
         metavar="FOLDER",
         help="folder caching finished chunks, so an interrupted run resumes "
-        "(default: no cache)",
+        "(default: no cache); plain arrays checked on reading, but share it only "
+        "with writers you trust",
     )
     work.add_argument(  # the former name of --cache
         "--cache-dir",

@@ -817,6 +817,10 @@ def register_kernel(
     parameters : mapping of str to float, optional
         The kernel's own optional parameters and their defaults. The common
         ``s_wave``, ``p_wave``, ``d_wave`` and ``staggered`` apply on top.
+        Names of parameter and target table columns (``kernel``, ``length``,
+        ``alpha_x``, ``alpha_y``, ``alpha_xy``, ``alpha_z``, ``t1``, ``t2``,
+        ``linewidth``, ``W``, ``L``, ``power``) are refused: a table column
+        of that name would set or shadow it.
     power : bool, default=False
         Whether the kernel counts as a power law for the ``power`` target of
         :func:`coupling_targets`.

@@ -76,9 +76,11 @@ def save_model(model, path):
     Examples
     --------
     >>> import tempfile, os
+    >>> from quantile_forest import ExtraTreesQuantileRegressor
     >>> from sknmr import EchoSimulator
     >>> from sknmr.inference import load_model, save_model, train_model
     >>> model = train_model(EchoSimulator(lattice_size=4, tau=3.0), n_per_kernel=20,
+    ...                     regressor=ExtraTreesQuantileRegressor(n_estimators=5),
     ...                     confidence=0.8, ood_false_alarm=0.2)
     >>> path = os.path.join(tempfile.mkdtemp(), "model.skops")
     >>> save_model(model, path)
