@@ -43,6 +43,8 @@ OUTPUTS = {"magnitude": "absM", "complex": "M", "z": "Iz"}
 #: Optional per-echo columns of a parameter table (besides kernel extras):
 #: T1 and T2 (us) overriding the simulator's.
 RELAXATION_COLUMNS = ("t1", "t2")
+# The most steps of dt tau may span (a grid of 3 tau / dt samples).
+_MAX_STEPS = 1e12
 # The columns of a checked parameter table before the kernel extras.
 _BASE_COLUMNS = ("kernel", "length", "alpha_x", "alpha_y", "alpha_z", "t1", "t2")
 # The Hahn-echo parameters a `sequence` replaces, with their defaults.
@@ -311,6 +313,12 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             if self.dt >= self.tau:
                 raise ValueError(
                     f"dt must be smaller than tau; got dt={self.dt} and tau={self.tau}."
+                )
+            if self.tau / self.dt > _MAX_STEPS:
+                # beyond any memory, and 3 n_tau no longer counts steps exactly
+                raise ValueError(
+                    f"tau must be at most {_MAX_STEPS:.0e} steps of dt; got "
+                    f"tau={self.tau:g} us with dt={self.dt:g} us."
                 )
         else:
             changed = [

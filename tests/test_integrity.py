@@ -532,3 +532,15 @@ def test_long_cpmg_train_and_many_pulses_are_fast():
     pulses = [Pulse(0.0, 90.0, "x")] + [Pulse(2.0 + i, 180.0, "y") for i in range(999)]
     off_chain = PulseSequence(pulses, echo_times=(1500.25,), duration=2000.0)
     assert off_chain.grid(0.1).echo_steps == (15002,)  # rounded: no pulse combination
+
+
+@pytest.mark.parametrize("tau", [1e300, 1e20])
+def test_huge_tau_is_refused(tau, capsys):
+    from sknmr import cli
+
+    with pytest.raises(ValueError, match="tau must be at most"):
+        sim(tau=tau).simulate({**T, "kernel": "gaussian"})
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["simulate", "--tau", str(tau), "-o", "never.npz", "-n", "1"])
+    assert exit_info.value.code == 2
+    assert "argument --tau: must be at most" in capsys.readouterr().err
