@@ -318,7 +318,8 @@ def _add_simulate(subparsers):
         default=None,
         metavar="FOLDER",
         help="folder caching finished chunks, so an interrupted run resumes "
-        "(default: no cache)",
+        "(default: no cache); plain arrays checked on reading, but share it only "
+        "with writers you trust",
     )
     work.add_argument(  # the former name of --cache
         "--cache-dir",
@@ -504,7 +505,16 @@ def _add_infer(subparsers):
     )
     parser.add_argument("echo", nargs="?", help="the measured echo file or folder")
     parser.add_argument(
-        "--model", required=True, help="the model file (joblib) to read, or to write"
+        "--model",
+        required=True,
+        help="the model file (.skops, written by --train) to read, or to write",
+    )
+    parser.add_argument(
+        "--trust-model",
+        action="store_true",
+        help="also read a joblib/pickle model file, or one with types sknmr does "
+        "not trust by default: loading it runs code its writer chose, so only "
+        "for files you trust",
     )
     parser.add_argument(
         "--format",
@@ -563,7 +573,13 @@ def _add_infer(subparsers):
         "clean)",
     )
     train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    train.add_argument("--cache", default=None, metavar="FOLDER")
+    train.add_argument(
+        "--cache",
+        default=None,
+        metavar="FOLDER",
+        help="folder caching simulated chunks (plain arrays, checked on reading; "
+        "share it only with writers you trust)",
+    )
     train.add_argument("--n-jobs", type=_n_jobs, default=None)
     train.add_argument("--overwrite", action="store_true", help="replace --model")
     reading = parser.add_argument_group("reading the echo")
@@ -593,8 +609,6 @@ def _add_infer(subparsers):
 
 
 def _run_infer(args, *, parser):
-    import joblib
-
     if args.train:
         if args.echo is not None:
             parser.error("argument --train: takes no echo file (it writes --model)")
@@ -608,6 +622,13 @@ def _run_infer(args, *, parser):
                 f"argument --model: {args.model!r} exists; pass --overwrite "
                 "to replace it"
             )
+        from .utils._files import check_writable
+
+        try:  # before the training, not after it
+            check_writable(args.model, "the model")
+        except OSError as exc:
+            parser.error(f"argument --model: {exc}")
+        from .inference import save_model
         from .inference._workflow import TRAINING_PRESETS, train_model
         from .simulator import EchoSimulator
 
@@ -638,7 +659,10 @@ def _run_infer(args, *, parser):
             )
         except ValueError as exc:
             _option_error(parser, exc, _OPTIONS["infer"])
-        joblib.dump(model, args.model)
+        try:
+            save_model(model, args.model)
+        except OSError as exc:
+            parser.error(f"argument --model: cannot write the model: {exc}")
         print(f"wrote {args.model}")
         return 0
 
@@ -647,7 +671,7 @@ def _run_infer(args, *, parser):
     from .inference._workflow import infer_file, load_model, summary
 
     try:
-        model = load_model(args.model)
+        model = load_model(args.model, trusted=args.trust_model)
     except (OSError, ValueError) as exc:
         parser.error(f"argument --model: {exc}")
     read_options = {}

@@ -90,6 +90,7 @@ Examples
 """
 
 import functools
+import hashlib
 import inspect
 import keyword
 import math
@@ -143,8 +144,24 @@ _OWN_PARAMETERS = {
 # the angular and staggered factors are not applied).
 _COMMON_PARAMETERS = {"s_wave": 1.0, "p_wave": 0.0, "d_wave": 0.0, "staggered": 0}
 # Names a registered kernel's parameters may not take: the arguments of the
-# kernel function and of the public functions here.
-_RESERVED_NAMES = {"dx", "dy", "dz", "length", "kernel", "lattice_size", "normalize"}
+# kernel function and of the public functions here, and every column of the
+# parameter and target tables (a kernel parameter named like one would be
+# handed that column, or shadowed by it, without a word).
+_TABLE_COLUMNS = (
+    "kernel",
+    "length",
+    "alpha_x",
+    "alpha_y",
+    "alpha_xy",
+    "alpha_z",
+    "t1",
+    "t2",
+    "linewidth",
+    "W",
+    "L",
+    "power",
+)
+_RESERVED_NAMES = {"dx", "dy", "dz", "lattice_size", "normalize", *_TABLE_COLUMNS}
 
 
 class RegisteredKernel(NamedTuple):
@@ -412,8 +429,15 @@ def _registered_kernel(kernel, length, key, parameters):
             )
         parameters = {**parameters, "dz": components.pop()}
     dx, dy = components
-    with np.errstate(divide="ignore", invalid="ignore"):  # the self term
-        k = np.asarray(function(dx, dy, float(length), **parameters))
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):  # the self term
+            k = np.asarray(function(dx, dy, float(length), **parameters))
+    except Exception as exc:
+        raise ValueError(
+            f"The registered kernel {kernel!r} failed at length={float(length)!r}"
+            f"{''.join(f', {n}={v!r}' for n, v in parameters.items())}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     shape = key.shape if isinstance(key, Lattice) else (key, key)
     if k.shape != shape:
         raise ValueError(
@@ -628,9 +652,42 @@ def _is_even(khat):
 _LARGEST_CACHED = 2**17
 
 
-@lru_cache(maxsize=4096)
+def _values_digest(k):
+    """A digest of a kernel's values on the lattice, the cache key of its spectrum."""
+    return hashlib.blake2b(np.ascontiguousarray(k).tobytes(), digest_size=16).digest()
+
+
 def _spectrum(kernel, length, lattice_size, parameters):
+    if kernel in _OWN_PARAMETERS:  # fixed definitions: the name says it all
+        return _builtin_spectrum(kernel, length, lattice_size, parameters)
+    # A registered kernel may read globals or mutable closure values: evaluate
+    # it (cheap beside a simulation) and reuse a spectrum only for equal values.
     k = _kernel_values(kernel, length, lattice_size, parameters)
+    return _spectrum_of(_values_digest(k), k, kernel, length, lattice_size, parameters)
+
+
+_SPECTRA = {}  # values digest -> spectrum of a registered kernel, newest last
+_MAX_SPECTRA = 4096
+
+
+def _spectrum_of(digest, k, kernel, length, lattice_size, parameters):
+    key = (digest, lattice_size)
+    spec = _SPECTRA.pop(key, None)
+    if spec is None:
+        spec = _spectrum_from_values(k, kernel, length, lattice_size, parameters)
+        while len(_SPECTRA) >= _MAX_SPECTRA:
+            del _SPECTRA[next(iter(_SPECTRA))]
+    _SPECTRA[key] = spec
+    return spec
+
+
+@lru_cache(maxsize=4096)
+def _builtin_spectrum(kernel, length, lattice_size, parameters):
+    k = _kernel_values(kernel, length, lattice_size, parameters)
+    return _spectrum_from_values(k, kernel, length, lattice_size, parameters)
+
+
+def _spectrum_from_values(k, kernel, length, lattice_size, parameters):
     khat = k / _kappa(k, kernel, length, lattice_size, parameters)
     # an FFT over the cell indices, whatever the lattice's vectors
     fft = np.fft.fftn if isinstance(lattice_size, Lattice) else np.fft.fft2
@@ -664,8 +721,11 @@ def kernel_spectrum(kernel, length, lattice_size, **extras):
     Returns
     -------
     spectrum : ndarray of shape (lattice_size, lattice_size) or lattice.shape
-        Read-only and cached per kernel, length, lattice size and parameters
-        (for lattices of up to 2**17 nuclei).
+        Read-only and cached (for lattices of up to 2**17 nuclei): a built-in
+        kernel's per name, length, lattice and parameters; a registered
+        kernel's per values on the lattice (it is evaluated on each call, so
+        a function reading a global or a mutable closure value that changed
+        gives the new spectrum).
         float64 (``fft2(Khat).real``) when ``Khat`` is exactly even under
         ``d -> -d`` on the lattice, as every kernel is unless it has a
         ``p_wave`` weight or is a registered odd one; complex128 otherwise.
@@ -681,7 +741,8 @@ def kernel_spectrum(kernel, length, lattice_size, **extras):
     key, parameters = _validate(kernel, length, lattice_size, extras)
     if isinstance(key, Lattice) and key.n_sites > _LARGEST_CACHED:
         # the cache holds thousands of spectra: not of this size
-        return _spectrum.__wrapped__(kernel, float(length), key, parameters)
+        k = _kernel_values(kernel, float(length), key, parameters)
+        return _spectrum_from_values(k, kernel, float(length), key, parameters)
     return _spectrum(kernel, float(length), key, parameters)
 
 
@@ -770,8 +831,14 @@ def coupling_targets(params, lattice_size=100):
     }
 
 
-@lru_cache(maxsize=65536)
 def _length_scale(kernel, length, lattice_size, extras):
+    if kernel not in _OWN_PARAMETERS:  # its values may change between calls
+        return kernel_stats(kernel, length, lattice_size, **dict(extras))[1]
+    return _builtin_length_scale(kernel, length, lattice_size, extras)
+
+
+@lru_cache(maxsize=65536)
+def _builtin_length_scale(kernel, length, lattice_size, extras):
     return kernel_stats(kernel, length, lattice_size, **dict(extras))[1]
 
 
@@ -843,7 +910,9 @@ def _check_parameter_defaults(name, parameters):
             reserved = sorted(_RESERVED_NAMES | set(_COMMON_PARAMETERS))
             raise ValueError(
                 f"Parameter name {key!r} of kernel {name!r} must be a Python "
-                f"identifier other than {reserved}."
+                f"identifier other than {reserved} (the names of the kernel "
+                "function's arguments, of the parameter and target table columns "
+                "and of the common kernel parameters)."
             )
         if not isinstance(default, Real) or not math.isfinite(default):
             raise ValueError(
@@ -855,8 +924,9 @@ def _check_parameter_defaults(name, parameters):
 
 
 def _clear_caches():
-    _spectrum.cache_clear()
-    _length_scale.cache_clear()
+    _builtin_spectrum.cache_clear()
+    _SPECTRA.clear()
+    _builtin_length_scale.cache_clear()
 
 
 def register_kernel(
@@ -894,6 +964,10 @@ def register_kernel(
     parameters : mapping of str to float, optional
         The kernel's own optional parameters and their defaults. The common
         ``s_wave``, ``p_wave``, ``d_wave`` and ``staggered`` apply on top.
+        Names of parameter and target table columns (``kernel``, ``length``,
+        ``alpha_x``, ``alpha_y``, ``alpha_xy``, ``alpha_z``, ``t1``, ``t2``,
+        ``linewidth``, ``W``, ``L``, ``power``) are refused: a table column
+        of that name would set or shadow it.
     power : bool, default=False
         Whether the kernel counts as a power law for the ``power`` target of
         :func:`coupling_targets`.

@@ -44,6 +44,8 @@ __all__ = ["EchoSimulator"]
 #: Optional per-echo columns of a parameter table (besides kernel extras):
 #: T1 and T2 (us) overriding the simulator's.
 RELAXATION_COLUMNS = ("t1", "t2")
+# The most steps of dt tau may span (a grid of 3 tau / dt samples).
+_MAX_STEPS = 1e12
 # The columns of a checked parameter table before the kernel extras.
 _BASE_COLUMNS = ("kernel", "length", "alpha_x", "alpha_y", "alpha_z", "t1", "t2")
 # The Hahn-echo parameters a `sequence` replaces, with their defaults.
@@ -337,6 +339,12 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             if self.dt >= self.tau:
                 raise ValueError(
                     f"dt must be smaller than tau; got dt={self.dt} and tau={self.tau}."
+                )
+            if self.tau / self.dt > _MAX_STEPS:
+                # beyond any memory, and 3 n_tau no longer counts steps exactly
+                raise ValueError(
+                    f"tau must be at most {_MAX_STEPS:.0e} steps of dt; got "
+                    f"tau={self.tau:g} us with dt={self.dt:g} us."
                 )
         else:
             changed = [
@@ -632,6 +640,12 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                 f"arrays with columns {PARAM_COLUMNS}; got {type(params).__name__}."
             )
         columns = [str(c) for c in table.columns]
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            raise ValueError(
+                f"params has the column(s) {repeated} more than once; each "
+                "parameter must be one column."
+            )
         couplings = ["alpha_x", "alpha_y"] if "alpha_xy" not in columns else []
         if "alpha_xy" in columns and ({"alpha_x", "alpha_y"} & set(columns)):
             raise ValueError(

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import sknmr.inference._workflow as workflow
+from sknmr import EchoSimulator
 from sknmr.cli import main
 from sknmr.io import MeasuredEcho
 
@@ -66,13 +67,13 @@ def test_infer_reading_options_reach_the_api(tmp_path, monkeypatch, capsys):
     calls = []
 
     class Model:
-        simulator_settings_ = {"tau": 10.0}
+        experiment_ = EchoSimulator(tau=10.0, dt=0.5).experiment
 
     def infer_file(path, model, **kwargs):
         calls.append(kwargs)
         return pd.DataFrame({"ood": [False], "W": [0.2]}), []
 
-    monkeypatch.setattr(workflow, "load_model", lambda path: Model())
+    monkeypatch.setattr(workflow, "load_model", lambda path, **kw: Model())
     monkeypatch.setattr(workflow, "infer_file", infer_file)
     monkeypatch.setattr(workflow, "summary", lambda table: table)
     echo = tmp_path / "e.csv"

@@ -326,7 +326,7 @@ def test_resume_after_interruption(tmp_path, monkeypatch):
     monkeypatch.setattr(EchoSimulator, "simulate", crashing)
     with pytest.raises(KeyboardInterrupt):
         make(6, chunk_size=2, memory=tmp_path)  # 9 chunks, stopped after 4
-    done = glob.glob(os.path.join(tmp_path, "**", "output.pkl"), recursive=True)
+    done = glob.glob(os.path.join(tmp_path, "sknmr_chunks", "*.json"))
     assert len(done) == 4
 
     resumed = []
@@ -346,38 +346,34 @@ def test_resume_after_interruption(tmp_path, monkeypatch):
 def test_damaged_chunk_is_simulated_again(tmp_path, count_simulations):
     """A chunk file that is not complete is never read back as a result."""
     first = make(2, chunk_size=2, memory=tmp_path)
-    outputs = sorted(
-        glob.glob(os.path.join(tmp_path, "**", "output.pkl"), recursive=True)
-    )
+    outputs = sorted(glob.glob(os.path.join(tmp_path, "sknmr_chunks", "*.npy")))
     assert len(outputs) == 3
     with open(outputs[0], "r+b") as f:
         f.truncate(os.path.getsize(outputs[0]) // 2)
     count_simulations.clear()
-    second = make(2, chunk_size=2, memory=tmp_path)  # joblib logs the bad file
+    with pytest.warns(RuntimeWarning, match="damaged"):
+        second = make(2, chunk_size=2, memory=tmp_path)
     assert len(count_simulations) == 1
     assert_same(first, second)
 
 
-def test_chunks_are_written_atomically(tmp_path):
-    """joblib.Memory writes each result to a temporary name, then renames it."""
-    from joblib import _store_backends
-
+def test_chunks_are_written_atomically(tmp_path, monkeypatch):
+    """Each chunk file is written to a temporary name, then renamed."""
     moves = []
-    original = _store_backends.concurrency_safe_rename
+    original = os.replace
 
     def recording(src, dst):
-        moves.append((src, dst))
+        moves.append((os.fspath(src), os.fspath(dst)))
         return original(src, dst)
 
-    backend = _store_backends.FileSystemStoreBackend
-    saved = backend._move_item
-    backend._move_item = staticmethod(recording)
-    try:
-        make(1, memory=tmp_path)
-    finally:
-        backend._move_item = saved
-    outputs = [dst for src, dst in moves if dst.endswith("output.pkl")]
+    monkeypatch.setattr(os, "replace", recording)
+    make(1, memory=tmp_path)
+    outputs = [dst for src, dst in moves if dst.endswith(".npy")]
     assert len(outputs) == 3
+    # the sidecar, which commits a chunk, comes after its array
+    assert [dst[:-5] for src, dst in moves if dst.endswith(".json")] == [
+        dst[:-4] for dst in outputs
+    ]
     assert all(
         src != dst and os.path.dirname(src) == os.path.dirname(dst)
         for src, dst in moves
@@ -404,9 +400,7 @@ def test_dask_backend(tmp_path, processes, count_simulations):
         bunch = make(3, chunk_size=1, memory=tmp_path)
     assert_same(bunch, reference)
     # the workers filled the cache: a local call now only reads
-    assert (
-        len(glob.glob(os.path.join(tmp_path, "**", "output.pkl"), recursive=True)) == 9
-    )
+    assert len(glob.glob(os.path.join(tmp_path, "sknmr_chunks", "*.npy"))) == 9
     count_simulations.clear()
     assert_same(make(3, chunk_size=1, memory=tmp_path), reference)
     assert count_simulations == []

@@ -15,13 +15,17 @@ How the work is laid out, and why:
 * The echoes of each kernel are cut into chunks of ``chunk_size``. A chunk is
   one call of :func:`_simulate_chunk`, run through :class:`joblib.Parallel`
   (so ``joblib.parallel_config(backend="dask")`` sends it to a Dask cluster)
-  and cached by :class:`joblib.Memory`. The cache key is exactly what fixes the
-  result: the chunk's parameter arrays (every drawn column: couplings,
-  relaxation times, kernel parameters), echo ids, seed and the simulator's
-  result-relevant settings (see :func:`_simulation_key`), plus the
-  definition of a registered kernel (:func:`sknmr.kernels.kernel_token`).
-  joblib writes each result to a temporary file and renames it into place, so
-  an interrupted chunk leaves nothing that reads as done.
+  and cached in the ``memory`` folder (:mod:`._chunks`: plain ``.npy``
+  arrays with a JSON sidecar, never pickles, each checked before it is
+  served). The cache key is exactly what fixes the result: the chunk's
+  parameter arrays (every drawn column: couplings, relaxation times, kernel
+  parameters), echo ids, seed and the simulator's result-relevant settings
+  (see :func:`_simulation_key`), plus, for a registered kernel, its
+  definition (:func:`sknmr.kernels.kernel_token`) and a digest of its values
+  on the lattice at the chunk's lengths (a function reading a global that
+  changed makes new chunks). Each file is written to a temporary name and
+  renamed into place, so an interrupted chunk leaves nothing that reads as
+  done.
 """
 
 import json
@@ -48,6 +52,7 @@ from ..experiment import experiment_of
 from ..kernels import (
     KERNELS,
     LENGTH_NAMES,
+    kernel_on_lattice,
     kernel_parameters,
     kernel_token,
     register_kernel,
@@ -67,6 +72,7 @@ from ..sequences import PulseSequence
 from ..simulator import EchoSimulator
 from ..utils._random import check_seed
 from ..utils._resources import check_fits_in_memory, check_n_jobs
+from ._chunks import ChunkStore, chunk_digest
 
 __all__ = ["make_echoes"]
 
@@ -107,7 +113,7 @@ def _check_counts(n_per_kernel, n_samples, kernels):
 
 
 def _check_memory(memory):
-    """A ``joblib.Memory`` (or None), after checking its folder can be written."""
+    """The cache folder of ``memory`` (or None), after checking it can be written."""
     if memory is None:
         return None
     location = memory
@@ -127,7 +133,7 @@ def _check_memory(memory):
             f"memory must be a folder that can be written; {os.fspath(location)!r} "
             f"cannot: {exc}"
         ) from None
-    return memory
+    return location
 
 
 def _check_relaxation_with(simulator, prior):
@@ -194,26 +200,43 @@ def _simulation_key(simulator, seed):
     return key
 
 
-def _simulate_chunk(simulator, key, echo_ids, params):
-    """Simulate one chunk.
+def _simulate_chunk(simulator, echo_ids, params, records=None, store=None, name=None):
+    """Simulate one chunk (in a worker), and store it under ``name`` in ``store``.
 
-    ``simulator`` is left out of the cache key (it carries settings that do
-    not change results); ``key``, ``echo_ids`` and ``params`` make the key.
+    A worker process has no registry of its own: ``records`` brings the
+    definitions of registered kernels, registered here first.
     """
-    return simulator.simulate(params, echo_ids=echo_ids)
-
-
-def _simulate_registered_chunk(simulator, key, echo_ids, params, records):
-    """Simulate one chunk of a registered kernel, registering it here first.
-
-    A worker process has no registry of its own: ``records`` (left out of the
-    cache key, which holds the kernel's :func:`~sknmr.kernels.kernel_token`)
-    brings the kernels' definitions.
-    """
-    for name, (record, token) in records.items():
-        if name not in registered_kernels() or kernel_token(name) != token:
+    for kernel, (record, token) in (records or {}).items():
+        if kernel not in registered_kernels() or kernel_token(kernel) != token:
             register_kernel(**record._asdict(), overwrite=True)
-    return simulator.simulate(params, echo_ids=echo_ids)
+    echoes = simulator.simulate(params, echo_ids=echo_ids)
+    if store is not None:
+        store.save(name, echoes)
+    return echoes
+
+
+def _kernel_values_digest(kernel, params, lattice_size):
+    """A digest of a registered kernel's values at each row's length and parameters."""
+    extras = [c for c in params if c in kernel_parameters(kernel)]
+    settings = sorted(
+        {
+            (
+                float(params["length"][i]),
+                tuple(
+                    (c, float(params[c][i]))
+                    for c in extras
+                    if not np.isnan(params[c][i])
+                ),
+            )
+            for i in range(len(params["kernel"]))
+        }
+    )
+    return joblib.hash(
+        [
+            kernel_on_lattice(kernel, length, lattice_size, normalize=False, **dict(kw))
+            for length, kw in settings
+        ]
+    )
 
 
 def _chunk_size(chunk_size, simulator):
@@ -575,14 +598,20 @@ def make_echoes(
         ``random_state``, and a fresh seed when that is None too; the seed
         used is recorded in ``settings`` and ``DESCR``.
     memory : str, path, joblib.Memory or None, default=None
-        Where chunks are cached: a folder (the same as
-        ``joblib.Memory(str(folder))``) or a ``joblib.Memory``; None caches
-        nothing. The folder must be writable. The key of a chunk is its
+        Where chunks are cached: a folder, or a ``joblib.Memory`` (its
+        ``location``); None caches nothing. The folder must be writable.
+        Chunks are stored as plain ``.npy`` arrays (read without pickle, so a
+        file in the folder cannot run code) with a JSON sidecar holding the
+        chunk's key, shape, dtype and checksum; a chunk that does not match
+        them is simulated again with a warning. Still, share a cache folder
+        only with writers you trust: whoever can write there decides the
+        echoes you are served. The key of a chunk is its
         parameters, echo ids, the seed and the simulator's experiment
         (:attr:`EchoSimulator.experiment`); ``backend`` and ``dtype``
         are part of it (resolved, so "auto" means the backend picked on the
-        calling machine), since backends agree only to rounding. Chunks are
-        reused only for the same ``chunk_size``.
+        calling machine), since backends agree only to rounding; for a
+        registered kernel, its definition and its values on the lattice.
+        Chunks are reused only for the same ``chunk_size``.
     n_jobs : int, default=None
         Chunks simulated at once by :class:`joblib.Parallel`; None defers to
         :func:`joblib.parallel_config` (one at a time by default). Under
@@ -714,7 +743,8 @@ def make_echoes(
     )
     for sim in experiments.values():
         sim.check_workload(min(chunk_size, n_total))
-    memory = _check_memory(memory)
+    location = _check_memory(memory)
+    store = None if location is None else ChunkStore(location)
     keys = {name: _simulation_key(sim, seed) for name, sim in experiments.items()}
     # Workers get the resolved backend, so they run what the key says.
     workers = {
@@ -746,32 +776,23 @@ def make_echoes(
             records = {kernel: (registered[kernel], kernel_token(kernel))}
         for start in range(first, first + count, chunk_size):
             rows = slice(start, min(start + chunk_size, first + count))
-            # Fresh copies: joblib's hash of an array includes its strides, and
-            # a worker's unpickled copy must hash like the array made here.
+            # Fresh copies: joblib's hash of an array includes its strides.
             params = {
                 "kernel": np.full(rows.stop - rows.start, kernel),
                 **{c: columns[c][rows].copy() for c in names},
             }
-            chunks.append((rows, echo_ids[rows].copy(), params, records))
+            extra_key = {}
+            if records is not None and store is not None:
+                # the key holds the registered kernel's definition and values
+                extra_key = {
+                    "kernel_token": records[kernel][1],
+                    "kernel_values": _kernel_values_digest(
+                        kernel, params, simulator.lattice_size
+                    ),
+                }
+            chunks.append((rows, echo_ids[rows].copy(), params, records, extra_key))
         first += count
     table = add_targets(params_table, simulator.experiment.lattice)
-
-    func = _simulate_chunk
-    registered_func = _simulate_registered_chunk
-    if memory is not None:
-        func = memory.cache(_simulate_chunk, ignore=["simulator"])
-        registered_func = memory.cache(
-            _simulate_registered_chunk, ignore=["simulator", "records"]
-        )
-
-    def task(name, chunk_ids, params, records):
-        if records is None:
-            return joblib.delayed(func)(workers[name], keys[name], chunk_ids, params)
-        # the key holds the registered kernel's definition
-        key = {**keys[name], "kernel_token": records[params["kernel"][0]][1]}
-        return joblib.delayed(registered_func)(
-            workers[name], key, chunk_ids, params, records
-        )
 
     # each experiment's chunks, experiment after experiment; its columns
     offsets = np.cumsum([0, *widths.values()])
@@ -779,21 +800,35 @@ def make_echoes(
         name: slice(int(offsets[i]), int(offsets[i + 1]))
         for i, name in enumerate(experiments)
     }
-    order = [(name, chunk) for name in experiments for chunk in chunks]
-    data = None
+    data = np.empty((n_total, int(offsets[-1])), dtype=np.result_type(*dtypes.values()))
     with progress_bar(
         n_total * len(experiments), "echoes", enabled=verbose > 0, desc="make_echoes"
     ) as bar:
+        # Chunks already in the cache are read (and checked) here; the others
+        # are simulated by the workers, which store them.
+        missing = []
+        for name in experiments:
+            for rows, chunk_ids, params, records, extra_key in chunks:
+                digest = None
+                if store is not None:
+                    digest = chunk_digest(
+                        {**keys[name], **extra_key}, chunk_ids, params
+                    )
+                    echoes = store.load(
+                        digest, (len(chunk_ids), widths[name]), dtypes[name]
+                    )
+                    if echoes is not None:
+                        data[rows, spans[name]] = echoes
+                        bar.update(len(echoes))
+                        continue
+                missing.append((name, rows, chunk_ids, params, records, digest))
         results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
-            task(name, chunk_ids, params, records)
-            for name, (_, chunk_ids, params, records) in order
+            joblib.delayed(_simulate_chunk)(
+                workers[name], chunk_ids, params, records, store, digest
+            )
+            for name, _, chunk_ids, params, records, digest in missing
         )
-        for (name, (rows, *_)), echoes in zip(order, results, strict=True):
-            if data is None:
-                data = np.empty(
-                    (n_total, int(offsets[-1])),
-                    dtype=np.result_type(echoes.dtype, *dtypes.values()),
-                )
+        for (name, rows, *_), echoes in zip(missing, results, strict=True):
             data[rows, spans[name]] = echoes
             bar.update(len(echoes))
 

@@ -8,13 +8,16 @@ distribution. See the user guide, "Interpreting a measured echo".
 """
 
 from ._estimator import EchoInference
-from ._workflow import echoes_at_estimate, infer_file, load_model, summary, train_model
+from ._persist import TRUSTED_TYPES, load_model, save_model
+from ._workflow import echoes_at_estimate, infer_file, summary, train_model
 
 __all__ = [
+    "TRUSTED_TYPES",
     "EchoInference",
     "echoes_at_estimate",
     "infer_file",
     "load_model",
+    "save_model",
     "summary",
     "train_model",
 ]

@@ -39,6 +39,7 @@ from ..io import EchoResampler, MeasuredEcho
 from ..scaling import curve_scaler
 from ..simulator import EchoSimulator
 from ..utils._random import InferenceStream, check_seed, derive_seed
+from ..utils._resources import check_fits_in_memory
 from ..window import EchoWindow
 from ._augment import check_augment, make_augmenter
 from ._ood import KNNDistance, conformal_threshold, echo_top_offset
@@ -645,6 +646,8 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                     "fit takes simulated echoes (an array), not MeasuredEcho objects."
                 )
             return self._measured(X, fill=fill)
+        if not reset and isinstance(X, pd.DataFrame):
+            X = self._columns_by_name(X)
         data = X
         if not hasattr(data, "dtype") and not isinstance(data, pd.DataFrame):
             data = np.asarray(data)
@@ -665,6 +668,43 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 "output='complex')); got real ones. Use detection='magnitude'."
             )
         return X
+
+    def _columns_by_name(self, X):
+        """A DataFrame's columns read by name, not by position.
+
+        Columns named as at fit are put in the fit's order; columns that name
+        their sample times (``absM_t=0.159us``) are sorted by time and must
+        be the model's grid: echoes of another ``dt`` or ``tau`` with the
+        same number of samples are refused, not read as if on it.
+        """
+        names = [str(c) for c in X.columns]
+        fitted = getattr(self, "feature_names_in_", None)
+        if (
+            fitted is not None
+            and len(set(names)) == len(names) == len(fitted)
+            and set(names) == set(fitted)
+        ):
+            return X[list(fitted)] if names != list(fitted) else X
+        each = [times_from_names([name]) for name in names]
+        if self.times_ is None or any(t is None for t in each):
+            return X
+        times = np.array([t[0] for t in each])
+        order = np.argsort(times, kind="stable")
+        dt = self.experiment_.dt
+        if len(times) != len(self.times_) or (
+            np.max(np.abs(times[order] - self.times_)) > dt / 2
+        ):
+            raise ValueError(
+                "The column names of X give sample times "
+                f"{times[order][0]:g}, {times[order][1 % len(times)]:g}, ... "
+                f"{times[order][-1]:g} us ({len(times)} samples), not the model's "
+                f"grid t_k = k * {dt:g} us, k < {len(self.times_)} (tau="
+                f"{self.experiment_.tau:g} us): these echoes were "
+                "recorded on another grid. Resample them onto it (pass "
+                "MeasuredEcho objects, or see make_resampler), or train a model "
+                "for their grid."
+            )
+        return X.iloc[:, order] if np.any(np.diff(order) != 1) else X
 
     def _validate(self, X, reset):
         """validate_data, saying what grid the model expects on a wrong length.
@@ -815,8 +855,34 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         weight = 1.0 if self.featurizer is None else 0.0
         return KNNDistance(n_neighbors=5, derivative_weight=weight, n_jobs=self.n_jobs)
 
+    def _check_calibration(self, n_cal):
+        """Refuse a confidence the calibration echoes cannot give, before fitting."""
+        confidence = float(self.confidence)
+        if self.interval_method != "conformal":
+            return  # quantile intervals warn and widen to infinity instead
+        needed = math.ceil(max(1 / confidence, 1 / (1 - confidence)))
+        if n_cal < needed:
+            raise ValueError(
+                f"confidence={confidence:g} needs at least {needed} calibration "
+                f"echoes for interval_method='conformal' (max(1/confidence, "
+                f"1/(1 - confidence))); calibration_size={self.calibration_size!r} "
+                f"gives {n_cal}. Give more echoes, a larger calibration_size or a "
+                "confidence nearer 0.5."
+            )
+
+    def _check_component(self, name):
+        """A user's estimator's own parameters, checked before any fit."""
+        estimator = getattr(self, name)
+        validate = getattr(estimator, "_validate_params", None)
+        if estimator is None or validate is None:
+            return
+        try:
+            validate()
+        except ValueError as exc:
+            raise ValueError(f"{name} has a bad setting: {exc}") from None
+
     def _quantiles(self):
-        alpha = 1 - self.confidence
+        alpha = 1 - float(self.confidence)
         return alpha / 2, 1 - alpha / 2
 
     def _fit_intervals(self, regressor, F_cal, y_cal):
@@ -828,7 +894,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         if self.interval_method == "conformal":
             return SplitConformalRegressor(
                 regressor,
-                confidence_level=self.confidence,
+                confidence_level=float(self.confidence),  # MAPIE takes a float
                 conformity_score=self.conformity_score,
                 prefit=True,
             ).conformalize(F_cal, y_cal)
@@ -853,7 +919,7 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             model.default_quantiles = q
             models.append(model)
         return ConformalizedQuantileRegressor(
-            models, confidence_level=self.confidence, prefit=True
+            models, confidence_level=float(self.confidence), prefit=True
         ).conformalize(F_cal, y_cal)
 
     def _intervals(self, target, F):
@@ -974,6 +1040,23 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         if isinstance(n_cal, Integral) and n_cal >= n:
             raise ValueError(
                 f"calibration_size={n_cal} leaves no training echo among {n}."
+            )
+        # what train_test_split will take, to name our parameter, not its test_size
+        n_held = n_cal if isinstance(n_cal, Integral) else math.ceil(n_cal * n)
+        if n_held >= n:
+            raise ValueError(
+                f"calibration_size={n_cal} holds out {n_held} of {n} echoes and "
+                "leaves no training echo; lower it or give more echoes."
+            )
+        self._check_calibration(n_held)
+        for name in ("regressor", "classifier", "ood_detector"):
+            self._check_component(name)
+        if augment is not None:
+            rows = n * (augment["copies"] + augment["keep_original"])
+            check_fits_in_memory(
+                rows * X.shape[1] * X.itemsize * 3,  # echoes, detected, features
+                f"Augmenting {n} echoes into {rows}",
+                "augment['copies'] (or the number of echoes)",
             )
         try:
             train, cal = train_test_split(

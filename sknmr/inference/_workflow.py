@@ -10,7 +10,6 @@ echoes simulated at the estimate and at the ends of the intervals
 import dataclasses
 import os
 
-import joblib
 import numpy as np
 import pandas as pd
 
@@ -21,8 +20,9 @@ from ..io import read_echo
 from ..kernels import kernel_stats
 from ..simulator import EchoSimulator
 from ._estimator import EchoInference
+from ._persist import load_model
 
-__all__ = ["echoes_at_estimate", "infer_file", "load_model", "summary", "train_model"]
+__all__ = ["echoes_at_estimate", "infer_file", "summary", "train_model"]
 
 #: Training sizes of ``sknmr infer --train``: ``quick`` for a first try (a
 #: minute on two cores), ``default`` for use (minutes).
@@ -84,25 +84,6 @@ def train_model(
         verbose=verbose,
     )
     return model.fit(data.data, data.target)
-
-
-def load_model(path):
-    """An EchoInference saved with ``joblib.dump``; a clear error otherwise."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No model file {path!r}.")
-    try:
-        model = joblib.load(path)
-    except Exception as exc:  # noqa: BLE001 - joblib raises many kinds
-        raise ValueError(
-            f"{path!r} is not a model saved with joblib.dump: {exc}"
-        ) from None
-    if not isinstance(model, EchoInference) or not hasattr(model, "targets_"):
-        raise ValueError(
-            f"{path!r} holds a {type(model).__name__}, not a fitted EchoInference "
-            "(train one with sknmr infer --train)."
-        )
-    return model
 
 
 def summary(table):
@@ -190,7 +171,8 @@ def infer_file(
     path : str or path-like
         The measured echo (any format :func:`sknmr.io.read_echo` reads).
     model : EchoInference or str
-        A fitted model, or the path of one saved with ``joblib.dump``.
+        A fitted model, or the path of one saved with
+        :func:`~sknmr.inference.save_model` (read with ``trusted=False``).
     format : str or None, default=None
         Passed to :func:`~sknmr.io.read_echo` (None guesses).
     output_dir : str or None, default=None

@@ -13,6 +13,7 @@ from sklearn.utils.validation import (
 )
 
 from .._timegrid import DEFAULT_DT, _decimals, time_names, times_from_names
+from ..utils._resources import check_fits_in_memory
 from ._echo import MeasuredEcho
 
 __all__ = ["EchoResampler"]
@@ -334,6 +335,14 @@ class EchoResampler(TransformerMixin, BaseEstimator):
                     "n_times, or align the echoes (echo_time, align='peak')."
                 )
             n = int(math.floor(last / step * (1 + 1e-12) + 1e-9)) + 1
+        # the output (complex, one row per series) and the grid, before making them
+        check_fits_in_memory(
+            16.0 * n * (len(ends) + 1),
+            f"A target grid of {n} times (dt={step:g} us)",
+            f"n_times, or raise dt (the measured series end at {max(ends):g} us)"
+            if self.n_times is None
+            else "n_times",
+        )
         return np.arange(n) * step
 
     # -- input ------------------------------------------------------------------
@@ -371,9 +380,15 @@ class EchoResampler(TransformerMixin, BaseEstimator):
                     "source_times must be finite and strictly increasing (us)."
                 )
             return times
-        named = times_from_names(getattr(self, "feature_names_in_", None))
+        names = getattr(self, "feature_names_in_", None)
+        named = times_from_names(names)
         if named is not None:
             return self._snap(named)
+        if names is not None:
+            each = [times_from_names([name]) for name in names]
+            if all(t is not None for t in each):
+                # every column names its time, out of order: sorted in _series
+                return np.array([t[0] for t in each])
         start, step = self._grid_origin()
         return start + np.arange(n_features) * step
 
@@ -388,6 +403,16 @@ class EchoResampler(TransformerMixin, BaseEstimator):
             return [(e.times, e.signal, _label(e, k)) for k, e in enumerate(echoes)]
         X = validate_data(self, X, reset=reset, dtype=np.float64)
         times = self._array_source_times(X.shape[1])
+        if np.any(np.diff(times) <= 0):  # columns named by time, out of order
+            order = np.argsort(times, kind="stable")
+            if np.any(np.diff(times[order]) <= 0):
+                raise ValueError(
+                    "The column names of X give the same sample time twice "
+                    f"({times[order][np.flatnonzero(np.diff(times[order]) <= 0)[0]]:g}"
+                    " us); each column must be one time."
+                )
+            times = self._snap(times[order])
+            X = X[:, order]
         return [(times, row, f"row {k}") for k, row in enumerate(X)]
 
     # -- one series ---------------------------------------------------------------
