@@ -150,6 +150,14 @@ class Experiment:
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
+    def __getstate__(self):
+        # the grid is derived (and cached): stored files hold the fields only
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __setstate__(self, state):
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
     # -- the time grid ------------------------------------------------------
     @cached_property
     def grid(self):

@@ -101,7 +101,7 @@ def test_differences_split_grid_and_physics():
     grid, physics = a.differences(EchoSimulator(lattice_size=7, tau=3.0).experiment)
     assert any(item.startswith("sequence=") for item in grid)
     assert any(item.startswith("n_times=") for item in grid)
-    assert len(physics) == 1 and physics[0].startswith("lattice=Lattice(")
+    assert physics == ["lattice=Lattice.square(7) (not Lattice.square(5))"]
     assert a.differences(a) == ([], [])
 
 

@@ -341,7 +341,7 @@ def test_refuses_another_grid(model, sim):
             settings = {"lattice_size": 8, "tau": 8.0, **changed}
             model.check_compatible(EchoSimulator(**settings))
     assert model.check_compatible(sim) is model
-    with pytest.warns(UserWarning, match="lattice_size"):
+    with pytest.warns(UserWarning, match=r"lattice=Lattice.square\(10\)"):
         model.check_compatible(EchoSimulator(lattice_size=10, tau=8.0))
     with pytest.raises(ValueError, match="samples per echo"):
         small(simulator=sim).fit(other.data, other.target)

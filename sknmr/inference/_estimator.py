@@ -83,8 +83,9 @@ def _experiment_from(source):
                 raise ValueError(
                     "These echoes are a dataset of several experiments "
                     f"({', '.join(source['sequences'])}), side by side; a model "
-                    "reads one. Fit on one block, data[:, bunch.blocks[name]], with "
-                    "simulator=EchoSimulator.from_experiment(bunch.experiments[name])."
+                    "reads one. Fit it on one block: fit(data.data[:, "
+                    "data.blocks[name]], data.target) with simulator="
+                    "EchoSimulator.from_experiment(data.experiments[name])."
                 )
             return experiment_of(source["simulation"])
         if "format" in source:  # Experiment.to_dict
