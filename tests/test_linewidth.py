@@ -1,5 +1,7 @@
 """The linewidth as a sample parameter: per-echo column, line shape, prior, learning."""
 
+import warnings
+
 import joblib
 import numpy as np
 import pandas as pd
@@ -10,7 +12,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sknmr import EchoSimulator, Experiment
 from sknmr._physics import draw_offsets, echo_rng
 from sknmr.cli import main
-from sknmr.datasets import make_echoes
+from sknmr.datasets import load_echoes, make_echoes, save_echoes
 from sknmr.inference import EchoInference, echoes_at_estimate, train_model
 from sknmr.prior import Prior, check_prior, draw_extras, sample_prior
 
@@ -223,6 +225,16 @@ def test_make_echoes_draws_and_simulates_the_linewidth(tmp_path):
     np.testing.assert_array_equal(echoes, data.data)
 
 
+def test_saved_dataset_keeps_the_linewidth_and_line_shape(tmp_path):
+    sim = EchoSimulator(lattice_size=6, tau=2.0, line_shape="gaussian")
+    data = make_echoes(2, simulator=sim, random_state=0, linewidth=(0.02, 0.2))
+    save_echoes(data, tmp_path / "echoes.npz")
+    again = load_echoes(tmp_path / "echoes.npz")
+    assert again.experiment.line_shape == "gaussian"
+    pd.testing.assert_frame_equal(again.target, data.target)
+    np.testing.assert_array_equal(again.data, data.data)
+
+
 # -- learning ------------------------------------------------------------------------
 def test_echo_inference_learns_the_linewidth():
     from quantile_forest import ExtraTreesQuantileRegressor
@@ -243,6 +255,12 @@ def test_echo_inference_learns_the_linewidth():
     assert (table["linewidth_lower"] <= table["linewidth"]).all()
     assert (table["linewidth"] <= table["linewidth_upper"]).all()
     assert model.nonnegative_["linewidth"]
+    # a model of many linewidths takes another simulator linewidth silently
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.check_compatible(EchoSimulator(lattice_size=6, tau=6.0, linewidth=0.02))
+    with pytest.warns(UserWarning, match="lattice_size"):
+        model.check_compatible(EchoSimulator(lattice_size=8, tau=6.0, linewidth=0.02))
     # the estimate's echoes are simulated at the estimated linewidth
     times, echoes = echoes_at_estimate(model, table.iloc[:1])
     assert set(echoes) >= {"estimate"} and echoes["estimate"].shape == times.shape
