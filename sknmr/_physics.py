@@ -11,6 +11,7 @@ step of length ``dt`` is the rotation by ``2 pi |B| dt`` about ``B``. A pulse
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 #: Revision of the simulated physics. Cached echoes are keyed on it (not on the
 #: package version), so it must change whenever the echoes of any setting do:
@@ -40,19 +41,31 @@ def pulse_matrix(axis, theta_degrees):
     return rotation_matrix(axis, -np.deg2rad(theta_degrees))
 
 
-def draw_offsets(rng, shape, linewidth, cutoff):
-    """Lorentzian offsets (MHz) of full width ``linewidth``, kept in [-cutoff, cutoff).
+#: Line shapes of the offsets: the name of each law of ``draw_offsets``.
+LINE_SHAPES = ("lorentzian", "gaussian")
+# FWHM of a standard normal law: 2 sqrt(2 ln 2).
+_GAUSSIAN_FWHM = 2.0 * np.sqrt(2.0 * np.log(2.0))
 
-    Redrawing the values outside the window until they fall inside it gives
-    exactly the Lorentzian truncated to the window; we sample that truncated
-    law directly by inverting its CDF, which uses one uniform per spin and so
-    never loops.
+
+def draw_offsets(rng, shape, linewidth, cutoff, line_shape="lorentzian"):
+    """Offsets (MHz) of full width ``linewidth``, kept in [-cutoff, cutoff).
+
+    ``line_shape`` is ``"lorentzian"`` or ``"gaussian"``, each of full width
+    at half maximum ``linewidth``. Redrawing the values outside the window
+    until they fall inside it gives exactly the law truncated to the window;
+    we sample that truncated law directly by inverting its CDF, which uses one
+    uniform per spin and so never loops.
     """
-    half_width = 0.5 * linewidth
-    lo = 0.5 + np.arctan(-cutoff / half_width) / np.pi
-    hi = 0.5 + np.arctan(cutoff / half_width) / np.pi
-    u = lo + (hi - lo) * rng.random(shape)
-    nu = half_width * np.tan(np.pi * (u - 0.5))
+    u = rng.random(shape)
+    if line_shape == "gaussian":
+        sigma = linewidth / _GAUSSIAN_FWHM
+        lo, hi = special.ndtr(-cutoff / sigma), special.ndtr(cutoff / sigma)
+        nu = sigma * special.ndtri(lo + (hi - lo) * u)
+    else:
+        half_width = 0.5 * linewidth
+        lo = 0.5 + np.arctan(-cutoff / half_width) / np.pi
+        hi = 0.5 + np.arctan(cutoff / half_width) / np.pi
+        nu = half_width * np.tan(np.pi * (lo + (hi - lo) * u - 0.5))
     # Rounding can land exactly on +cutoff; the window is half open.
     return np.clip(nu, -cutoff, np.nextafter(cutoff, -np.inf))
 

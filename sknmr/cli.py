@@ -556,8 +556,12 @@ def _add_infer(subparsers):
     train.add_argument(
         "--linewidth",
         type=_positive_float,
-        default=0.08,
-        help="offset linewidth in MHz (default 0.08)",
+        nargs="+",
+        default=[0.08],
+        metavar="MHZ",
+        help="offset linewidth in MHz (default 0.08); two values LOW HIGH train "
+        "with the linewidth free, drawn log-uniformly in that range, and predict "
+        "it with an interval",
     )
     train.add_argument(
         "--confidence",
@@ -632,13 +636,19 @@ def _run_infer(args, *, parser):
         from .inference._workflow import TRAINING_PRESETS, train_model
         from .simulator import EchoSimulator
 
+        if len(args.linewidth) > 2:
+            parser.error(
+                "argument --linewidth: expected one width or a range LOW HIGH (MHz); "
+                f"got {len(args.linewidth)} values"
+            )
+        free = args.linewidth if len(args.linewidth) == 2 else None
         sizes = TRAINING_PRESETS["quick" if args.quick else "default"]
         try:
             simulator = EchoSimulator(
                 lattice_size=args.lattice_size or sizes["lattice_size"],
                 tau=100.0 if args.tau is None else args.tau,
                 dt=args.dt,
-                linewidth=args.linewidth,
+                linewidth=args.linewidth[0] if free is None else 0.08,
                 dtype="float32",
             )
             _ = simulator.n_times
@@ -651,6 +661,7 @@ def _run_infer(args, *, parser):
             model = train_model(
                 simulator,
                 n_per_kernel=args.n_per_kernel or sizes["n_per_kernel"],
+                linewidth=None if free is None else tuple(free),
                 random_state=args.seed,
                 memory=args.cache,
                 n_jobs=args.n_jobs,

@@ -3,7 +3,7 @@
 An :class:`Experiment` holds everything that decides an echo except the
 material (the kernel, its length and the couplings of a parameter table) and
 the disorder draw (``random_state``): the pulse sequence, the time grid, what
-a sample is (``output``), the offsets' line (width and cutoff), the
+a sample is (``output``), the offsets' line (width, shape and cutoff), the
 relaxation defaults and the lattice. :attr:`EchoSimulator.experiment
 <sknmr.EchoSimulator.experiment>` returns it, and
 :meth:`EchoSimulator.from_experiment <sknmr.EchoSimulator.from_experiment>`
@@ -37,6 +37,7 @@ from numbers import Real
 
 import numpy as np
 
+from ._physics import LINE_SHAPES
 from ._timegrid import time_names
 from .lattices import Lattice
 from .sequences import PulseSequence, hahn_echo
@@ -50,6 +51,9 @@ WINDOW_WIDTH = 1 / 3
 # Fields that define the time grid and what a sample is: echoes that differ
 # in them are not comparable sample by sample.
 _GRID_FIELDS = ("sequence", "dt", "output")
+# Fields that to_dict leaves out at their default (added after the format):
+# an experiment at the default keeps the key it always had.
+_OMITTED_AT_DEFAULT = ("line_shape",)
 # The format of to_dict; from_dict refuses another.
 _FORMAT = "sknmr.Experiment/1"
 
@@ -86,7 +90,8 @@ class Experiment:
         The periodic lattice of nuclei (:class:`~sknmr.lattices.Lattice`;
         the paper's is ``Lattice.square(100)``).
     linewidth : float
-        Full width at half maximum (MHz) of the Lorentzian offsets.
+        Full width at half maximum (MHz) of the offsets' line (echoes whose
+        parameter table sets none).
     cutoff : float
         Offsets are kept in ``[-cutoff, cutoff)`` (MHz).
     output : {"magnitude", "complex", "z"}, default="magnitude"
@@ -95,6 +100,10 @@ class Experiment:
         Relaxation times (us) of echoes whose parameter table sets none.
     dephasing_rate : float, default=0.0
         Pure dephasing rate (1/us), the older spelling of ``t2``.
+    line_shape : {"lorentzian", "gaussian"}, default="lorentzian"
+        Law of the offsets, of full width at half maximum ``linewidth``
+        (a parameter table's ``linewidth`` column overrides the width, never
+        the shape).
 
     Attributes
     ----------
@@ -121,6 +130,7 @@ class Experiment:
     t1: float | None = None
     t2: float | None = None
     dephasing_rate: float = 0.0
+    line_shape: str = "lorentzian"
 
     def __post_init__(self):
         if not isinstance(self.sequence, PulseSequence):
@@ -136,6 +146,11 @@ class Experiment:
         if self.output not in OUTPUTS:
             raise ValueError(
                 f"output must be one of {sorted(OUTPUTS)}; got {self.output!r}."
+            )
+        if self.line_shape not in LINE_SHAPES:
+            raise ValueError(
+                f"line_shape must be one of {list(LINE_SHAPES)}; got "
+                f"{self.line_shape!r}."
             )
         values = {
             "dt": _positive(self.dt, "dt"),
@@ -273,6 +288,10 @@ class Experiment:
         values = {"format": _FORMAT}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in _OMITTED_AT_DEFAULT and value == f.default:
+                # left out at its default, so that the stored keys of
+                # experiments made before the field existed stay the same
+                continue
             values[f.name] = (
                 value.to_dict() if f.name in ("sequence", "lattice") else value
             )
@@ -307,7 +326,9 @@ class Experiment:
 
     def __repr__(self):
         parts = ", ".join(
-            f"{f.name}={_describe(getattr(self, f.name))}" for f in fields(self)
+            f"{f.name}={_describe(getattr(self, f.name))}"
+            for f in fields(self)
+            if f.name not in _OMITTED_AT_DEFAULT or getattr(self, f.name) != f.default
         )
         return f"Experiment({parts})"
 
@@ -364,6 +385,7 @@ def legacy_experiment(settings):
         t1=settings.get("t1"),
         t2=settings.get("t2"),
         dephasing_rate=settings.get("dephasing_rate", 0.0),
+        line_shape=settings.get("line_shape", "lorentzian"),
     )
 
 

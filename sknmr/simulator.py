@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from . import _backends
-from ._physics import REFOCUS_AXES, EchoBatch, draw_offsets, echo_rng
+from ._physics import LINE_SHAPES, REFOCUS_AXES, EchoBatch, draw_offsets, echo_rng
 from ._progress import progress_bar
 from ._timegrid import DEFAULT_DT, DEFAULT_TAU, n_steps
 from .experiment import OUTPUTS, Experiment
@@ -46,8 +46,19 @@ __all__ = ["EchoSimulator"]
 RELAXATION_COLUMNS = ("t1", "t2")
 # The most steps of dt tau may span (a grid of 3 tau / dt samples).
 _MAX_STEPS = 1e12
+#: Optional per-echo column of a parameter table: the full width at half
+#: maximum (MHz) of the echo's offsets, overriding the simulator's ``linewidth``.
+LINE_COLUMNS = ("linewidth",)
 # The columns of a checked parameter table before the kernel extras.
-_BASE_COLUMNS = ("kernel", "length", "alpha_x", "alpha_y", "alpha_z", "t1", "t2")
+_BASE_COLUMNS = (
+    "kernel",
+    "length",
+    "alpha_x",
+    "alpha_y",
+    "alpha_z",
+    *RELAXATION_COLUMNS,
+    *LINE_COLUMNS,
+)
 # The Hahn-echo parameters a `sequence` replaces, with their defaults.
 _HAHN_DEFAULTS = {"tau": DEFAULT_TAU, "pulse_angle": 90.0, "refocus_axis": "y"}
 #: Largest coupling (MHz) accepted: far beyond any material, and small enough
@@ -140,7 +151,8 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
 
     Implements the mean-field model of Rao et al. (2023), as the physics guide
     of the documentation states it. Each nucleus ``i`` of a periodic square lattice is a
-    spin-1/2 in a pure state with a Lorentzian offset ``nu_i`` and feels the
+    spin-1/2 in a pure state with an offset ``nu_i`` (Lorentzian by default)
+    and feels the
     field of ``H_i = -(nu_i + alpha_z w_i^z) I^z - alpha_x w_i^x I^x - alpha_y
     w_i^y I^y``, where ``w_i = sum_j Khat(r_j - r_i) <I_j>`` is the
     kernel-weighted mean spin of the others. By default a ``theta`` pulse about
@@ -154,8 +166,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     :func:`sknmr.kernels.register_kernel`), its length parameter (``xi``,
     ``p``, ``gamma``, ...), the couplings ``alpha_xy`` (or ``alpha_x`` and
     ``alpha_y`` separately) and ``alpha_z``, and optionally ``t1`` and
-    ``t2`` (us, overriding the simulator's; NaN keeps them) and the kernel's
-    extra parameters (:func:`sknmr.kernels.kernel_parameters`; NaN keeps the
+    ``t2`` (us), ``linewidth`` (MHz: the sample's inhomogeneous line), each
+    overriding the simulator's (NaN keeps it), and the kernel's extra
+    parameters (:func:`sknmr.kernels.kernel_parameters`; NaN keeps the
     default).
 
     Parameters
@@ -170,8 +183,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         after ``n_tau = round(tau / dt)`` steps, and ``3 * n_tau`` samples are
         taken.
     linewidth : float, default=0.08
-        Full width at half maximum (MHz) of the Lorentzian offsets. The paper
-        states 0.008; see the user guide for why 0.08 is the default.
+        Full width at half maximum (MHz) of the offsets' line, for echoes
+        whose parameter table has no ``linewidth``. The paper states 0.008;
+        see the user guide for why 0.08 is the default.
     cutoff : float, default=0.25
         Offsets are kept in ``[-cutoff, cutoff)`` MHz (redrawn outside).
     pulse_angle : float, default=90.0
@@ -221,6 +235,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Threads for the numba and torch backends (None means 1, -1 all
         cores). It does not change the results.
+    line_shape : {"lorentzian", "gaussian"}, default="lorentzian"
+        Law of the offsets, of full width at half maximum ``linewidth`` and
+        truncated to the cutoff (the paper's is Lorentzian).
     random_state : int, RandomState instance or None, default=None
         Seeds the offsets. An echo's offsets depend only on this seed and the
         echo's position in the table (or its ``echo_ids`` entry).
@@ -282,6 +299,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
         "lattice": [Lattice, StrOptions(set(LATTICE_NAMES)), None],
+        "line_shape": [StrOptions(set(LINE_SHAPES))],
     }
 
     def __init__(
@@ -306,6 +324,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         t2=None,
         lattice=None,
         device=None,
+        line_shape="lorentzian",
     ):
         self.lattice_size = lattice_size
         self.dt = dt
@@ -327,6 +346,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         self.verbose = verbose
         self.lattice = lattice
         self.device = device
+        self.line_shape = line_shape
 
     # -- settings -----------------------------------------------------------
     def _check_settings(self):
@@ -433,6 +453,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             t1=None if self.t1 is None else float(self.t1),
             t2=None if self.t2 is None else float(self.t2),
             dephasing_rate=float(self.dephasing_rate),
+            line_shape=self.line_shape,
         )
 
     @classmethod
@@ -464,7 +485,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         physics = {"sequence", "dt", "lattice_size", "lattice", "linewidth", "cutoff"}
         physics |= {"output"}
         physics |= {"t1", "t2", "dephasing_rate", "tau", "pulse_angle"}
-        physics |= {"refocus_axis"}
+        physics |= {"refocus_axis", "line_shape"}
         clash = sorted(set(params) & physics)
         if clash:
             raise TypeError(
@@ -484,6 +505,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             t1=experiment.t1,
             t2=experiment.t2,
             dephasing_rate=experiment.dephasing_rate,
+            line_shape=experiment.line_shape,
             **params,
         )
 
@@ -619,7 +641,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         """Validate a parameter table; return it in the simulator's terms.
 
         The result has the columns ``kernel, length, alpha_x, alpha_y,
-        alpha_z, t1, t2`` (NaN: the simulator's) and one column per kernel
+        alpha_z, t1, t2, linewidth`` (NaN: the simulator's) and one column per kernel
         extra that the table sets (NaN: the kernel's default).
         """
         if isinstance(params, pd.DataFrame):
@@ -660,13 +682,14 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         known = available_kernels()
         names = {k for k in kernels if isinstance(k, str) and k in known}
         extras = {e for k in names for e in kernel_parameters(k)}
-        optional = set(RELAXATION_COLUMNS) | extras
+        optional = set(RELAXATION_COLUMNS) | set(LINE_COLUMNS) | extras
         extra = [c for c in columns if c not in required and c not in optional]
         if missing or extra:
             raise ValueError(
                 f"params must have the columns {PARAM_COLUMNS} (alpha_xy may be "
-                "replaced by alpha_x and alpha_y), optionally t1, t2 and the "
-                f"kernels' extra parameters; missing {missing}, extra columns {extra}. "
+                "replaced by alpha_x and alpha_y), optionally t1, t2, linewidth and "
+                "the kernels' extra parameters; missing "
+                f"{missing}, extra columns {extra}. "
                 "(Drop derived targets with table[list(sknmr.prior.PARAM_COLUMNS)].)"
             )
         if len(table) == 0:
@@ -705,6 +728,15 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                     )
             out[name] = col
         _check_relaxation_times(*self._relaxation_times(pd.DataFrame(out)), "an echo's")
+        col = np.full(len(table), np.nan)
+        if "linewidth" in columns:
+            col = _real_column(table["linewidth"], "linewidth", allow_nan=True)
+            if np.any(col <= 0):
+                raise ValueError(
+                    "linewidth must be > 0 (MHz, the full width at half maximum), "
+                    f"or NaN for the simulator's; got {col[col <= 0][:3]}."
+                )
+        out["linewidth"] = col
         for name in sorted(extras & set(columns)):
             col = out[name] = _real_column(table[name], name, allow_nan=True)
             takes = np.array([name in kernel_parameters(k) for k in out["kernel"]])
@@ -750,7 +782,9 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         params : DataFrame or mapping
             Columns ``kernel`` ({"gaussian", "power", "rkky"}), ``length``,
             ``alpha_xy`` and ``alpha_z`` (MHz), as equal-length arrays; a
-            mapping of scalars is one echo.
+            mapping of scalars is one echo. Optional columns ``t1``, ``t2``
+            (us) and ``linewidth`` (MHz, > 0) override the simulator's for
+            their echo (NaN keeps it).
         echo_ids : array-like of int, default=None
             Identity of each echo for seeding its offsets (default: its row
             number). Give global positions when simulating a table in pieces.
@@ -781,6 +815,11 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         n_echoes, n_times = len(table), grid.n_times
         extras = [c for c in table.columns if c not in _BASE_COLUMNS]
         transverse, longitudinal = self._decays(table)
+        # the simulator's own value where the table has none (NaN), untouched
+        widths = [
+            self.linewidth if np.isnan(w) else float(w)
+            for w in table["linewidth"].to_numpy()
+        ]
 
         mxy = np.empty((n_echoes, n_times), dtype=np.result_type(dtype, np.complex64))
         mz = np.empty((n_echoes, n_times), dtype=dtype)
@@ -804,10 +843,11 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                             draw_offsets(
                                 echo_rng(seed, i),
                                 lattice.shape,
-                                self.linewidth,
+                                width,
                                 self.cutoff,
+                                self.line_shape,
                             )
-                            for i in ids[rows]
+                            for i, width in zip(ids[rows], widths[rows], strict=True)
                         ]
                     ),
                     alpha_x=part["alpha_x"].to_numpy(np.float64),
@@ -869,15 +909,17 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         **prior
             Ranges of the prior (``alpha_xy``, ``alpha_z``, ``lengths``,
             ``W``, and for the general model ``alpha_x``, ``alpha_y``, ``t1``,
-            ``t2``, ``kernel_params``), as for :func:`sknmr.prior.sample_prior`.
+            ``t2``, ``linewidth``, ``kernel_params``), as for
+            :func:`sknmr.prior.sample_prior`.
 
         Returns
         -------
         echoes : ndarray of shape (n_samples, n_times)
         table : pandas.DataFrame
             ``kernel, length, alpha_xy, alpha_z`` (or ``alpha_x, alpha_y``
-            for an anisotropic prior), the drawn ``t1``, ``t2`` and kernel
-            parameters if any, then ``W, L, power``; one row per echo.
+            for an anisotropic prior), the drawn ``t1``, ``t2``, ``linewidth``
+            and kernel parameters if any, then ``W, L, power``; one row per
+            echo.
 
         Examples
         --------

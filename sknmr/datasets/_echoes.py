@@ -78,6 +78,9 @@ __all__ = ["make_echoes"]
 
 # The columns of a drawn table that every kernel's chunk passes on.
 _COUPLING_COLUMNS = ("length", "alpha_xy", "alpha_x", "alpha_y", "alpha_z")
+# The drawn per-echo columns that every kernel takes (the sample's, not the
+# kernel's): relaxation times and the linewidth.
+_SAMPLE_COLUMNS = ("t1", "t2", "linewidth")
 
 #: Echo ids of kernel code ``k`` are ``k * ID_STRIDE + j``.
 ID_STRIDE = ECHO_ID_STRIDE
@@ -254,12 +257,17 @@ def _length_name(kernel):
 
 
 def _describe_extras(prior, kernels, seed):
-    """The DESCR paragraph on relaxation times and kernel parameters, or None."""
+    """The DESCR paragraph on relaxation times, linewidth, kernel parameters."""
     parts = [
         f"{name} uniform in {prior[name]} us" for name in ("t1", "t2") if name in prior
     ]
     if "t1" in prior and "t2" in prior:
         parts[-1] += " (pairs with t2 > 2 t1 redrawn)"
+    if "linewidth" in prior:
+        parts.append(
+            f"linewidth (FWHM of the offsets) log-uniform in {prior['linewidth']} "
+            f"MHz, from SeedSequence({seed}, spawn_key=(5, k, j))"
+        )
     for name, value in prior.get("kernel_params", {}).items():
         takers = [k for k in kernels if name in kernel_parameters(k)]
         law = (
@@ -357,7 +365,7 @@ def _describe(settings, n_times, times):
                 "length",
                 *(["alpha_x", "alpha_y"] if anisotropic else ["alpha_xy"]),
                 "alpha_z",
-                *(name for name in ("t1", "t2") if name in prior),
+                *(name for name in _SAMPLE_COLUMNS if name in prior),
                 *prior.get("kernel_params", {}),
             ]
         )
@@ -489,6 +497,7 @@ def _check_sequences(sequences, simulator):
         "t1": ["array-like", None],
         "t2": ["array-like", None],
         "kernel_params": [dict, None],
+        "linewidth": ["array-like", None],
         "sequences": [Mapping, None],
         "random_state": ["random_state", np.random.Generator],
         "memory": [None, str, os.PathLike, joblib.Memory],
@@ -515,6 +524,7 @@ def make_echoes(
     t1=None,
     t2=None,
     kernel_params=None,
+    linewidth=None,
     sequences=None,
     random_state=None,
     memory=None,
@@ -582,6 +592,12 @@ def make_echoes(
         and NaN in ``target`` for the others; ``staggered`` takes the
         probability that an echo's kernel is staggered. See
         :func:`sknmr.prior.sample_prior`.
+    linewidth : (float, float) or None, default=None
+        Range (MHz, > 0) of each echo's linewidth, the full width at half
+        maximum of its offsets (the sample's inhomogeneous line), drawn
+        log-uniformly and overriding the simulator's ``linewidth`` (whose
+        ``line_shape`` is kept); ``target`` then has a ``linewidth`` column,
+        a target that :class:`~sknmr.inference.EchoInference` can learn.
     sequences : mapping of str to PulseSequence, or None, default=None
         Several experiments on the same samples: each material (one draw of
         the prior and one disorder realisation, the same offsets) gets one
@@ -641,8 +657,8 @@ def make_echoes(
             Always a DataFrame, as its columns mix types: ``kernel``,
             ``length``, ``alpha_xy``, ``alpha_z``, ``W``, ``L``, ``power``
             (by default); ``alpha_x``, ``alpha_y`` replace ``alpha_xy`` and
-            the drawn ``t1``, ``t2`` and kernel parameters come before ``W``
-            when the prior draws them.
+            the drawn ``t1``, ``t2``, ``linewidth`` and kernel parameters come
+            before ``W`` when the prior draws them.
         frame : DataFrame or None
             ``data`` and ``target`` side by side when ``as_frame``.
         times : ndarray of shape (n_times,)
@@ -717,6 +733,7 @@ def make_echoes(
         t1=t1,
         t2=t2,
         kernel_params=kernel_params,
+        linewidth=linewidth,
     )
     _check_relaxation_with(simulator, prior)
     experiments = (
@@ -769,7 +786,7 @@ def make_echoes(
         names = [
             c
             for c in columns
-            if c in _COUPLING_COLUMNS or c in ("t1", "t2") or c in takes
+            if c in _COUPLING_COLUMNS or c in _SAMPLE_COLUMNS or c in takes
         ]
         records = None
         if kernel in registered:

@@ -33,6 +33,7 @@ def train_model(
     simulator=None,
     *,
     n_per_kernel=500,
+    linewidth=None,
     random_state=0,
     memory=None,
     n_jobs=None,
@@ -48,6 +49,12 @@ def train_model(
         None: ``EchoSimulator(lattice_size=32, dtype="float32")``.
     n_per_kernel : int, default=500
         Training echoes per kernel, drawn from the paper's prior.
+    linewidth : (float, float) or None, default=None
+        Train with the linewidth free: each echo's linewidth (MHz, the
+        simulator's line shape) drawn log-uniformly in this range, and
+        ``"linewidth"`` added to the default targets, so that it is predicted
+        with an interval like the others. None: every echo has the
+        simulator's linewidth.
     random_state : int, default=0
         Seeds the dataset and the model.
     memory, n_jobs, verbose
@@ -67,9 +74,15 @@ def train_model(
     >>> model = train_model(sim, n_per_kernel=30, confidence=0.8, ood_false_alarm=0.2)
     >>> model.experiment_.tau
     6.0
+    >>> model = train_model(sim, n_per_kernel=30, linewidth=(0.02, 0.2),
+    ...                     confidence=0.8, ood_false_alarm=0.2)
+    >>> model.targets_
+    ['W', 'L', 'alpha_xy', 'alpha_z', 'linewidth']
     """
     if simulator is None:
         simulator = EchoSimulator(lattice_size=32, dtype="float32")
+    if linewidth is not None and "targets" not in params:
+        params["targets"] = (*EchoInference().targets, "linewidth")
     # Validate the model's settings before simulating anything.
     model = EchoInference(
         simulator=simulator, random_state=random_state, n_jobs=n_jobs, **params
@@ -78,6 +91,7 @@ def train_model(
     data = make_echoes(
         n_per_kernel,
         simulator=simulator,
+        linewidth=linewidth,
         random_state=random_state,
         memory=memory,
         n_jobs=n_jobs,
@@ -128,7 +142,8 @@ def echoes_at_estimate(model, table, simulator=None):
     The kernel is the power law when ``p_power >= 0.5`` and the gaussian
     otherwise, its length parameter the one (in the paper's range) whose
     length scale is nearest the estimated ``L``; the couplings are the
-    estimated ``alpha_xy`` and ``alpha_z`` (lower ends, estimate, upper ends).
+    estimated ``alpha_xy`` and ``alpha_z`` (lower ends, estimate, upper ends),
+    and the estimated linewidth when the model predicts one.
 
     Returns
     -------
@@ -157,6 +172,9 @@ def echoes_at_estimate(model, table, simulator=None):
             "alpha_xy": max(float(row.get(f"alpha_xy{suffix}", 0.05)), 0.0),
             "alpha_z": max(float(row.get(f"alpha_z{suffix}", 0.05)), 0.0),
         }
+        width = float(row.get(f"linewidth{suffix}", np.nan))
+        if np.isfinite(width) and width > 0:
+            params["linewidth"] = width
         echoes[name] = simulator.simulate(params)[0]
     return simulator.times, echoes
 

@@ -15,6 +15,9 @@ setting):
   ``W = alpha_x + alpha_y + alpha_z``;
 * ``t1`` and ``t2`` ranges (us) draw per-echo relaxation times (with both,
   pairs with ``t2 > 2 t1`` are redrawn);
+* a ``linewidth`` range (MHz) draws each echo's inhomogeneous linewidth
+  (the full width at half maximum of its offsets), log-uniformly: a scale
+  that may span a decade, from a few kHz to hundreds of kHz;
 * ``kernel_params`` draws the kernels' optional parameters
   (:func:`sknmr.kernels.kernel_parameters`), e.g. the gaussian's
   ``exponent`` or the angular weights, uniformly in given ranges;
@@ -33,6 +36,7 @@ draws from its own streams:
 * its length and couplings from ``SeedSequence(seed, spawn_key=(2, k, j))``
   (:func:`draw_params`);
 * its ``t1``/``t2`` from ``SeedSequence(seed, spawn_key=(3, k, j))``;
+* its ``linewidth`` from ``SeedSequence(seed, spawn_key=(5, k, j))``;
 * each kernel parameter ``name`` from
   ``SeedSequence(seed, spawn_key=(4, k, j, zlib.crc32(name)))``
   (:func:`draw_extras`).
@@ -40,7 +44,8 @@ draws from its own streams:
 So :func:`sample_prior`, :meth:`sknmr.EchoSimulator.sample` and
 :func:`sknmr.datasets.make_echoes` give the same materials for the same seed,
 whatever the batch, chunk or job count, and turning on a relaxation or kernel
-parameter range leaves the couplings and lengths drawn as they were.
+parameter range (or a linewidth range) leaves the couplings and lengths drawn
+as they were.
 
 Examples
 --------

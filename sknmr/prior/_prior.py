@@ -66,6 +66,11 @@ class Prior:
         Uniform ranges (us, > 0) of per-echo relaxation times. With both,
         pairs with ``t2 > 2 t1`` are redrawn; ranges where that is hopeless
         are refused.
+    linewidth : (float, float) or None, default=None
+        Range (MHz, > 0) of each echo's linewidth, the full width at half
+        maximum of its offsets, drawn log-uniformly (a scale: e.g. (0.02, 0.2)
+        gives as many echoes in each half-decade); it overrides the
+        simulator's ``linewidth`` for that echo.
     kernel_params : dict or None, default=None
         Kernel parameter name -> ``(low, high)``: drawn uniformly for every
         echo whose kernel takes the parameter
@@ -78,7 +83,8 @@ class Prior:
     ranges : dict
         The resolved ranges: ``alpha_xy`` (or ``alpha_x`` and ``alpha_y``),
         ``alpha_z``, ``lengths`` (each of ``kernels``), ``W``, then ``t1``,
-        ``t2`` and ``kernel_params`` when given, as lists (JSON-able).
+        ``t2``, ``linewidth`` and ``kernel_params`` when given, as lists
+        (JSON-able).
     acceptance : float
         The fraction of uniform draws whose ``W`` lands in the window.
 
@@ -111,6 +117,7 @@ class Prior:
         t1=None,
         t2=None,
         kernel_params=None,
+        linewidth=None,
     ):
         self.kernels = check_kernels(kernels)
         self.ranges, self.acceptance = _resolve(
@@ -124,6 +131,7 @@ class Prior:
             t1=t1,
             t2=t2,
             kernel_params=kernel_params,
+            linewidth=linewidth,
         )
 
     @classmethod
@@ -222,6 +230,11 @@ def check_prior(kernels=KERNELS, **ranges):
         Uniform ranges (us, > 0) of per-echo relaxation times. With both,
         pairs with ``t2 > 2 t1`` are redrawn; ranges where that is hopeless
         are refused.
+    linewidth : (float, float) or None, default=None
+        Range (MHz, > 0) of each echo's linewidth, the full width at half
+        maximum of its offsets, drawn log-uniformly (a scale: e.g. (0.02, 0.2)
+        gives as many echoes in each half-decade); it overrides the
+        simulator's ``linewidth`` for that echo.
     kernel_params : dict or None, default=None
         Kernel parameter name -> ``(low, high)``: drawn uniformly for every
         echo whose kernel takes the parameter
@@ -233,8 +246,9 @@ def check_prior(kernels=KERNELS, **ranges):
     prior : dict
         ``alpha_xy`` (or ``alpha_x`` and ``alpha_y``), ``alpha_z``, ``W`` as
         ``[low, high]`` and ``lengths`` mapping each of ``kernels`` to its
-        ``[low, high]``; then ``t1``, ``t2`` and ``kernel_params`` when given
-        (JSON-able). With the defaults it is exactly the paper's prior.
+        ``[low, high]``; then ``t1``, ``t2``, ``linewidth`` and
+        ``kernel_params`` when given (JSON-able). With the defaults it is
+        exactly the paper's prior.
     acceptance : float
         The fraction of uniform draws whose ``W`` lands in the window.
 
@@ -292,6 +306,9 @@ def sample_prior(
     t1, t2 : (float, float) or None, default=None
         Uniform ranges (us) of per-echo relaxation times, added as columns.
         With both, pairs with ``t2 > 2 t1`` are redrawn.
+    linewidth : (float, float) or None, default=None
+        Range (MHz, > 0) of per-echo linewidths, drawn log-uniformly and added
+        as the column ``linewidth``.
     kernel_params : dict or None, default=None
         Kernel parameter name -> ``(low, high)``, drawn uniformly for the
         rows whose kernel takes it (:func:`sknmr.kernels.kernel_parameters`)
@@ -308,8 +325,8 @@ def sample_prior(
     -------
     table : pandas.DataFrame
         Columns ``kernel, length, alpha_xy, alpha_z`` (or ``alpha_x,
-        alpha_y`` for ``alpha_xy``), the drawn ``t1``, ``t2`` and kernel
-        parameters, then ``W, L, power``.
+        alpha_y`` for ``alpha_xy``), the drawn ``t1``, ``t2``, ``linewidth``
+        and kernel parameters, then ``W, L, power``.
 
     Examples
     --------
@@ -324,6 +341,12 @@ def sample_prior(
     ...                  random_state=0)
     >>> t["kernel"].tolist(), sorted(set(t["staggered"]) - {0.0, 1.0})
     (['uniform', 'uniform'], [])
+    >>> t = sample_prior(4, linewidth=(0.02, 0.2), lattice_size=10,
+    ...                  random_state=0)
+    >>> list(t.columns)
+    ['kernel', 'length', 'alpha_xy', 'alpha_z', 'linewidth', 'W', 'L', 'power']
+    >>> bool(t["linewidth"].between(0.02, 0.2).all())
+    True
     """
     n_samples = check_count(n_samples, "n_samples")
     _check_lattice(lattice_size)

@@ -52,6 +52,7 @@ PRIOR_SETTINGS = (
     "t1",
     "t2",
     "kernel_params",
+    "linewidth",
 )
 
 _CODE_OFFSET = 3  # codes of kernels beyond the paper's: 3 + crc32(name) % 997
@@ -258,6 +259,19 @@ def _check_relaxation(t1, t2):
     return out
 
 
+def _check_linewidth(linewidth):
+    """The linewidth range (MHz, > 0) as a dict, empty when not given."""
+    if linewidth is None:
+        return {}
+    lo, hi = _check_range("linewidth", linewidth)
+    if lo <= 0:
+        raise ValueError(
+            "linewidth must be a range of full widths > 0 (MHz), drawn "
+            f"log-uniformly; got {linewidth!r}."
+        )
+    return {"linewidth": (lo, hi)}
+
+
 def _check_kernel_params(kernels, kernel_params):
     """The kernel-parameter ranges, in a fixed order; ``staggered``: a probability."""
     if kernel_params is None:
@@ -317,7 +331,18 @@ def _check_kernel_params(kernels, kernel_params):
 
 
 def _resolve(
-    kernels, *, alpha_xy, alpha_z, lengths, W, alpha_x, alpha_y, t1, t2, kernel_params
+    kernels,
+    *,
+    alpha_xy,
+    alpha_z,
+    lengths,
+    W,
+    alpha_x,
+    alpha_y,
+    t1,
+    t2,
+    kernel_params,
+    linewidth=None,
 ):
     """Validate the prior's ranges; ``(ranges, acceptance)`` (see :class:`Prior`)."""
     kernels = check_kernels(kernels)
@@ -377,6 +402,7 @@ def _resolve(
             f"{_MIN_ACCEPTANCE:g} needed); widen W or narrow the couplings' ranges."
         )
     relaxation = _check_relaxation(t1, t2)
+    line = _check_linewidth(linewidth)
     extras = _check_kernel_params(kernels, kernel_params)
     prior = {
         **{name: list(bounds) for name, bounds in in_plane.items()},
@@ -384,6 +410,7 @@ def _resolve(
         "lengths": {k: list(v) for k, v in ranges.items()},
         "W": list(w),
         **{name: list(bounds) for name, bounds in relaxation.items()},
+        **{name: list(bounds) for name, bounds in line.items()},
     }
     if extras:
         prior["kernel_params"] = {
@@ -454,17 +481,19 @@ def draw_params(seed, kernel, indices, prior, acceptance):
 
 
 def _extra_columns(prior):
-    """The drawn columns beyond the couplings: t1, t2, kernel parameters."""
-    names = [name for name in ("t1", "t2") if name in prior]
+    """The drawn columns beyond the couplings: t1, t2, linewidth, kernel parameters."""
+    names = [name for name in ("t1", "t2", "linewidth") if name in prior]
     return names + list(prior.get("kernel_params", {}))
 
 
 def draw_extras(seed, kernel, indices, prior):
-    """Relaxation times and kernel parameters of echoes ``indices`` of a kernel.
+    """Relaxation times, linewidth and kernel parameters of echoes ``indices``.
 
-    Echo ``j`` draws ``t1`` and ``t2`` from
+    Echo ``j`` of the kernel draws ``t1`` and ``t2`` from
     ``SeedSequence(seed, spawn_key=(3, code, j))`` (with both, redrawing pairs
-    with ``t2 > 2 t1``) and each kernel parameter ``name`` its kernel takes
+    with ``t2 > 2 t1``), its ``linewidth`` log-uniformly in its range from
+    ``SeedSequence(seed, spawn_key=(5, code, j))``, and each kernel parameter
+    ``name`` its kernel takes
     from ``SeedSequence(seed, spawn_key=(4, code, j, zlib.crc32(name)))``:
     uniform in its range, or for ``staggered`` 1 with the given probability
     and 0 otherwise. None of these streams is that of :func:`draw_params`, so
@@ -482,8 +511,8 @@ def draw_extras(seed, kernel, indices, prior):
     Returns
     -------
     extras : dict of str to ndarray
-        ``t1`` and ``t2`` when the prior has them, and the prior's kernel
-        parameters that ``kernel`` takes, in the prior's order.
+        ``t1``, ``t2`` and ``linewidth`` when the prior has them, and the
+        prior's kernel parameters that ``kernel`` takes, in the prior's order.
 
     Examples
     --------
@@ -521,6 +550,13 @@ def draw_extras(seed, kernel, indices, prior):
                     f"Rejection sampling of t1, t2 did not converge for echo {j}."
                 )
         extras.update({name: values[:, i] for i, name in enumerate(names)})
+    if "linewidth" in prior:
+        # log-uniform: a scale, every decade of the range as likely
+        low, high = np.log(prior["linewidth"])
+        u = np.array(
+            [_stream(seed, PriorStream.LINEWIDTH, code, j).random() for j in indices]
+        )
+        extras["linewidth"] = np.exp(low + (high - low) * u)
     takes = kernel_parameters(kernel)
     for name, bounds in prior.get("kernel_params", {}).items():
         if name not in takes:
@@ -552,8 +588,8 @@ def draw_table(seed, kernels, counts, prior, acceptance):
     table : pandas.DataFrame
         Columns ``kernel, length, alpha_xy, alpha_z`` (``alpha_x, alpha_y``
         in place of ``alpha_xy`` when the prior has them), then ``t1``,
-        ``t2`` and the kernel parameters the prior draws (NaN on the rows of
-        kernels that do not take a parameter).
+        ``t2``, ``linewidth`` and the kernel parameters the prior draws
+        (NaN on the rows of kernels that do not take a parameter).
     echo_ids : ndarray of int64
     """
     in_plane = ("alpha_x", "alpha_y") if "alpha_x" in prior else ("alpha_xy",)

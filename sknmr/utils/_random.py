@@ -136,6 +136,8 @@ class PriorStream(IntEnum):
     RELAXATION = 3
     #: The echo's kernel parameters (the key ends with ``zlib.crc32(name)``).
     KERNEL_PARAMS = 4
+    #: The echo's linewidth (the sample's inhomogeneous line).
+    LINEWIDTH = 5
 
 
 class ReproduceStream(IntEnum):
