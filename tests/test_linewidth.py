@@ -259,7 +259,7 @@ def test_echo_inference_learns_the_linewidth():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.check_compatible(EchoSimulator(lattice_size=6, tau=6.0, linewidth=0.02))
-    with pytest.warns(UserWarning, match="lattice_size"):
+    with pytest.warns(UserWarning, match=r"lattice=Lattice.square\(8\)"):
         model.check_compatible(EchoSimulator(lattice_size=8, tau=6.0, linewidth=0.02))
     # the estimate's echoes are simulated at the estimated linewidth
     times, echoes = echoes_at_estimate(model, table.iloc[:1])
