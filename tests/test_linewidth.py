@@ -2,7 +2,6 @@
 
 import warnings
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +12,7 @@ from sknmr import EchoSimulator, Experiment
 from sknmr._physics import draw_offsets, echo_rng
 from sknmr.cli import main
 from sknmr.datasets import load_echoes, make_echoes, save_echoes
-from sknmr.inference import EchoInference, echoes_at_estimate, train_model
+from sknmr.inference import EchoInference, echoes_at_estimate, load_model, train_model
 from sknmr.prior import Prior, check_prior, draw_extras, sample_prior
 
 PARAMS = {
@@ -288,11 +287,11 @@ def test_train_model_with_the_linewidth_free():
 
 @pytest.mark.slow  # trains the default forests: ~40 s on a loaded machine
 def test_cli_infer_trains_with_the_linewidth_free(tmp_path, capsys):
-    model = tmp_path / "model.joblib"
+    model = tmp_path / "model.skops"
     argv = ["infer", "--train", "--model", str(model), "--lattice-size", "6"]
     argv += ["--n-per-kernel", "10", "--tau", "6", "--confidence", "0.8", "-q"]
     assert main([*argv, "--linewidth", "0.02", "0.2"]) == 0
-    assert joblib.load(model).targets_[-1] == "linewidth"
+    assert load_model(model).targets_[-1] == "linewidth"
     for bad, match in (
         (["0.2", "0.02"], "argument --linewidth"),
         (["0.01", "0.02", "0.03"], "argument --linewidth"),
