@@ -96,7 +96,10 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 default_role = "literal"  # single backticks in docstrings render as code
 nitpicky = False
 # sphinx-gallery writes its execution-time page; it is linked from nowhere.
-suppress_warnings = ["toc.not_included"]
+# "ref.python": a bare name in a docstring's type ("shape (n_times,)") that
+# several classes define (EchoSimulator.n_times, Experiment.n_times) is an
+# ambiguous cross-reference; it is a shape, not a link.
+suppress_warnings = ["toc.not_included", "ref.python"]
 
 # -- HTML -----------------------------------------------------------------------
 html_theme = "alabaster"
