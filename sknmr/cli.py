@@ -38,6 +38,7 @@ import time
 
 import numpy as np
 
+from ._backends import BACKENDS, DTYPES
 from ._paper import PAPER_N_PER_KERNEL, PAPER_PRIOR
 from .kernels import KERNELS
 from .utils._random import MAX_SEED
@@ -282,13 +283,13 @@ def _add_simulate(subparsers):
     )
     physics.add_argument(
         "--backend",
-        choices=("auto", "numpy", "numba", "cuda"),
+        choices=("auto", *BACKENDS),
         default="auto",
         help="simulation backend (default auto: the fastest available)",
     )
     physics.add_argument(
         "--dtype",
-        choices=("float32", "float64"),
+        choices=tuple(DTYPES),
         default="float32",
         help="floating type of the dynamics (default float32, as make_echoes)",
     )
