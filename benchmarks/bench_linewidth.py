@@ -16,10 +16,14 @@ the held-out echoes the R^2 of every target, the coverage of its interval at
 free model's intervals are than the known model's: over all test echoes, and
 over the free test echoes whose linewidth lies within 25% of ``--known``.
 
-Run: ``PYTHONPATH=. python benchmarks/bench_linewidth.py`` (2400 echoes of
-1884 samples on a 32 x 32 lattice: ~40 min of one loaded core the first time,
+Run: ``PYTHONPATH=. python benchmarks/bench_linewidth.py`` (3000 echoes of
+1884 samples on a 32 x 32 lattice: ~50 min of one loaded core the first time,
 cached under ``--cache``; ``--simulate-only`` splits that work over
-processes; the learning a few minutes per repeat).
+processes; the learning ~3 minutes per repeat).
+
+Measured (1200 + 300 echoes, 3 repeats): the linewidth's R^2 0.897, its
+coverage 0.90; W's and L's coverage 0.92 with the linewidth free; W's R^2 0.63
+free against 0.71 known, and W's interval 23% wider.
 """
 
 import argparse
@@ -96,7 +100,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lattice", type=int, default=32)
     parser.add_argument("--tau", type=float, default=100.0)
-    parser.add_argument("--n-train", type=int, default=900)
+    parser.add_argument("--n-train", type=int, default=1200)
     parser.add_argument("--n-test", type=int, default=300)
     parser.add_argument("--linewidth", type=float, nargs=2, default=(0.02, 0.2))
     parser.add_argument("--known", type=float, default=0.08)
