@@ -617,11 +617,22 @@ def simulate(simulator, params, sequence=None, *, echo_ids=None, segment=None):
         raise TypeError(
             f"simulator must be an EchoSimulator; got {type(simulator).__name__}."
         )
-    simulator.n_times  # validates the simulator's settings  # noqa: B018
+    experiment = simulator.experiment  # every setting checked
+    n = experiment.lattice_size
+    if n is None:
+        raise ValueError(
+            "sknmr.autodiff differentiates echoes of the n x n square lattice; "
+            f"the simulator's lattice is {experiment.lattice!r}. Its echoes (no "
+            "gradients) run on EchoSimulator(backend='torch') on any lattice."
+        )
+    if experiment.line_shape != "lorentzian":
+        raise ValueError(
+            "sknmr.autodiff draws Lorentzian offsets (the linewidth a scale of "
+            f"fixed draws); the simulator has line_shape={experiment.line_shape!r}."
+        )
     device = tb.check_device(simulator.device)
     resolved = resolve("torch", simulator.dtype)
     dtype = tb.torch_dtype(resolved.dtype)
-    n = simulator.lattice_size
     kernels = _check_columns(params)
     n_echoes = _n_echoes(params, kernels)
     if len(kernels) == 1:

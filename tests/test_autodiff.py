@@ -437,3 +437,17 @@ def test_bad_sequence_tensors_refused():
         simulate(sim(), GOOD, "hahn")
     with pytest.raises(TypeError, match="EchoSimulator"):
         simulate(object(), GOOD)
+
+
+@pytest.mark.parametrize(
+    "settings, match",
+    [
+        ({"lattice": "triangular", "lattice_size": 4}, "square lattice"),
+        ({"lattice_size": 4, "line_shape": "gaussian"}, "Lorentzian"),
+    ],
+)
+def test_what_autodiff_does_not_differentiate_is_refused(settings, match):
+    sim = EchoSimulator(tau=1.0, dt=0.1, backend="torch", **settings)
+    params = {"kernel": "gaussian", "length": 2.0, "alpha_xy": 0.05, "alpha_z": 0.02}
+    with pytest.raises(ValueError, match=match):
+        simulate(sim, params)
