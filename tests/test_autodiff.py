@@ -357,7 +357,7 @@ def test_plan_segments():
 
 def test_graph_size_estimate():
     """The per-step graph estimate holds what the backward pass keeps."""
-    from sknmr import autodiff
+    from sknmr.autodiff import _simulate as autodiff
 
     saved = []
 

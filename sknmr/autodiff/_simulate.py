@@ -1,45 +1,4 @@
-"""Echoes as differentiable functions of the material and the experiment.
-
-With the disorder fixed by the simulator's ``random_state``, an echo is a
-smooth function of the couplings, the kernel's length and parameters, T1,
-T2, the linewidth and the pulse angles and phases. :func:`simulate` runs the
-simulator's model in torch (the ``"torch"`` backend's step) with any of these
-given as tensors, so that ``torch.autograd`` gives the derivatives of the
-echoes with respect to all of them.
-
-* The offsets are fixed draws scaled by the linewidth: each nucleus' offset
-  is the inverse CDF of the truncated Lorentzian at a fixed uniform ``u``
-  (the one :class:`~sknmr.EchoSimulator` draws),
-  ``nu = hw tan(pi (lo + (hi - lo) u - 1/2))`` with ``hw = linewidth / 2``,
-  ``lo, hi = 1/2 -+ atan(cutoff / hw) / pi``; so the offsets are exactly
-  the simulator's and differentiable in the linewidth.
-* The built-in kernels are evaluated in torch from the lattice's
-  displacement vectors (:func:`kernel_half_spectrum`), normalised by their
-  sum ``kappa`` and transformed, so their length and parameters are
-  differentiable; the uniform kernel's radius and the ``staggered`` flag are
-  steps, not differentiable. A registered kernel is evaluated by numpy
-  unless its length or parameters require grad; then its function is called
-  with torch tensors and must be written with operations torch can follow.
-* Long echoes are differentiated by checkpointing the time loop in segments
-  (see :func:`plan_segments`): the graph kept for the backward pass holds one
-  segment of steps, and each segment is recomputed once during the backward
-  pass.
-
-Examples
---------
->>> import torch
->>> from sknmr import EchoSimulator
->>> from sknmr.autodiff import simulate
->>> sim = EchoSimulator(lattice_size=8, tau=2.0, backend="torch", random_state=0)
->>> alpha_z = torch.tensor([0.05], dtype=torch.float64, requires_grad=True)
->>> echo = simulate(sim, {"kernel": "gaussian", "length": 2.0,
-...                       "alpha_xy": 0.05, "alpha_z": alpha_z})
->>> echo.shape
-torch.Size([1, 39])
->>> echo[0, -1].backward()
->>> alpha_z.grad.shape
-torch.Size([1])
-"""
+"""Differentiable echoes: :func:`simulate` on the torch backend."""
 
 import math
 from dataclasses import dataclass
@@ -47,28 +6,20 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._backends import resolve
-from ._physics import echo_rng
-from ._timegrid import n_steps
-from .kernels import (
+from .._backends import resolve
+from .._physics import echo_rng
+from ..kernels import (
     available_kernels,
     kernel_parameters,
-    kernel_spectrum,
     kernel_stats,
-    registered_kernels,
 )
-from .sequences import PulseSequence, hahn_echo
-from .simulator import MAX_COUPLING, EchoSimulator
-from .utils._random import check_seed
-from .utils._resources import available_memory, check_fits_in_memory, format_bytes
+from ..sequences import PulseSequence
+from ..simulator import MAX_COUPLING, EchoSimulator
+from ..utils._random import check_seed
+from ..utils._resources import available_memory, check_fits_in_memory, format_bytes
+from ._kernels import _complex, _torch, kernel_half_spectrum
 
-__all__ = [
-    "DifferentiableSequence",
-    "kernel_half_spectrum",
-    "lattice_displacements",
-    "plan_segments",
-    "simulate",
-]
+__all__ = ["DifferentiableSequence", "plan_segments", "simulate"]
 
 #: The columns :func:`simulate` reads besides the kernels' extra parameters.
 COLUMNS = (
@@ -92,12 +43,6 @@ _LIVE_VALUES_PER_SPIN = 40
 #: Largest graph (bytes) kept whole, without checkpointing: beyond it the
 #: recomputation costs less than the memory traffic.
 GRAPH_BUDGET = 3 * 2**30
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 @dataclass(frozen=True)
@@ -132,162 +77,6 @@ class DifferentiableSequence:
     sequence: PulseSequence | None = None
     angles: object = None
     phases: object = None
-
-
-# -- lattice and kernels -------------------------------------------------------
-def lattice_displacements(lattice_size):
-    """Minimum-image displacements ``dx``, ``dy`` of every site from site (0, 0).
-
-    The conventions of :mod:`sknmr.kernels`: ``dx`` along axis 0, both in
-    ``(-n/2, n/2]``.
-
-    Returns
-    -------
-    dx, dy : ndarray of shape (lattice_size, lattice_size)
-
-    Examples
-    --------
-    >>> dx, dy = lattice_displacements(4)
-    >>> dx[:, 0], dy[0]
-    (array([ 0.,  1.,  2., -1.]), array([ 0.,  1.,  2., -1.]))
-    """
-    offsets = np.arange(lattice_size)
-    d = np.where(offsets <= lattice_size // 2, offsets, offsets - lattice_size)
-    dx = np.repeat(d[:, None].astype(np.float64), lattice_size, axis=1)
-    return dx, dx.T.copy()
-
-
-def _builtin_values(kernel, length, dx, dy, parameters):
-    """The unnormalised built-in kernel at displacements ``dx``, ``dy`` (tensors).
-
-    Zero at the self term ``d = 0``; every operation is taken where it is
-    finite, so derivatives are finite too. Any displacement arrays work
-    (a lattice of another shape has other ones).
-    """
-    torch = _torch()
-    self_term = (dx == 0) & (dy == 0)
-    r = torch.where(self_term, 1.0, torch.hypot(dx, dy))
-    if kernel == "gaussian":
-        exponent = parameters["exponent"]
-        if isinstance(exponent, float) and exponent == 2.0:
-            k = torch.exp(-((r / length) ** 2))
-        else:
-            k = torch.exp(-((r / length) ** exponent))
-    elif kernel == "power":
-        k = r ** (-length)
-    elif kernel == "rkky":
-        x = 2.0 * r / length
-        k = (x * torch.cos(x) - torch.sin(x)) / x**4
-    else:  # uniform: a step in the radius
-        k = (r <= length).to(r.dtype)
-    s, p, d = (parameters[name] for name in ("s_wave", "p_wave", "d_wave"))
-    if any(not isinstance(v, float) for v in (s, p, d)) or (s, p, d) != (1, 0, 0):
-        r2 = torch.where(self_term, 1.0, dx**2 + dy**2)
-        # cos(theta) and cos(2 theta), exactly odd and even in (dx, dy)
-        k = k * (s + p * (dx / r) + d * ((dx**2 - dy**2) / r2))
-    if parameters["staggered"]:
-        k = k * (1.0 - 2.0 * ((dx + dy) % 2))
-    return torch.where(self_term, 0.0, k)
-
-
-def kernel_half_spectrum(kernel, length, lattice_size, *, dtype=None, **extras):
-    """The half spectrum of a normalised kernel, as a differentiable tensor.
-
-    What multiplies the real 2-D FFT of the spins: the first
-    ``lattice_size // 2 + 1`` columns of
-    :func:`sknmr.kernels.kernel_spectrum`, computed in torch.
-
-    Parameters
-    ----------
-    kernel : str
-        A name from :func:`sknmr.kernels.available_kernels`.
-    length : float or 0-d tensor
-        The kernel's length parameter.
-    lattice_size : int
-    dtype : torch dtype, default=torch.float64
-    **extras : float or 0-d tensor
-        The kernel's optional parameters.
-
-    Returns
-    -------
-    half : tensor of shape (lattice_size, lattice_size // 2 + 1)
-        Real for a kernel even under ``d -> -d``, complex otherwise.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sknmr.kernels import kernel_spectrum
-    >>> half = kernel_half_spectrum("rkky", 13.0, 8)
-    >>> bool(np.allclose(half.numpy(), kernel_spectrum("rkky", 13.0, 8)[:, :5]))
-    True
-    """
-    torch = _torch()
-    dtype = torch.float64 if dtype is None else dtype
-    plain = {name: _value(v) for name, v in extras.items()}
-    # the numpy kernel validates the values and tells whether Khat is even
-    reference = kernel_spectrum(kernel, _value(length), lattice_size, **plain)
-    tensors = [v for v in (length, *extras.values()) if _requires_grad(v)]
-    n = lattice_size
-    if not tensors:
-        half = torch.from_numpy(np.array(reference[:, : n // 2 + 1]))
-        return half.to(dtype if not half.is_complex() else _complex(dtype))
-    if kernel == "uniform" and _requires_grad(length):
-        raise ValueError(
-            "The uniform kernel is a step in its radius: it has no derivative "
-            "with respect to length; give length as a number."
-        )
-    if _requires_grad(extras.get("staggered")):
-        raise ValueError("staggered is 0 or 1: it has no derivative; give a number.")
-    parameters = {**kernel_parameters(kernel), **extras}
-    dx, dy = (torch.from_numpy(d).to(dtype) for d in lattice_displacements(n))
-    if kernel in ("gaussian", "power", "rkky", "uniform"):
-        k = _builtin_values(kernel, length, dx, dy, parameters)
-    else:
-        k = _registered_values(kernel, length, dx, dy, parameters)
-    kappa = k.sum()
-    spectrum = torch.conj_physical(torch.fft.fft2(k / kappa))
-    if not np.iscomplexobj(reference):
-        spectrum = spectrum.real
-    return spectrum[:, : n // 2 + 1]
-
-
-def _registered_values(kernel, length, dx, dy, parameters):
-    """A registered kernel on torch tensors, with its angular factors."""
-    torch = _torch()
-    record = registered_kernels()[kernel]
-    own = {name: parameters[name] for name in record.parameters}
-    try:
-        k = record.function(dx, dy, length, **own)
-        if not isinstance(k, torch.Tensor) or k.shape != dx.shape:
-            raise TypeError(f"it returned {type(k).__name__}, not a tensor like dx")
-    except Exception as exc:
-        raise ValueError(
-            f"The registered kernel {kernel!r} could not be evaluated on torch "
-            f"tensors ({exc}), so it cannot be differentiated with respect to its "
-            "length or parameters: write its function with operations torch can "
-            "follow (torch.exp rather than np.exp, ...), or give them as numbers."
-        ) from None
-    k = k.to(dx.dtype)
-    common = {name: parameters[name] for name in ("s_wave", "p_wave", "d_wave")}
-    # the built-in angular and staggered factors on a flat kernel of ones
-    factors = _builtin_values(
-        "uniform", math.inf, dx, dy, {**common, "staggered": parameters["staggered"]}
-    )
-    return k * factors
-
-
-def _value(v):
-    """A plain float of a number or a 0-d tensor."""
-    return float(v.detach().cpu()) if hasattr(v, "detach") else float(v)
-
-
-def _requires_grad(v):
-    return bool(getattr(v, "requires_grad", False))
-
-
-def _complex(dtype):
-    torch = _torch()
-    return torch.complex64 if dtype == torch.float32 else torch.complex128
 
 
 # -- memory ----------------------------------------------------------------------
@@ -443,8 +232,9 @@ def _check_physics(columns, kernels, simulator):
         if name in plain and not np.all(plain[name] > 0):
             raise ValueError(f"{name} must be > 0; got {plain[name][:3]}.")
     if "t1" in plain or "t2" in plain:
-        t1 = plain.get("t1", np.full(len(kernels), _simulator_t1(simulator)))
-        t2 = plain.get("t2", np.full(len(kernels), _simulator_t2(simulator)))
+        experiment = simulator.experiment
+        t1 = plain.get("t1", np.full(len(kernels), experiment.longitudinal_time))
+        t2 = plain.get("t2", np.full(len(kernels), experiment.transverse_time))
         bad = np.isfinite(t2) & (t2 > 2 * t1)
         if np.any(bad):
             raise ValueError(
@@ -458,20 +248,6 @@ def _check_physics(columns, kernels, simulator):
 
 
 # -- sequence ------------------------------------------------------------------------
-def _simulator_sequence(simulator):
-    """The simulator's experiment: its ``sequence``, or its Hahn echo on the grid."""
-    if simulator.sequence is not None:
-        return simulator.sequence
-    tau = n_steps(simulator.tau, simulator.dt) * float(simulator.dt)
-    return hahn_echo(
-        tau,
-        angle=simulator.pulse_angle,
-        refocus_angle=2 * simulator.pulse_angle,
-        refocus_phase=simulator.refocus_axis,
-        duration=3 * tau,
-    )
-
-
 def _pulse_rotations(sequence, grid, n_echoes, dtype, device):
     """``[(step, rotation)]`` with rotations ``(3, 3)`` or per echo ``(B, 3, 3)``."""
     torch = _torch()
@@ -531,13 +307,13 @@ def _pulse_rotations(sequence, grid, n_echoes, dtype, device):
 
 def _check_sequence(sequence, simulator):
     if sequence is None:
-        return _simulator_sequence(simulator), None
+        return simulator.experiment.sequence, None
     if isinstance(sequence, PulseSequence):
         return sequence, None
     if isinstance(sequence, DifferentiableSequence):
         if sequence.sequence is None:
             sequence = DifferentiableSequence(
-                _simulator_sequence(simulator), sequence.angles, sequence.phases
+                simulator.experiment.sequence, sequence.angles, sequence.phases
             )
         elif not isinstance(sequence.sequence, PulseSequence):
             raise TypeError(
@@ -611,7 +387,7 @@ def simulate(simulator, params, sequence=None, *, echo_ids=None, segment=None):
         all before any simulation.
     """
     torch = _torch()
-    from ._backends import torch_backend as tb
+    from .._backends import torch_backend as tb
 
     if not isinstance(simulator, EchoSimulator):
         raise TypeError(
@@ -718,18 +494,6 @@ def simulate(simulator, params, sequence=None, *, echo_ids=None, segment=None):
     return means[..., 2]
 
 
-def _simulator_t1(simulator):
-    return math.inf if simulator.t1 is None else float(simulator.t1)
-
-
-def _simulator_t2(simulator):
-    """The simulator's T2 from ``t2`` or ``dephasing_rate``; inf when off."""
-    if simulator.t2 is not None:
-        return float(simulator.t2)
-    rate = simulator.dephasing_rate
-    return 1.0 / rate if rate > 0 else math.inf
-
-
 def _has_tangents(columns, pulses):
     """Whether any input is a forward-mode dual tensor."""
     import torch.autograd.forward_ad as fwad
@@ -745,10 +509,10 @@ def _decays(simulator, columns, n_echoes):
     like = columns["alpha_z"]
     t1 = columns.get("t1")
     if t1 is None:
-        t1 = torch.full_like(like, _simulator_t1(simulator))
+        t1 = torch.full_like(like, simulator.experiment.longitudinal_time)
     t2 = columns.get("t2")
     if t2 is None:
-        t2 = torch.full_like(like, _simulator_t2(simulator))
+        t2 = torch.full_like(like, simulator.experiment.transverse_time)
         t2 = torch.where(torch.isinf(t2), 2 * t1, t2)  # what T1 alone implies
     transverse = torch.exp(-dt / t2)
     if (
