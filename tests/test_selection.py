@@ -134,13 +134,13 @@ def test_estimator_without_importances(data):
 
 # -- the one feature-importance helper --------------------------------------------
 def test_one_importance_helper_for_selection_plotting_and_screening():
-    import sknmr.plotting
+    import sknmr.plotting._importance
     import sknmr.screening
     import sknmr.selection
     from sknmr.utils._importances import feature_importances
 
     assert sknmr.selection.feature_importances is feature_importances
-    assert sknmr.plotting.feature_importances is feature_importances
+    assert sknmr.plotting._importance.feature_importances is feature_importances
     assert sknmr.screening.feature_importances is feature_importances
 
 
