@@ -439,6 +439,7 @@ def _run_simulate(args, *, parser):
 
     started = time.perf_counter()
     _check_output_file(parser, args.output, args.overwrite)
+    _check_folder(parser, args.cache, "--cache")
     try:
         simulator = EchoSimulator(
             lattice_size=args.lattice_size,
