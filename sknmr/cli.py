@@ -32,8 +32,10 @@ with one line and exit status 130: the simulated chunks cached so far (with
 import argparse
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -41,6 +43,7 @@ import numpy as np
 from ._backends import BACKENDS, DTYPES
 from ._paper import PAPER_N_PER_KERNEL, PAPER_PRIOR
 from .kernels import KERNELS
+from .utils._files import check_writable
 from .utils._random import MAX_SEED
 from .utils._resources import check_n_jobs
 
@@ -48,6 +51,12 @@ __all__ = ["build_parser", "main"]
 
 #: Exit status of a run ended by Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
+
+#: Exit status of a run ended by SIGTERM (128 + SIGTERM), as shells report it.
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+#: Longest estimated simulation run that starts without ``--force``, in hours.
+MAX_RUN_HOURS = 24.0
 
 #: Library parameter -> the option that sets it, per subcommand.
 _OPTIONS = {
@@ -202,6 +211,90 @@ def _check_output_file(parser, path, overwrite):
         error(f"cannot write into folder {folder!r}: {exc.strerror or exc}")
 
 
+def _check_folder(parser, path, option):
+    """Fail now, not after the work, if ``path`` cannot be (made) a folder.
+
+    The nearest existing folder on the way must take a new file: a folder
+    made later under it can then be written too.
+    """
+    if path is None:
+        return
+    if not path.strip():
+        parser.error(f"argument {option}: expected a folder name, got an empty one")
+    existing = os.path.abspath(path)
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        parser.error(
+            f"argument {option}: must be a folder that can be written; "
+            f"{existing!r} is a file"
+        )
+    try:
+        check_writable(os.path.join(existing, ".sknmr-check"), f"into {existing!r}")
+    except OSError as exc:
+        parser.error(
+            f"argument {option}: must be a folder that can be written; "
+            f"{exc.strerror or exc}"
+        )
+
+
+def _memory_option(simulator, count_option):
+    """The option that makes a run too big: the samples per echo or the count."""
+    from .simulator import EchoSimulator
+
+    if simulator.n_times > EchoSimulator(tau=simulator.tau).n_times:
+        return "--dt"
+    if simulator.tau > 100.0:
+        return "--tau"
+    return count_option
+
+
+def _check_run(parser, simulator, n_echoes, *, n_jobs, force, count_option):
+    """Refuse, before any work, a run that cannot fit in memory or takes too long.
+
+    ``n_echoes`` echoes of ``simulator`` in ``n_jobs`` processes; the limit of
+    :data:`MAX_RUN_HOURS` on the simulator's own time estimate is lifted by
+    ``--force``.
+    """
+    import warnings
+
+    from joblib import effective_n_jobs
+
+    from .utils._resources import check_fits_in_memory
+
+    n_sites, n_times = simulator.experiment.lattice.n_sites, simulator.n_times
+    try:  # one echo's lattice state and samples
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the long-run warning: refused below
+            simulator.check_workload(1)
+    except (ValueError, MemoryError) as exc:
+        option = "--lattice-size" if 64 * n_sites > 4 * n_times else "--dt"
+        parser.error(f"argument {option}: {exc}")
+    itemsize = simulator.resolve_backend().dtype.itemsize
+    try:  # the whole dataset, as make_echoes counts it
+        check_fits_in_memory(
+            n_echoes * (n_times * itemsize + 200),
+            f"A dataset of {n_echoes} echoes of {n_times} samples",
+            "the number of echoes, or tau / dt (the samples per echo)",
+        )
+    except (ValueError, MemoryError) as exc:
+        parser.error(f"argument {_memory_option(simulator, count_option)}: {exc}")
+    workers = max(1, min(effective_n_jobs(n_jobs), n_echoes))
+    hours = simulator.estimate_seconds(n_echoes) / workers / 3600
+    if hours > MAX_RUN_HOURS and not force:
+        option = (
+            "--lattice-size"
+            if simulator.lattice_size > 100
+            else _memory_option(simulator, count_option)
+        )
+        parser.error(
+            f"argument {option}: simulating {n_echoes} echoes of {n_times} samples "
+            f"on {n_sites} nuclei would take about {hours:.3g} hours, more than the "
+            f"limit of {MAX_RUN_HOURS:g} hours; make the run smaller, or pass "
+            "--force to start it anyway"
+        )
+
+
 class _DeprecatedAlias(argparse.Action):
     """Store like ``--<replacement>``, with a warning on stderr."""
 
@@ -330,6 +423,11 @@ def _add_simulate(subparsers):
         help=argparse.SUPPRESS,
     )
     work.add_argument("--compress", action="store_true", help="compress the .npz file")
+    work.add_argument(
+        "--force",
+        action="store_true",
+        help=f"start a run estimated to take more than {MAX_RUN_HOURS:g} hours",
+    )
     work.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=lambda args: _run_simulate(args, parser=parser))
     return parser
@@ -341,6 +439,7 @@ def _run_simulate(args, *, parser):
 
     started = time.perf_counter()
     _check_output_file(parser, args.output, args.overwrite)
+    _check_folder(parser, args.cache, "--cache")
     try:
         simulator = EchoSimulator(
             lattice_size=args.lattice_size,
@@ -354,6 +453,19 @@ def _run_simulate(args, *, parser):
         _ = simulator.n_times  # the property checks the settings
     except ValueError as exc:
         _option_error(parser, exc, _SIMULATOR_OPTIONS)
+    if args.n_samples is not None:
+        n_echoes, count_option = args.n_samples, "--n-samples"
+    else:
+        per_kernel = args.n_per_kernel or PAPER_N_PER_KERNEL
+        n_echoes, count_option = per_kernel * len(args.kernels), "-n/--n-per-kernel"
+    _check_run(
+        parser,
+        simulator,
+        n_echoes,
+        n_jobs=args.n_jobs,
+        force=args.force,
+        count_option=count_option,
+    )
     try:
         bunch = make_echoes(
             args.n_per_kernel,
@@ -587,6 +699,11 @@ def _add_infer(subparsers):
     )
     train.add_argument("--n-jobs", type=_n_jobs, default=None)
     train.add_argument("--overwrite", action="store_true", help="replace --model")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help=f"start a training estimated to take more than {MAX_RUN_HOURS:g} hours",
+    )
     reading = parser.add_argument_group("reading the echo")
     reading.add_argument(
         "--time-offset",
@@ -655,13 +772,23 @@ def _run_infer(args, *, parser):
             _ = simulator.n_times
         except ValueError as exc:
             _option_error(parser, exc, _OPTIONS["infer"])
+        n_per_kernel = args.n_per_kernel or sizes["n_per_kernel"]
+        _check_run(
+            parser,
+            simulator,
+            n_per_kernel * len(KERNELS),
+            n_jobs=args.n_jobs,
+            force=args.force,
+            count_option="--n-per-kernel",
+        )
+        _check_folder(parser, args.cache, "--cache")
         params = {"confidence": args.confidence}
         if args.snr is not None:
             params["augment"] = {"snr": args.snr}
         try:
             model = train_model(
                 simulator,
-                n_per_kernel=args.n_per_kernel or sizes["n_per_kernel"],
+                n_per_kernel=n_per_kernel,
                 linewidth=None if free is None else tuple(free),
                 random_state=args.seed,
                 memory=args.cache,
@@ -928,13 +1055,16 @@ def _add_protocols(subparsers):
     )
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    parser.set_defaults(func=lambda args: _run_protocols(args))
+    parser.set_defaults(func=lambda args: _run_protocols(args, parser=parser))
     return parser
 
 
-def _run_protocols(args):
+def _run_protocols(args, *, parser):
     from .study import run_protocols
 
+    # The report folder and the cache, before hours of simulation.
+    _check_folder(parser, args.output, "--output")
+    _check_folder(parser, args.cache, "--cache")
     run_protocols(
         args.output,
         args.preset,
@@ -1136,7 +1266,10 @@ def main(argv=None):
     """Run the ``sknmr`` command line; returns the exit status.
 
     Usage errors exit with status 2 (``SystemExit``); a run ended by Ctrl-C
-    returns 130 after one line on stderr.
+    returns 130 after one line on stderr. SIGTERM (``kill``, a batch
+    scheduler) ends a run the same way, with status 143: it is turned into
+    Ctrl-C's ``KeyboardInterrupt``, so joblib stops its worker processes
+    rather than leaving them running.
 
     Examples
     --------
@@ -1152,6 +1285,16 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    terminated = []
+
+    def terminate(signum, frame):
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    # Only the main thread may set handlers (main() called from a thread may not).
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, terminate)
     try:
         return args.func(args)
     except KeyboardInterrupt:
@@ -1165,5 +1308,9 @@ def main(argv=None):
                 f"rerun with the same --cache {args.cache} to resume from the "
                 "chunks already simulated"
             )
-        print(f"sknmr {args.command}: interrupted; {hint}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        what = "terminated" if terminated else "interrupted"
+        print(f"sknmr {args.command}: {what}; {hint}", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

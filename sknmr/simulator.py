@@ -571,12 +571,7 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
             "the number of echoes, tau / dt (the samples per echo), lattice_size "
             "or the lattice's shape",
         )
-        threads = max(1, joblib.effective_n_jobs(self.n_jobs))
-        n_batches = -(-n_echoes // resolved.batch_size)
-        per_spin = _SECONDS_PER_SPIN_STEP.get(resolved.name, 1e-7)
-        seconds = (n_times - 1) * (
-            n_echoes * n_sites * per_spin / threads + n_batches * _SECONDS_PER_STEP
-        )
+        seconds = self._estimate_seconds(n_echoes, experiment, resolved)
         if seconds > LONG_RUN_SECONDS and not self.verbose:
             warnings.warn(
                 f"Simulating {n_echoes} echo(es) of {n_times} samples on a {cells} "
@@ -586,6 +581,41 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
                 stacklevel=3,
             )
         return resolved
+
+    def estimate_seconds(self, n_echoes):
+        """Rough run time, in seconds, of simulating ``n_echoes`` echoes.
+
+        The estimate that :meth:`check_workload` warns with: the measured cost
+        of one spin step of the backend, times the nuclei, the time steps and
+        the echoes, shared over ``n_jobs`` threads. It runs nothing, so a
+        caller can refuse a run that would take days before starting it.
+
+        Parameters
+        ----------
+        n_echoes : int
+            Echoes to simulate.
+
+        Returns
+        -------
+        seconds : float
+            The estimated wall-clock time of :meth:`simulate`.
+
+        Examples
+        --------
+        >>> simulator = EchoSimulator(lattice_size=8, tau=2.0, backend="numpy")
+        >>> simulator.estimate_seconds(10) < simulator.estimate_seconds(1000)
+        True
+        """
+        return self._estimate_seconds(n_echoes, self.experiment, self.resolve_backend())
+
+    def _estimate_seconds(self, n_echoes, experiment, resolved):
+        threads = max(1, joblib.effective_n_jobs(self.n_jobs))
+        n_batches = -(-n_echoes // resolved.batch_size)
+        per_spin = _SECONDS_PER_SPIN_STEP.get(resolved.name, 1e-7)
+        return (experiment.n_times - 1) * (
+            n_echoes * experiment.lattice.n_sites * per_spin / threads
+            + n_batches * _SECONDS_PER_STEP
+        )
 
     @property
     def n_tau(self):

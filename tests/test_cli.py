@@ -631,3 +631,150 @@ def test_infer_bad_arguments(tmp_path, capsys, argv, match):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and match in err, err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["simulate", "-o", "x.npz", "-n", "1", "--dt", "1e-6"],
+            "argument --dt: simulating 3 echoes of 300000000 samples",
+        ),
+        (
+            ["simulate", "-o", "x.npz", "--dt", "1e-6"],
+            "argument --dt: A dataset of 15000 echoes",
+        ),
+        (
+            ["simulate", "-o", "x.npz", "-n", "1", "--lattice-size", "100000"],
+            "argument --lattice-size: Simulating 1 echo(es)",
+        ),
+        (
+            ["infer", "--train", "--dt", "1e-5", "--model", "m.skops"],
+            "argument --dt: A dataset of 1500 echoes",
+        ),
+        (
+            ["infer", "--train", "--dt", "3e-3", "--lattice-size", "512"]
+            + ["--model", "m.skops", "--quick"],
+            "argument --lattice-size: simulating 300 echoes",
+        ),
+        (["protocols", "--output", "blocker"], "argument --output: must be a folder"),
+        (["protocols", "--output", "blocker/p"], "argument --output: must be a folder"),
+        (["protocols", "--output", "/proc/x/p"], "argument --output: must be a folder"),
+        (["protocols", "--cache", "/proc/x"], "argument --cache: must be a folder"),
+        (["simulate", "-o", "x.npz", "--cache", "/proc/x"], "argument --cache"),
+        (["reproduce", "--cache", "/proc/x"], "argument --cache"),
+        (
+            ["infer", "--train", "--model", "m.skops", "--cache", "/proc/x"],
+            "argument --cache: must be a folder",
+        ),
+    ],
+)
+def test_refused_before_any_work(tmp_path, capsys, monkeypatch, argv, message):
+    # Runs too big or too long, and folders that cannot be written: one usage
+    # line, before any simulation and with nothing written.
+    def never(*args, **kwargs):
+        raise AssertionError("worked before checking the arguments")
+
+    import sknmr.inference._workflow as workflow
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sknmr.datasets, "make_echoes", never)
+    monkeypatch.setattr(workflow, "train_model", never)
+    monkeypatch.setattr(sknmr.study, "run_protocols", never)
+    monkeypatch.setattr(sknmr.study, "reproduce", never)
+    (tmp_path / "blocker").write_text("")
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = one_line_error(capsys)
+    assert message in err and "Traceback" not in err
+    assert os.listdir(tmp_path) == ["blocker"]
+
+
+def test_long_run_states_estimate_and_limit_and_force_lifts_it(monkeypatch, capsys):
+    from sknmr import cli
+
+    argv = ["simulate", "-o", "x.npz", "-n", "1", "--dt", "1e-6"]
+    with pytest.raises(SystemExit):
+        main(argv)
+    err = one_line_error(capsys)
+    hours = EchoSimulator(dt=1e-6).estimate_seconds(3) / 3600
+    assert f"about {hours:.3g} hours" in err and "limit of 24 hours" in err
+    assert "--force" in err
+
+    def ran(*args, **kwargs):
+        raise KeyboardInterrupt  # stands for the (long) simulation
+
+    monkeypatch.setattr(sknmr.datasets, "make_echoes", ran)
+    assert main([*argv, "--force", "-q"]) == cli.EXIT_INTERRUPTED
+
+
+def test_estimate_seconds_is_check_workloads(monkeypatch):
+    import sknmr.simulator as simulator_module
+
+    simulator = EchoSimulator(lattice_size=8, tau=2.0, backend="numpy")
+    seconds = simulator.estimate_seconds(50)
+    assert seconds > 0
+    assert simulator.estimate_seconds(100) > seconds
+    # check_workload warns from the same estimate
+    monkeypatch.setattr(simulator_module, "LONG_RUN_SECONDS", seconds * 0.99)
+    with pytest.warns(UserWarning, match="will take roughly"):
+        simulator.check_workload(50)
+    monkeypatch.setattr(simulator_module, "LONG_RUN_SECONDS", seconds * 1.01)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        simulator.check_workload(50)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_workers(tmp_path):
+    psutil = pytest.importorskip("psutil", reason="psutil lists the child processes")
+    import signal
+    import time
+
+    argv = [sys.executable, "-m", "sknmr", "simulate", "-o", str(tmp_path / "x.npz")]
+    argv += ["-n", "200", "--chunk-size", "5", "-j", "2", "-q", "--backend", "numpy"]
+    argv += ["--lattice-size", "16", "--tau", "100"]
+    # This checkout's sknmr, whatever the working folder.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(sknmr.__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    with open(tmp_path / "err", "w") as err:  # not a pipe: workers inherit it
+        process = subprocess.Popen(argv, stderr=err, cwd=tmp_path, env=env)
+    children = []
+    try:
+        parent = psutil.Process(process.pid)
+        started = time.monotonic()
+        while len(children) < 3 and time.monotonic() - started < 60:
+            time.sleep(0.2)
+            children = parent.children(recursive=True)
+        assert len(children) >= 3, "the workers never started"
+        time.sleep(1.0)
+        children = parent.children(recursive=True)
+        process.send_signal(signal.SIGTERM)
+        status = process.wait(60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        _, alive = psutil.wait_procs(children, timeout=10)
+        for child in alive:  # leave nothing behind, then fail
+            child.kill()
+    assert status == 143
+    assert alive == []
+    assert "sknmr simulate: terminated;" in (tmp_path / "err").read_text()
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_sigterm_handler_is_restored(tmp_path, monkeypatch):
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+
+    def terminated(*args, **kwargs):
+        signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(sknmr.datasets, "make_echoes", terminated)
+    argv = ["simulate", "-o", str(tmp_path / "x.npz"), "-n", "1", *TINY]
+    assert main(argv) == 143
+    assert signal.getsignal(signal.SIGTERM) == before

@@ -544,3 +544,55 @@ def test_huge_tau_is_refused(tau, capsys):
         cli.main(["simulate", "--tau", str(tau), "-o", "never.npz", "-n", "1"])
     assert exit_info.value.code == 2
     assert "argument --tau: must be at most" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("existing", [True, False], ids=["old file", "no file"])
+def test_save_echoes_full_disk_leaves_the_old_file_or_nothing(
+    tmp_path, monkeypatch, existing
+):
+    from sknmr.datasets import save_echoes
+
+    echoes = make_echoes(
+        1, simulator=EchoSimulator(lattice_size=4, tau=2.0), random_state=0
+    )
+    path = tmp_path / "echoes.npz"
+    if existing:
+        path.write_bytes(b"old")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        save_echoes(echoes, path)
+    assert os.listdir(tmp_path) == (["echoes.npz"] if existing else [])
+    if existing:
+        assert path.read_bytes() == b"old"
+
+
+@pytest.mark.parametrize(
+    "output, message",
+    [
+        ("{tmp}", "is a folder"),
+        ("{tmp}/missing/x.npz", "does not exist"),
+        ("/proc/x.npz", "cannot write into folder"),
+    ],
+    ids=["a folder", "missing folder", "read-only folder"],
+)
+def test_cli_simulate_output_checked_before_the_simulation(
+    tmp_path, monkeypatch, capsys, output, message
+):
+    import sknmr.datasets
+    from sknmr import cli
+
+    def never(*args, **kwargs):
+        raise AssertionError("simulated before checking -o")
+
+    monkeypatch.setattr(sknmr.datasets, "make_echoes", never)
+    argv = ["simulate", "-o", output.format(tmp=tmp_path), "-n", "1"]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*argv, "--lattice-size", "8", "--tau", "2"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument -o/--output" in err and message in err
+    assert os.listdir(tmp_path) == []
