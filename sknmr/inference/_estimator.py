@@ -1,8 +1,5 @@
 """EchoInference: from a measured echo to the couplings, with intervals and a flag."""
 
-import contextlib
-import copy
-import logging
 import math
 import warnings
 from collections.abc import Mapping
@@ -18,12 +15,10 @@ from sklearn.base import (
     clone,
 )
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -31,26 +26,21 @@ from sklearn.utils._param_validation import (
     RealNotInt,
     StrOptions,
 )
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._timegrid import times_from_names
-from ..experiment import Experiment, experiment_of, legacy_experiment
-from ..io import EchoResampler, MeasuredEcho
-from ..scaling import curve_scaler
 from ..simulator import EchoSimulator
 from ..utils._random import InferenceStream, check_seed, derive_seed
 from ..utils._resources import check_fits_in_memory
-from ..window import EchoWindow
 from ._augment import check_augment, make_augmenter
+from ._inputs import _ExperimentInputs, _pulse_times
+from ._intervals import (
+    _takes_quantiles,
+    _TargetIntervals,
+)
 from ._ood import KNNDistance, conformal_threshold, echo_top_offset
 
 __all__ = ["EchoInference"]
 
-_DT_RTOL = 1e-6
-# A measured tau (metadata) may differ from the model's by a pulse length.
-_TAU_RTOL = 0.02
-# The intervals of a target conformalized on too few echoes: infinite.
-_UNBOUNDED = "unbounded"
 # The echo-top checks: where each span starts, before the echo time, in
 # units of the time from the pulse before the echo to the echo. The late span
 # sees an echo of another tau near the model's; the early one, from a third of
@@ -69,62 +59,13 @@ _OOD_SHARES = (0.8, 0.1, 0.1)
 _SPLIT, _AUG_TRAIN, _AUG_CAL, _CLASSIFIER, _OOD, _REGRESSOR = InferenceStream
 
 
-def _experiment_from(source):
-    """The experiment of a simulator, a make_echoes Bunch or its settings."""
-    if isinstance(source, Experiment):
-        return source
-    if isinstance(source, EchoSimulator):
-        return source.experiment
-    if isinstance(source, Mapping):
-        if "data" in source and "settings" in source:  # a make_echoes Bunch
-            source = source["settings"]
-        if "simulation" in source:  # make_echoes' settings
-            if "sequences" in source:
-                raise ValueError(
-                    "These echoes are a dataset of several experiments "
-                    f"({', '.join(source['sequences'])}), side by side; a model "
-                    "reads one. Fit it on one block: fit(data.data[:, "
-                    "data.blocks[name]], data.target) with simulator="
-                    "EchoSimulator.from_experiment(data.experiments[name])."
-                )
-            return experiment_of(source["simulation"])
-        if "format" in source:  # Experiment.to_dict
-            return Experiment.from_dict(dict(source))
-        return legacy_experiment(source)  # settings stored by sknmr 0.1
-    raise TypeError(
-        "Give an EchoSimulator, an Experiment, a make_echoes Bunch or its "
-        f"settings; got {type(source).__name__}."
-    )
-
-
-def _pulse_times(experiment):
-    """The pulse times (us) as the sequence states them: dead times follow them."""
-    return tuple(pulse.time for pulse in experiment.sequence)
-
-
-def _hold_fill(X):
-    """NaN samples replaced by the nearest covered sample of their row."""
-    X = np.array(X, copy=True)
-    for row in X:
-        bad = np.isnan(row.real) | np.isnan(row.imag)
-        if not bad.any():
-            continue
-        good = np.flatnonzero(~bad)
-        if good.size == 0:
-            raise ValueError("An echo has no covered sample.")
-        index = np.searchsorted(good, np.arange(row.size)).clip(0, good.size - 1)
-        before = good[np.maximum(index - 1, 0)]
-        after = good[index]
-        nearest = np.where(
-            np.abs(before - np.arange(row.size)) <= np.abs(after - np.arange(row.size)),
-            before,
-            after,
-        )
-        row[bad] = row[nearest[bad]]
-    return X
-
-
-class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
+class EchoInference(
+    _ExperimentInputs,
+    _TargetIntervals,
+    TransformerMixin,
+    MetaEstimatorMixin,
+    BaseEstimator,
+):
     """W, L, the couplings and p(power) of an echo, with intervals and an OOD flag.
 
     Trained on simulated echoes ``X`` and their parameter table ``y`` (as
@@ -434,327 +375,6 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    # -- the grid ----------------------------------------------------------------------
-    def _set_grid(self, experiment, n_features):
-        """Store the experiment, the times and the echo window."""
-        self.experiment_ = experiment
-        self.times_ = None
-        self.window_ = None
-        if experiment is not None:
-            if n_features != experiment.n_times:
-                raise ValueError(
-                    f"X has {n_features} samples per echo, but the simulator's "
-                    f"experiment makes {experiment.n_times} (dt={experiment.dt:g} "
-                    f"us, {experiment.sequence!r}): the echoes did not come from it."
-                )
-            step = experiment.dt
-            self.times_ = experiment.times
-            center, half = experiment.echo_window
-        elif n_features % 3 == 0:  # a simulator's grid, in units of samples
-            n_tau = n_features // 3
-            step, center, half = 1.0, 2.0 * n_tau, n_tau / 3
-        else:
-            return
-        # The window around the echo sample (2 tau +- tau/3 for a Hahn echo),
-        # as EchoWindow finds it.
-        times = np.arange(n_features) * step
-        tol = 1e-6 * step
-        kept = np.flatnonzero(
-            (times >= center - half - tol) & (times <= center + half + tol)
-        )
-        self.window_ = slice(int(kept[0]), int(kept[-1]) + 1)
-
-    def _window_transformer(self):
-        """The EchoWindow of the grid (one channel of ``n_features_in_`` samples)."""
-        experiment = self.experiment_
-        if experiment is not None:
-            center, half = experiment.echo_window
-            return EchoWindow(center=center, half_width=half, dt=experiment.dt)
-        n_tau = self.n_features_in_ // 3
-        return EchoWindow(center=2.0 * n_tau, half_width=n_tau / 3, dt=1.0)
-
-    def _default_featurizer(self):
-        if self.window_ is None:
-            if self.detection == "magnitude":
-                return curve_scaler()
-            return "passthrough"
-        window = self._window_transformer()
-        if self.detection == "magnitude":
-            return make_pipeline(window, curve_scaler())
-        n = self.n_features_in_
-        return ColumnTransformer(
-            [
-                ("real", window, slice(0, n)),
-                ("imag", clone(window), slice(n, 2 * n)),
-            ]
-        )
-
-    def _check_grid_names(self):
-        """Times in DataFrame column names must follow the simulator's grid."""
-        names = getattr(self, "feature_names_in_", None)
-        named = times_from_names(names)
-        if named is None or self.times_ is None:
-            return
-        if np.max(np.abs(named - self.times_)) > self.experiment_.dt / 2:
-            raise ValueError(
-                "The column names of X give sample times "
-                f"{named[0]:g}, {named[1]:g}, ... us that are not the simulator's "
-                f"grid t_k = k * {self.experiment_.dt:g} us."
-            )
-
-    def check_compatible(self, source):
-        """Refuse echoes made on another grid than the training echoes'.
-
-        Parameters
-        ----------
-        source : EchoSimulator, make_echoes Bunch or settings dict
-            Where new echoes come from.
-
-        Returns
-        -------
-        self : EchoInference
-
-        Raises
-        ------
-        ValueError
-            When its ``dt``, ``tau`` (``n_tau``), number of samples or
-            ``output`` differ from ``experiment_``'s. Other differing
-            settings (lattice size, linewidth, ...) only warn: the echoes are
-            comparable, but the model was not trained for that physics (a
-            model with the target ``"linewidth"`` learnt many linewidths and
-            does not warn about another).
-        """
-        check_is_fitted(self)
-        mine = self.experiment_
-        if mine is None:
-            raise ValueError(
-                "This EchoInference was fitted without a simulator, so it does not "
-                "know its grid; fit it with simulator=... (or a make_echoes Bunch)."
-            )
-        theirs = _experiment_from(source)
-        grid, physics = mine.differences(theirs)
-        if "linewidth" in self.targets_:
-            # learnt from echoes of many linewidths: another one is no extrapolation
-            physics = [p for p in physics if not p.startswith("linewidth=")]
-        if grid:
-            raise ValueError(
-                "These echoes come from another experiment, on another grid "
-                "(pulse sequence, time step or detection), than the training "
-                "echoes: "
-                + "; ".join(grid)
-                + ". Train a model for the measurement's own experiment, or "
-                "resample measured echoes onto the model's grid (predict accepts "
-                "MeasuredEcho objects)."
-            )
-        if physics:
-            warnings.warn(
-                "The echoes come from other physical settings than the training "
-                "echoes: " + ", ".join(physics) + "; the predictions extrapolate.",
-                UserWarning,
-                stacklevel=2,
-            )
-        return self
-
-    def _experiment_for_fit(self, bunch):
-        if self.simulator is not None:
-            return self.simulator.experiment
-        if bunch is not None:
-            return _experiment_from(bunch)
-        return None
-
-    @property
-    def simulator_settings_(self):
-        """Deprecated: the stored experiment as a dict; use ``experiment_``."""
-        warnings.warn(
-            "simulator_settings_ is deprecated and will be removed in the next "
-            "release; use experiment_ (an sknmr.Experiment).",
-            FutureWarning,
-            stacklevel=2,
-        )
-        check_is_fitted(self)
-        if self.experiment_ is None:
-            return None
-        values = self.experiment_.to_dict()
-        values.update(tau=self.experiment_.tau, n_times=self.experiment_.n_times)
-        return values
-
-    # -- inputs ------------------------------------------------------------------------
-    def make_resampler(self, **params):
-        """An :class:`~sknmr.io.EchoResampler` onto this model's grid.
-
-        It is what :meth:`predict` uses for :class:`~sknmr.io.MeasuredEcho`
-        input: the training grid, the magnitude (magnitude detection) or the
-        complex signal as measured (quadrature), and the echo window
-        required to be covered. ``params`` override its settings, e.g.
-        ``align="peak"`` with ``echo_time=2 * tau`` to move the echo top onto
-        the simulator's, or ``dead_time`` and ``pulse_times``.
-
-        Returns
-        -------
-        resampler : EchoResampler
-            Unfitted.
-        """
-        check_is_fitted(self)
-        if self.experiment_ is None:
-            raise ValueError(
-                "This EchoInference was fitted without a simulator, so it cannot "
-                "put measured echoes on its grid; fit it with simulator=... (or a "
-                "make_echoes Bunch), or resample them yourself (EchoResampler)."
-            )
-        quadrature = self.detection == "quadrature"
-        require = None
-        if self.window_ is not None:
-            kept = self.times_[self.window_]
-            require = (float(kept[0]), float(kept[-1]))
-        settings = {
-            "times": self.times_,
-            "phase": "keep" if quadrature else "magnitude",
-            "output": "complex" if quadrature else "real",
-            "require": require,
-            "pulse_times": _pulse_times(self.experiment_),
-        }
-        settings.update(params)
-        return EchoResampler(**settings)
-
-    def _measured(self, echoes, fill=True):
-        """MeasuredEcho objects on the grid, uncovered samples filled (or NaN)."""
-        check_is_fitted(self)
-        echoes = [echoes] if isinstance(echoes, MeasuredEcho) else list(echoes)
-        tau = self.experiment_.tau if self.experiment_ is not None else None
-        for k, echo in enumerate(echoes):
-            stated = echo.metadata.get("tau")
-            if tau is not None and stated is not None:
-                if not math.isclose(float(stated), tau, rel_tol=_TAU_RTOL):
-                    raise ValueError(
-                        f"Echo {k} was measured with tau={float(stated):g} us, but the "
-                        f"model was trained on another grid: tau={tau:g} us. Train "
-                        "a model for its tau."
-                    )
-        X = self.make_resampler().fit_transform(echoes)
-        X = self._fill_uncovered(X, check_only=not fill)
-        if np.iscomplexobj(X):
-            return X
-        return check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
-
-    def _check_X(self, X, reset, fill=True):
-        """Validated echoes (complex kept when detection is quadrature).
-
-        ``fill=False`` leaves the uncovered samples NaN (after checking that
-        none is in the window).
-        """
-        if isinstance(X, MeasuredEcho) or (
-            isinstance(X, (list, tuple))
-            and len(X) > 0
-            and all(isinstance(x, MeasuredEcho) for x in X)
-        ):
-            if reset:
-                raise TypeError(
-                    "fit takes simulated echoes (an array), not MeasuredEcho objects."
-                )
-            return self._measured(X, fill=fill)
-        if not reset and isinstance(X, pd.DataFrame):
-            X = self._columns_by_name(X)
-        data = X
-        if not hasattr(data, "dtype") and not isinstance(data, pd.DataFrame):
-            data = np.asarray(data)
-        if np.iscomplexobj(data) and not isinstance(data, pd.DataFrame):
-            data = np.asarray(data)
-            real = self._validate(data.real, reset)
-            imag = check_array(
-                data.imag,
-                dtype=np.float64,
-                ensure_all_finite="allow-nan" if not reset else True,
-            )
-            X = self._fill_uncovered(real + 1j * imag, check_only=not fill)
-            return np.abs(X) if self.detection == "magnitude" else X
-        X = self._fill_uncovered(self._validate(X, reset), check_only=not fill)
-        if self.detection == "quadrature":
-            raise ValueError(
-                "detection='quadrature' needs complex echoes (EchoSimulator("
-                "output='complex')); got real ones. Use detection='magnitude'."
-            )
-        return X
-
-    def _columns_by_name(self, X):
-        """A DataFrame's columns read by name, not by position.
-
-        Columns named as at fit are put in the fit's order; columns that name
-        their sample times (``absM_t=0.159us``) are sorted by time and must
-        be the model's grid: echoes of another ``dt`` or ``tau`` with the
-        same number of samples are refused, not read as if on it.
-        """
-        names = [str(c) for c in X.columns]
-        fitted = getattr(self, "feature_names_in_", None)
-        if (
-            fitted is not None
-            and len(set(names)) == len(names) == len(fitted)
-            and set(names) == set(fitted)
-        ):
-            return X[list(fitted)] if names != list(fitted) else X
-        each = [times_from_names([name]) for name in names]
-        if self.times_ is None or any(t is None for t in each):
-            return X
-        times = np.array([t[0] for t in each])
-        order = np.argsort(times, kind="stable")
-        dt = self.experiment_.dt
-        if len(times) != len(self.times_) or (
-            np.max(np.abs(times[order] - self.times_)) > dt / 2
-        ):
-            raise ValueError(
-                "The column names of X give sample times "
-                f"{times[order][0]:g}, {times[order][1 % len(times)]:g}, ... "
-                f"{times[order][-1]:g} us ({len(times)} samples), not the model's "
-                f"grid t_k = k * {dt:g} us, k < {len(self.times_)} (tau="
-                f"{self.experiment_.tau:g} us): these echoes were "
-                "recorded on another grid. Resample them onto it (pass "
-                "MeasuredEcho objects, or see make_resampler), or train a model "
-                "for their grid."
-            )
-        return X.iloc[:, order] if np.any(np.diff(order) != 1) else X
-
-    def _validate(self, X, reset):
-        """validate_data, saying what grid the model expects on a wrong length.
-
-        After fit, on a known grid, NaN (samples a measurement does not cover)
-        is accepted outside the echo window; see :meth:`_fill_uncovered`.
-        """
-        on_grid = (
-            not reset
-            and getattr(self, "experiment_", None) is not None
-            and self.window_ is not None
-        )
-        try:
-            return validate_data(
-                self,
-                X,
-                reset=reset,
-                dtype=np.float64,
-                ensure_all_finite="allow-nan" if on_grid else True,
-            )
-        except ValueError as exc:
-            experiment = getattr(self, "experiment_", None)
-            if reset or experiment is None or "features, but" not in str(exc):
-                raise
-            raise ValueError(
-                f"{exc} The model was trained on echoes of {experiment.n_times} "
-                f"samples (dt={experiment.dt:g} us, {experiment.sequence!r}); "
-                "these are on another grid. Resample measured echoes onto it "
-                "(pass MeasuredEcho objects, or see make_resampler)."
-            ) from None
-
-    def _fill_uncovered(self, X, check_only=False):
-        """Uncovered (NaN) samples, outside the window only, take the nearest value."""
-        bad = np.isnan(X.real) | np.isnan(X.imag) if np.iscomplexobj(X) else np.isnan(X)
-        if not bad.any():
-            return X
-        if self.window_ is None or bad[:, self.window_].any():
-            rows = np.flatnonzero(bad[:, self.window_].any(axis=1))
-            raise ValueError(
-                f"Echoes {rows[:5].tolist()} have NaN (uncovered samples) inside the "
-                "echo window 2 tau +- tau/3, which the model needs."
-            )
-        return X if check_only else _hold_fill(X)
-
     def _detect(self, X):
         """Real channels of the echoes (see Notes)."""
         if self.detection == "magnitude":
@@ -861,21 +481,6 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         weight = 1.0 if self.featurizer is None else 0.0
         return KNNDistance(n_neighbors=5, derivative_weight=weight, n_jobs=self.n_jobs)
 
-    def _check_calibration(self, n_cal):
-        """Refuse a confidence the calibration echoes cannot give, before fitting."""
-        confidence = float(self.confidence)
-        if self.interval_method != "conformal":
-            return  # quantile intervals warn and widen to infinity instead
-        needed = math.ceil(max(1 / confidence, 1 / (1 - confidence)))
-        if n_cal < needed:
-            raise ValueError(
-                f"confidence={confidence:g} needs at least {needed} calibration "
-                f"echoes for interval_method='conformal' (max(1/confidence, "
-                f"1/(1 - confidence))); calibration_size={self.calibration_size!r} "
-                f"gives {n_cal}. Give more echoes, a larger calibration_size or a "
-                "confidence nearer 0.5."
-            )
-
     def _check_component(self, name):
         """A user's estimator's own parameters, checked before any fit."""
         estimator = getattr(self, name)
@@ -886,77 +491,6 @@ class EchoInference(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             validate()
         except ValueError as exc:
             raise ValueError(f"{name} has a bad setting: {exc}") from None
-
-    def _quantiles(self):
-        alpha = 1 - float(self.confidence)
-        return alpha / 2, 1 - alpha / 2
-
-    def _fit_intervals(self, regressor, F_cal, y_cal):
-        from mapie.regression import (
-            ConformalizedQuantileRegressor,
-            SplitConformalRegressor,
-        )
-
-        if self.interval_method == "conformal":
-            return SplitConformalRegressor(
-                regressor,
-                confidence_level=float(self.confidence),  # MAPIE takes a float
-                conformity_score=self.conformity_score,
-                prefit=True,
-            ).conformalize(F_cal, y_cal)
-        if self.interval_method == "quantile":
-            return None
-        # Each bound is corrected at level alpha / 2 (MAPIE's asymmetric CQR).
-        half = (1 - self.confidence) / 2
-        needed = math.ceil(max(1 / half, 1 / (1 - half)))
-        if len(y_cal) < needed:
-            warnings.warn(
-                f"{len(y_cal)} calibration echoes are too few for conformalized "
-                f"quantiles at confidence {self.confidence:g} (MAPIE needs "
-                f"{needed}); the intervals are infinite. Give more echoes or a "
-                "larger calibration_size.",
-                UserWarning,
-                stacklevel=3,
-            )
-            return _UNBOUNDED
-        models = []
-        for q in (*self._quantiles(), 0.5):
-            model = copy.copy(regressor)
-            model.default_quantiles = q
-            models.append(model)
-        return ConformalizedQuantileRegressor(
-            models, confidence_level=float(self.confidence), prefit=True
-        ).conformalize(F_cal, y_cal)
-
-    def _intervals(self, target, F):
-        """Estimate, lower and upper bound of one target."""
-        regressor = self.regressors_[target]
-        if self.interval_method == "quantile":
-            estimate = regressor.predict(F, quantiles="mean")
-            bounds = regressor.predict(F, quantiles=list(self._quantiles()))
-            lower, upper = bounds[:, 0], bounds[:, 1]
-        elif isinstance(self.intervals_[target], str):  # _UNBOUNDED, also unpickled
-            estimate = regressor.predict(F, quantiles="mean")
-            lower = np.full(len(estimate), -np.inf)
-            upper = np.full(len(estimate), np.inf)
-        else:
-            with _quiet_root_logger():
-                point, pis = self.intervals_[target].predict_interval(
-                    F, allow_infinite_bounds=True
-                )
-            # Conformalized quantiles can cross where the correction is negative.
-            lower = np.minimum(pis[:, 0, 0], pis[:, 1, 0])
-            upper = np.maximum(pis[:, 0, 0], pis[:, 1, 0])
-            if self.interval_method == "conformal":
-                estimate = point
-            else:  # the forest's mean, not MAPIE's median model
-                estimate = regressor.predict(F, quantiles="mean")
-        estimate = np.asarray(estimate, dtype=np.float64).reshape(-1)
-        if self.nonnegative_[target]:
-            lower = np.maximum(lower, 0.0)
-        lower = np.minimum(lower, estimate)
-        upper = np.maximum(upper, estimate)
-        return estimate, lower, upper
 
     def _outlyingness(self, F):
         return -np.asarray(self.ood_detector_.score_samples(F), dtype=np.float64)
@@ -1341,34 +875,3 @@ def _ood_threshold(scores, rate, false_alarm, warn=True):
     if not threshold > reference:
         threshold = reference + max(abs(reference), 1.0) * 1e-12
     return float(threshold), reference
-
-
-@contextlib.contextmanager
-def _quiet_root_logger():
-    """Keep MAPIE from configuring the root logger.
-
-    MAPIE's conformalized quantiles call ``logging.basicConfig(level=INFO)``
-    to report crossed bounds, which would leave a handler on an unconfigured
-    root logger; with a handler already there, basicConfig does nothing.
-    """
-    root = logging.getLogger()
-    handler = None
-    if not root.handlers:
-        handler = logging.NullHandler()
-        root.addHandler(handler)
-    level = root.level
-    try:
-        yield
-    finally:
-        root.setLevel(level)
-        if handler is not None:
-            root.removeHandler(handler)
-
-
-def _takes_quantiles(regressor):
-    import inspect
-
-    try:
-        return "quantiles" in inspect.signature(regressor.predict).parameters
-    except (TypeError, ValueError):
-        return False
