@@ -211,35 +211,10 @@ def check_prior(kernels=KERNELS, **ranges):
     ----------
     kernels : sequence of str, default=("gaussian", "power", "rkky")
         Names from :func:`sknmr.kernels.available_kernels`.
-    alpha_xy : (float, float) or None, default=None
-        Uniform range of the in-plane coupling (MHz), ``alpha_x = alpha_y =
-        alpha_xy``. None means the paper's, (0.01, 0.1), unless ``alpha_x``
-        and ``alpha_y`` are given; giving it with them is an error.
-    alpha_z : (float, float), default=(0.01, 0.1)
-        Uniform range of the out-of-plane coupling (MHz).
-    lengths : dict, default=None
-        Range of each kernel's length parameter; the paper's kernels
-        default to the paper's ranges, the others have none and must be given.
-    W : (float, float), default=(0.1, 0.3)
-        Window (MHz) of ``W = 2 alpha_xy + alpha_z`` (``alpha_x + alpha_y +
-        alpha_z``) a draw must land in.
-    alpha_x, alpha_y : (float, float) or None, default=None
-        Give both to draw the in-plane couplings separately, each uniform in
-        its range (MHz).
-    t1, t2 : (float, float) or None, default=None
-        Uniform ranges (us, > 0) of per-echo relaxation times. With both,
-        pairs with ``t2 > 2 t1`` are redrawn; ranges where that is hopeless
-        are refused.
-    linewidth : (float, float) or None, default=None
-        Range (MHz, > 0) of each echo's linewidth, the full width at half
-        maximum of its offsets, drawn log-uniformly (a scale: e.g. (0.02, 0.2)
-        gives as many echoes in each half-decade); it overrides the
-        simulator's ``linewidth`` for that echo.
-    kernel_params : dict or None, default=None
-        Kernel parameter name -> ``(low, high)``: drawn uniformly for every
-        echo whose kernel takes the parameter
-        (:func:`sknmr.kernels.kernel_parameters`). ``staggered`` (0 or 1)
-        takes a probability instead: each echo's kernel is staggered with it.
+    **ranges
+        The range keywords of :class:`Prior` (``alpha_xy``, ``alpha_z``,
+        ``lengths``, ``W``, ``alpha_x``, ``alpha_y``, ``t1``, ``t2``,
+        ``linewidth``, ``kernel_params``), with the same meaning and defaults.
 
     Returns
     -------
