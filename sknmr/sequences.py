@@ -372,6 +372,14 @@ class PulseSequence:
             echo_times = _echo_chain(pulses, duration)
         else:
             echo_times = self._check_echo_times(self.echo_times, duration)
+        first = pulses[0].time
+        early = [echo for echo in echo_times if not echo > first]
+        if early:
+            # nothing is tipped before the first pulse, so nothing can echo there
+            raise ValueError(
+                f"echo_times must come after the first pulse (at {first} us); "
+                f"got {early[0]} us."
+            )
         object.__setattr__(self, "echo_times", echo_times)
 
     @staticmethod
