@@ -1,4 +1,4 @@
-"""The general model: pulse sequences, anisotropic couplings, relaxation, kernels.
+"""The simulator's general model: pulse sequences, anisotropic couplings, relaxation.
 
 Closed forms at zero coupling, conservation laws and symmetries, and the
 backends against the numpy reference on small lattices.
