@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from ._report import _fmt, _markdown_table
+from ._markdown import _fmt, _markdown_table
 
 __all__ = ["protocol_figure"]
 
