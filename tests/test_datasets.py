@@ -230,10 +230,10 @@ def test_complex_output():
 def test_progress_bar_only_when_verbose(capfd, monkeypatch):
     from contextlib import contextmanager
 
-    from sknmr.datasets import _echoes
+    from sknmr.datasets import _simulate
 
     bars = []
-    original = _echoes.progress_bar
+    original = _simulate.progress_bar
 
     @contextmanager
     def recording(total, unit, enabled=True, desc=None):
@@ -241,7 +241,7 @@ def test_progress_bar_only_when_verbose(capfd, monkeypatch):
             yield bar
             bars.append((total, enabled, bar.n))
 
-    monkeypatch.setattr(_echoes, "progress_bar", recording)
+    monkeypatch.setattr(_simulate, "progress_bar", recording)
     make(2, chunk_size=1, verbose=0)
     assert capfd.readouterr().err == ""
     make(2, chunk_size=1, verbose=1)

@@ -15,7 +15,8 @@ from sknmr.study import (
     protocol_study,
     run_protocols,
 )
-from sknmr.study._protocols import _echo_samples, _ExperimentFeatures
+from sknmr.study._protocol_designs import _echo_samples
+from sknmr.study._protocol_estimators import _ExperimentFeatures
 
 TAU = 4.0
 
@@ -49,7 +50,7 @@ def test_default_protocols_use_the_default_experiments():
 
 
 def test_adaptive_protocol_routes_by_predicted_w(data):
-    from sknmr.study._protocols import _AdaptiveProtocolRegressor
+    from sknmr.study._protocol_estimators import _AdaptiveProtocolRegressor
 
     windows = {name: np.arange(s.stop - s.start) for name, s in data.blocks.items()}
     w = data.target["W"].to_numpy()

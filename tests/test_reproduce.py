@@ -279,7 +279,7 @@ def test_ablation_report(ablated):
 
 
 def test_ablation_report_without_simulated_datasets(ablated):
-    from sknmr.study._report import _ablations_section
+    from sknmr.study._report_ablations import _ablations_section
 
     _, result = ablated
     block = result.results["ablations"]

@@ -616,7 +616,7 @@ def test_bad_study_arguments_fail_clearly(case, tiny_protocol_data):
         ({"tau": -1.0}, "'tau' parameter of run_protocols"),
         ({"lattice": 4}, "unknown settings"),
         ({"random_state": -1}, "'random_state' parameter"),
-        ({"preset": "medium"}, "preset must be one of"),
+        ({"preset": "medium"}, "'preset' parameter of run_protocols"),
     ],
 )
 def test_run_protocols_checks_before_any_work(

@@ -5,16 +5,18 @@ How the work is laid out, and why:
 * Echo ``j`` of kernel ``k`` (``k`` the kernel's code,
   :func:`sknmr.prior.kernel_code`: 0 gaussian, 1 power, 2 rkky, another
   kernel ``3 + crc32(name) % 997``) has its parameters drawn by rejection
-  from a generator seeded by ``SeedSequence(seed, spawn_key=(2, k, j))``
-  (relaxation times and kernel parameters, when the prior draws them, from
-  streams of their own: see :mod:`sknmr.prior`) and its offsets from the
-  simulator with ``random_state=seed`` and echo id ``k * 10**9 + j``. So an
-  echo depends only on ``(seed, kernel, j)``, the prior and the simulator's
-  settings: never on ``n_jobs``, ``chunk_size``, how many echoes are asked
-  for or which other kernels are.
-* The echoes of each kernel are cut into chunks of ``chunk_size``. A chunk is
-  one call of :func:`_simulate_chunk`, run through :class:`joblib.Parallel`
-  (so ``joblib.parallel_config(backend="dask")`` sends it to a Dask cluster)
+  from a generator seeded by ``SeedSequence(seed, spawn_key=(s, k, j))``,
+  ``s`` the prior's couplings stream (relaxation times and kernel
+  parameters, when the prior draws them, come from streams of their own:
+  see :mod:`sknmr.prior`), and its offsets from the simulator with
+  ``random_state=seed`` and echo id ``k * 10**9 + j``. So an echo depends
+  only on ``(seed, kernel, j)``, the prior and the simulator's settings:
+  never on ``n_jobs``, ``chunk_size``, how many echoes are asked for or
+  which other kernels are.
+* The echoes of each kernel are cut into chunks of ``chunk_size``
+  (:mod:`._simulate`). A chunk is one call of its ``simulate_chunk``, run
+  through :class:`joblib.Parallel` (so
+  ``joblib.parallel_config(backend="dask")`` sends it to a Dask cluster)
   and cached in the ``memory`` folder (:mod:`._chunks`: plain ``.npy``
   arrays with a JSON sidecar, never pickles, each checked before it is
   served). The cache key is exactly what fixes the result: the chunk's
@@ -26,38 +28,28 @@ How the work is laid out, and why:
   changed makes new chunks). Each file is written to a temporary name and
   renamed into place, so an interrupted chunk leaves nothing that reads as
   done.
+* This module checks make_echoes' arguments, keys each experiment's
+  simulations (:func:`_simulation_key`) and records the settings; the Bunch
+  and its description in words are made by :mod:`._describe`.
 """
 
 import json
 import os
 import tempfile
-import textwrap
 import time
 from collections.abc import Mapping
 from numbers import Integral
 
 import joblib
 import numpy as np
-import pandas as pd
 from sklearn.base import clone
-from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
 from .. import __version__
 from .._paper import PAPER_N_PER_KERNEL, PAPER_PRIOR
 from .._physics import MODEL_REVISION
-from .._progress import progress_bar
 from .._timegrid import DEFAULT_TAU
-from ..experiment import experiment_of
-from ..kernels import (
-    KERNELS,
-    LENGTH_NAMES,
-    kernel_on_lattice,
-    kernel_parameters,
-    kernel_token,
-    register_kernel,
-    registered_kernels,
-)
+from ..kernels import KERNELS
 from ..prior import (
     ECHO_ID_STRIDE,
     add_targets,
@@ -65,22 +57,17 @@ from ..prior import (
     check_kernels,
     check_prior,
     draw_table,
-    kernel_code,
     split_counts,
 )
 from ..sequences import PulseSequence
 from ..simulator import EchoSimulator
 from ..utils._random import check_seed
 from ..utils._resources import check_fits_in_memory, check_n_jobs
-from ._chunks import ChunkStore, chunk_digest
+from ._chunks import ChunkStore
+from ._describe import BLOCK_SEPARATOR, _assemble, _describe
+from ._simulate import plan_chunks, simulate_chunks
 
 __all__ = ["make_echoes"]
-
-# The columns of a drawn table that every kernel's chunk passes on.
-_COUPLING_COLUMNS = ("length", "alpha_xy", "alpha_x", "alpha_y", "alpha_z")
-# The drawn per-echo columns that every kernel takes (the sample's, not the
-# kernel's): relaxation times and the linewidth.
-_SAMPLE_COLUMNS = ("t1", "t2", "linewidth")
 
 #: Echo ids of kernel code ``k`` are ``k * ID_STRIDE + j``.
 ID_STRIDE = ECHO_ID_STRIDE
@@ -203,225 +190,12 @@ def _simulation_key(simulator, seed):
     return key
 
 
-def _simulate_chunk(simulator, echo_ids, params, records=None, store=None, name=None):
-    """Simulate one chunk (in a worker), and store it under ``name`` in ``store``.
-
-    A worker process has no registry of its own: ``records`` brings the
-    definitions of registered kernels, registered here first.
-    """
-    for kernel, (record, token) in (records or {}).items():
-        if kernel not in registered_kernels() or kernel_token(kernel) != token:
-            register_kernel(**record._asdict(), overwrite=True)
-    echoes = simulator.simulate(params, echo_ids=echo_ids)
-    if store is not None:
-        store.save(name, echoes)
-    return echoes
-
-
-def _kernel_values_digest(kernel, params, lattice_size):
-    """A digest of a registered kernel's values at each row's length and parameters."""
-    extras = [c for c in params if c in kernel_parameters(kernel)]
-    settings = sorted(
-        {
-            (
-                float(params["length"][i]),
-                tuple(
-                    (c, float(params[c][i]))
-                    for c in extras
-                    if not np.isnan(params[c][i])
-                ),
-            )
-            for i in range(len(params["kernel"]))
-        }
-    )
-    return joblib.hash(
-        [
-            kernel_on_lattice(kernel, length, lattice_size, normalize=False, **dict(kw))
-            for length, kw in settings
-        ]
-    )
-
-
 def _chunk_size(chunk_size, simulator):
     if chunk_size is not None:
         return check_count(chunk_size, "chunk_size")
     return max(DEFAULT_CHUNK_SIZE, simulator.resolve_backend().batch_size)
 
 
-# -- the Bunch ----------------------------------------------------------------
-def _length_name(kernel):
-    if kernel in LENGTH_NAMES:
-        return LENGTH_NAMES[kernel]
-    record = registered_kernels().get(kernel)
-    return "length" if record is None else record.length_name
-
-
-def _describe_extras(prior, kernels, seed):
-    """The DESCR paragraph on relaxation times, linewidth, kernel parameters."""
-    parts = [
-        f"{name} uniform in {prior[name]} us" for name in ("t1", "t2") if name in prior
-    ]
-    if "t1" in prior and "t2" in prior:
-        parts[-1] += " (pairs with t2 > 2 t1 redrawn)"
-    if "linewidth" in prior:
-        parts.append(
-            f"linewidth (FWHM of the offsets) log-uniform in {prior['linewidth']} "
-            f"MHz, from SeedSequence({seed}, spawn_key=(5, k, j))"
-        )
-    for name, value in prior.get("kernel_params", {}).items():
-        takers = [k for k in kernels if name in kernel_parameters(k)]
-        law = (
-            f"staggered = 1 with probability {value:g} (else 0)"
-            if name == "staggered"
-            else f"{name} uniform in {value}"
-        )
-        parts.append(f"{law} ({', '.join(takers)})")
-    if not parts:
-        return None
-    return (
-        f"Drawn per echo as well: {'; '.join(parts)}. The relaxation times come "
-        f"from SeedSequence({seed}, spawn_key=(3, k, j)) and each kernel parameter "
-        f"from SeedSequence({seed}, spawn_key=(4, k, j, crc32(name))), so they leave "
-        "the couplings and lengths as drawn without them."
-    )
-
-
-def _describe_sequences(settings):
-    """DESCR's paragraph on the experiments of a multi-sequence dataset."""
-    if "sequences" not in settings:
-        return []
-    parts = []
-    for name, block in settings["sequences"].items():
-        experiment = experiment_of(block["simulation"])
-        pulses = ", ".join(
-            f"{pulse.angle:g} deg {pulse.phase!r} at {pulse.time:g} us"
-            for pulse in experiment.sequence
-        )
-        parts.append(
-            f"{name} (pulses {pulses}, {experiment.sequence.duration:g} us; output "
-            f"{experiment.output!r}, {block['n_times']} samples)"
-        )
-    return [
-        "Each material (the same parameters and offsets) was measured by "
-        f"{len(parts)} experiments, side by side in data as '<name>"
-        f"{BLOCK_SEPARATOR}<column>': " + "; ".join(parts) + "."
-    ]
-
-
-def _describe(settings, n_times, times):
-    """DESCR: how the data were made, in words (from ``settings``)."""
-    counts = settings["counts"]
-    prior = settings["prior"]
-    key = settings["simulation"]
-    seed = settings["seed"]
-    kernels = settings["kernels"]
-    experiment = experiment_of(key)
-    lengths = ", ".join(
-        f"{_length_name(k)} in {prior['lengths'][k]} ({k})" for k in kernels
-    )
-    count_text = ", ".join(f"{k}: {n}" for k, n in counts.items())
-    anisotropic = "alpha_x" in prior
-    if anisotropic:
-        couplings = (
-            f"alpha_x uniform in {prior['alpha_x']} MHz, alpha_y uniform in "
-            f"{prior['alpha_y']} MHz"
-        )
-        w_formula = "alpha_x + alpha_y + alpha_z"
-    else:
-        couplings = f"alpha_xy uniform in {prior['alpha_xy']} MHz"
-        w_formula = "2 alpha_xy + alpha_z"
-    codes = "0 gaussian, 1 power, 2 rkky"
-    others = [k for k in kernels if k not in KERNELS]
-    if others:
-        codes += "".join(f", {kernel_code(k)} {k}" for k in others)
-    extras = _describe_extras(prior, kernels, seed)
-    paragraphs = [
-        f"{sum(counts.values())} echoes ({count_text}), each {n_times} samples at "
-        f"t = {times[0]:g} .. {times[-1]:g} us (output {experiment.output!r}).",
-        f"Prior: {couplings}, alpha_z "
-        f"uniform in {prior['alpha_z']} MHz, {lengths}; a draw is redrawn until "
-        f"W = {w_formula} lies in {prior['W']} MHz.",
-        *([extras] if extras else []),
-        f"Seed: {seed}. Echo j of kernel code k ({codes}) has its "
-        f"parameters from SeedSequence({seed}, spawn_key=(2, k, j)) and its offsets "
-        f"from the simulator with random_state={seed} and echo id "
-        f"k * {ID_STRIDE} + j (echo_ids), so it depends on neither n_jobs nor "
-        "chunk_size.",
-        f"Experiment: {experiment!r}; simulated by the {key.get('backend', '?')} "
-        f"backend in {key.get('dtype', '?')}.",
-        *_describe_sequences(settings),
-        f"Made with sknmr {settings.get('sknmr_version', '?')} (model revision "
-        f"{key['model_revision']}) in chunks of {settings['chunk_size']} echoes.",
-    ]
-    if not anisotropic and not extras and not others:
-        paragraphs.append(
-            "Targets: kernel, its length parameter (xi, p or gamma), alpha_xy, "
-            "alpha_z, W = 2 alpha_xy + alpha_z (MHz), the length scale L and power "
-            "(1 for the power-law kernel, 0 otherwise)."
-        )
-    else:
-        drawn = ", ".join(
-            [
-                "length",
-                *(["alpha_x", "alpha_y"] if anisotropic else ["alpha_xy"]),
-                "alpha_z",
-                *(name for name in _SAMPLE_COLUMNS if name in prior),
-                *prior.get("kernel_params", {}),
-            ]
-        )
-        paragraphs.append(
-            f"Targets: kernel, the drawn {drawn}, W = {w_formula} (MHz), the length "
-            "scale L and power (1 for power-law kernels, 0 otherwise); NaN where a "
-            "row's kernel does not take a parameter."
-        )
-    title = "Simulated NMR spin echoes (sknmr.datasets.make_echoes)"
-    body = "\n\n".join(textwrap.fill(p, width=79) for p in paragraphs)
-    return f"{title}\n{'-' * len(title)}\n\n{body}\n"
-
-
-def _assemble(
-    data, target, times, feature_names, echo_ids, settings, descr, as_frame, return_X_y
-):
-    """The Bunch (or ``(X, y)``) of make_echoes and load_echoes."""
-    feature_names = np.asarray(feature_names, dtype=object)
-    frame = None
-    if as_frame:
-        data = pd.DataFrame(data, columns=feature_names)
-        frame = pd.concat([data, target], axis=1)
-    if return_X_y:
-        return data, target
-    extra = {"experiment": experiment_of(settings["simulation"])}
-    if "sequences" in settings:
-        extra["blocks"] = _blocks(settings)
-        extra["experiments"] = {
-            name: experiment_of(block["simulation"])
-            for name, block in settings["sequences"].items()
-        }
-    return Bunch(
-        data=data,
-        target=target,
-        frame=frame,
-        times=times,
-        feature_names=feature_names,
-        target_names=list(target.columns),
-        echo_ids=echo_ids,
-        settings=settings,
-        DESCR=descr,
-        **extra,
-    )
-
-
-def _blocks(settings):
-    """``{name: slice of data's columns}`` of a multi-sequence dataset."""
-    blocks, start = {}, 0
-    for name, block in settings["sequences"].items():
-        blocks[name] = slice(start, start + block["n_times"])
-        start += block["n_times"]
-    return blocks
-
-
-#: Separates a sequence's name from the column name in multi-sequence data.
-BLOCK_SEPARATOR = "__"
 # What a multi-sequence entry may set besides the sequence.
 _BLOCK_SETTINGS = ("sequence", "output")
 
@@ -774,80 +548,25 @@ def make_echoes(
     params_table, echo_ids = draw_table(
         seed, tuple(counts), tuple(counts.values()), prior, acceptance
     )
-    # Every drawn column goes to the simulator and so into the chunk's key
-    # (by default length, alpha_xy, alpha_z: the key sknmr has always used).
-    columns = {c: params_table[c].to_numpy() for c in params_table.columns[1:]}
-    registered = registered_kernels()
-    chunks = []
-    first = 0  # the kernel's first row: the table is grouped kernel by kernel
-    for kernel, count in counts.items():
-        # Only the extras this kernel takes (the others are NaN on its rows).
-        takes = kernel_parameters(kernel)
-        names = [
-            c
-            for c in columns
-            if c in _COUPLING_COLUMNS or c in _SAMPLE_COLUMNS or c in takes
-        ]
-        records = None
-        if kernel in registered:
-            records = {kernel: (registered[kernel], kernel_token(kernel))}
-        for start in range(first, first + count, chunk_size):
-            rows = slice(start, min(start + chunk_size, first + count))
-            # Fresh copies: joblib's hash of an array includes its strides.
-            params = {
-                "kernel": np.full(rows.stop - rows.start, kernel),
-                **{c: columns[c][rows].copy() for c in names},
-            }
-            extra_key = {}
-            if records is not None and store is not None:
-                # the key holds the registered kernel's definition and values
-                extra_key = {
-                    "kernel_token": records[kernel][1],
-                    "kernel_values": _kernel_values_digest(
-                        kernel, params, simulator.lattice_size
-                    ),
-                }
-            chunks.append((rows, echo_ids[rows].copy(), params, records, extra_key))
-        first += count
+    chunks = plan_chunks(
+        counts,
+        params_table,
+        echo_ids,
+        chunk_size,
+        simulator.lattice_size,
+        keyed=store is not None,
+    )
     table = add_targets(params_table, simulator.experiment.lattice)
-
-    # each experiment's chunks, experiment after experiment; its columns
-    offsets = np.cumsum([0, *widths.values()])
-    spans = {
-        name: slice(int(offsets[i]), int(offsets[i + 1]))
-        for i, name in enumerate(experiments)
-    }
-    data = np.empty((n_total, int(offsets[-1])), dtype=np.result_type(*dtypes.values()))
-    with progress_bar(
-        n_total * len(experiments), "echoes", enabled=verbose > 0, desc="make_echoes"
-    ) as bar:
-        # Chunks already in the cache are read (and checked) here; the others
-        # are simulated by the workers, which store them.
-        missing = []
-        for name in experiments:
-            for rows, chunk_ids, params, records, extra_key in chunks:
-                digest = None
-                if store is not None:
-                    digest = chunk_digest(
-                        {**keys[name], **extra_key}, chunk_ids, params
-                    )
-                    echoes = store.load(
-                        digest, (len(chunk_ids), widths[name]), dtypes[name]
-                    )
-                    if echoes is not None:
-                        data[rows, spans[name]] = echoes
-                        bar.update(len(echoes))
-                        continue
-                missing.append((name, rows, chunk_ids, params, records, digest))
-        results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
-            joblib.delayed(_simulate_chunk)(
-                workers[name], chunk_ids, params, records, store, digest
-            )
-            for name, _, chunk_ids, params, records, digest in missing
-        )
-        for (name, rows, *_), echoes in zip(missing, results, strict=True):
-            data[rows, spans[name]] = echoes
-            bar.update(len(echoes))
+    data = simulate_chunks(
+        chunks,
+        workers,
+        keys,
+        widths,
+        dtypes,
+        store=store,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
 
     key = keys[None] if sequences is None else _simulation_key(simulator, seed)
     settings = {

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import validate_params
 
-from ._echoes import _assemble
+from ._describe import _assemble
 
 __all__ = ["load_echoes", "save_echoes"]
 

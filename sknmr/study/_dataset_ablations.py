@@ -11,12 +11,16 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..utils._random import MAX_SEED, AblationStream, derive_seed
-from ._ablations import _cv_forest, _test_split_metrics, ablation_row
-from ._classification import classification_analysis
+from ._ablations import (
+    _cv_forest,
+    _held_out_analysis,
+    _held_out_split,
+    _test_split_metrics,
+    ablation_row,
+)
 from ._features import _check_dataset, _check_section_counts, prepare_features
 from ._regression import power_subsets, regression_table
 
@@ -100,34 +104,20 @@ n_jobs
     metrics = _cv_forest(
         X, y, cv=cv, n_estimators=n_estimators, random_state=random_state, n_jobs=n_jobs
     )
-    train, test = train_test_split(
-        np.arange(len(y)),
-        test_size=test_size,
-        stratify=y,
-        random_state=derive_seed(random_state, AblationStream.TEST_SPLIT),
-    )
-    analysis = classification_analysis(
+    train, test = _held_out_split(y, test_size=test_size, random_state=random_state)
+    analysis = _held_out_analysis(
         X,
         y,
         w,
         train,
         test,
+        cv=cv,
         n_estimators=n_estimators,
         regression_max_features=regression_max_features,
-        cv=cv,
-        random_state=derive_seed(random_state, AblationStream.MODELS),
+        random_state=random_state,
         n_jobs=n_jobs,
     )
-    metrics.update(
-        _test_split_metrics(
-            analysis.metrics,
-            {
-                "unscreened": "unscreened",
-                "screened": "screened",
-                "oracle": "screened_oracle",
-            },
-        )
-    )
+    metrics.update(_test_split_metrics(analysis.metrics))
     regressor = RandomForestRegressor(
         n_estimators=n_estimators,
         max_features=regression_max_features,
