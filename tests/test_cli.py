@@ -12,7 +12,8 @@ import pytest
 import sknmr.datasets
 import sknmr.study
 from sknmr import EchoSimulator
-from sknmr.cli import _option_error, build_parser, main
+from sknmr.cli import build_parser, main
+from sknmr.cli._parser import option_error
 from sknmr.datasets import load_echoes, make_echoes
 
 TINY = ["--lattice-size", "8", "--tau", "2", "--backend", "numpy"]
@@ -388,20 +389,139 @@ def test_ctrl_c_reproduce(tmp_path, capsys, monkeypatch):
     assert err.startswith("sknmr reproduce: interrupted; rerun with the same --cache c")
 
 
-def test_library_errors_map_to_options():
+def test_library_errors_map_to_options(capsys):
+    # The mapping is read from the parser: the option whose dest is the
+    # parameter, or the one declared for it (--seed sets random_state).
     parser = build_parser()
-    options = {"lattice_size": "--lattice-size", "memory": "--cache"}
+    simulate = parser._subparsers._group_actions[0].choices["simulate"]
     with pytest.raises(SystemExit):
-        _option_error(
-            parser,
+        option_error(
+            simulate,
             ValueError("The 'lattice_size' parameter of make_echoes must be x."),
-            options,
         )
+    assert "argument --lattice-size: must be x." in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        _option_error(parser, ValueError("memory must be a folder"), options)
+        option_error(simulate, ValueError("memory must be a folder"))
+    assert "argument --cache: must be a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        option_error(simulate, ValueError("random_state must be an int"))
+    assert "argument --seed: must be an int" in capsys.readouterr().err
+    # n_jobs is -j/--n-jobs for make_echoes, --threads for the simulator.
+    with pytest.raises(SystemExit):
+        option_error(simulate, ValueError("n_jobs must be positive"))
+    assert "argument -j/--n-jobs: must be positive" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        option_error(
+            simulate,
+            ValueError("The 'n_jobs' parameter of EchoSimulator must be an int."),
+        )
+    assert "argument --threads: must be an int." in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        option_error(simulate, ValueError("n_jobs must be >= 1"), "EchoSimulator")
+    assert "argument --threads:" in capsys.readouterr().err
     # An error about no known parameter is not a usage error.
     with pytest.raises(ValueError, match="something else"):
-        _option_error(parser, ValueError("something else broke"), options)
+        option_error(simulate, ValueError("something else broke"))
+
+
+def test_every_library_parameter_the_cli_passes_has_an_option():
+    """The keyword arguments each subcommand gives the library are options."""
+    from sknmr.cli._parser import library_options
+
+    subparsers = build_parser()._subparsers._group_actions[0].choices
+    expected = {
+        "simulate": {
+            "n_per_kernel": "-n/--n-per-kernel",
+            "n_samples": "--n-samples",
+            "kernels": "--kernels",
+            "random_state": "--seed",
+            "lattice_size": "--lattice-size",
+            "lattice": "--lattice",
+            "tau": "--tau",
+            "dt": "--dt",
+            "linewidth": "--linewidth",
+            "backend": "--backend",
+            "dtype": "--dtype",
+            "n_jobs": "-j/--n-jobs",
+            "chunk_size": "--chunk-size",
+            "memory": "--cache",
+        },
+        "infer": {
+            "lattice_size": "--lattice-size",
+            "lattice": "--lattice",
+            "n_per_kernel": "--n-per-kernel",
+            "tau": "--tau",
+            "dt": "--dt",
+            "linewidth": "--linewidth",
+            "memory": "--cache",
+            "confidence": "--confidence",
+            "n_jobs": "--n-jobs",
+            "random_state": "--seed",
+        },
+        "fit": {
+            "lattice_size": "--lattice-size",
+            "lattice": "--lattice",
+            "confidence": "--confidence",
+            "parameters": "--parameters",
+            "kernel": "--kernels",
+            "kernels": "--kernels",
+            "fixed": "--fixed",
+            "detection": "--detection",
+            "init": "--model",
+            "output_dir": "--output",
+            "random_state": "--seed",
+        },
+        "reproduce": {
+            "output_dir": "--output",
+            "memory": "--cache",
+            "n_jobs": "--n-jobs",
+            "random_state": "--seed",
+            "linewidth": "--linewidth",
+            "ablations": "--ablations",
+            "ablation_lattice_sizes": "--ablation-lattice-sizes",
+            "ablation_n_per_kernel": "--ablation-n-per-kernel",
+        },
+        "decay": {
+            "model": "--model",
+            "drop_first": "--drop-first",
+            "n_bootstrap": "--n-bootstrap",
+            "confidence": "--confidence",
+            "random_state": "--seed",
+        },
+        "protocols": {"memory": "--cache", "n_jobs": "--n-jobs"},
+    }
+    for command, options in expected.items():
+        found = library_options(subparsers[command])
+        assert {name: found.get(name) for name in options} == options, command
+    assert library_options(subparsers["simulate"], "EchoSimulator")["n_jobs"] == (
+        "--threads"
+    )
+
+
+def test_defaults_are_the_librarys():
+    import inspect
+
+    from sknmr.decay import fit_decay
+    from sknmr.fitting import fit_echo
+
+    subparsers = build_parser()._subparsers._group_actions[0].choices
+    simulator = inspect.signature(EchoSimulator).parameters
+    args = subparsers["simulate"].parse_args(["-o", "x.npz"])
+    for name in ("lattice_size", "tau", "dt", "linewidth", "backend", "lattice"):
+        assert getattr(args, name) == simulator[name].default, name
+    args = subparsers["fit"].parse_args(["echo.csv"])
+    fit = inspect.signature(fit_echo).parameters
+    assert args.confidence == fit["confidence"].default
+    assert args.parameters == list(fit["parameters"].default)
+    assert args.detection == fit["detection"].default
+    assert (args.tau, args.dt) == (simulator["tau"].default, simulator["dt"].default)
+    args = subparsers["decay"].parse_args(["a.csv"])
+    decay = inspect.signature(fit_decay).parameters
+    for name in ("model", "drop_first", "n_bootstrap", "confidence"):
+        assert getattr(args, name) == decay[name].default, name
+    args = subparsers["infer"].parse_args(["--train", "--model", "m"])
+    assert args.linewidth == [simulator["linewidth"].default]
+    assert args.confidence is None  # left out: EchoInference's applies
 
 
 def test_python_dash_m(tmp_path):
@@ -461,9 +581,9 @@ def tiny_quick(monkeypatch):
 
 
 def test_cli_ablation_choices_are_the_librarys():
-    from sknmr.cli import _ABLATIONS
+    from sknmr.cli._reproduce import ABLATIONS
 
-    assert _ABLATIONS == sknmr.study.ABLATIONS
+    assert ABLATIONS == sknmr.study.ABLATIONS
 
 
 def test_reproduce_ablations_end_to_end(tmp_path, capsys, tiny_quick):
