@@ -65,6 +65,10 @@ def test_infer_trains_then_reads_a_measured_echo(tmp_path, capsys, model_path):
         (["infer", "{tmp}/e.csv", "--model", "{tmp}/not_a_model.joblib"], "--model"),
         (["infer", "--train", "{tmp}/e.csv", "--model", "{tmp}/m.joblib"], "--train"),
         (
+            ["infer", "{tmp}/e.csv", "--model", "{tmp}/m.joblib", "--format", "x"],
+            "argument --format: invalid choice: 'x'",
+        ),
+        (
             ["infer", "--train", "--model", "{tmp}/m.joblib", "--confidence", "1.5"],
             "--confidence",
         ),

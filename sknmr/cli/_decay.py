@@ -1,13 +1,16 @@
 """``sknmr decay``: a decay model fitted to measured echo decays, a row per file."""
 
 from ._batch import check_paths, expand_paths, print_table, run_batch
-from ._options import add_confidence_option, add_seed_option
+from ._options import add_confidence_option, add_format_option, add_seed_option
 from ._parser import default_of, positive_float, positive_int, positive_int_or_zero
 
 
 def add_decay(subparsers):
     """Register ``sknmr decay``."""
     from ..decay import MODELS, fit_decay
+    from ..io import read_decay
+    from ..io._decay import _METHODS
+    from ..io._text import TIME_UNITS, read_text
 
     parser = subparsers.add_parser(
         "decay",
@@ -29,7 +32,7 @@ def add_decay(subparsers):
         default=model,
         help=f"the decay model (default {model})",
     )
-    parser.add_argument("--format", default=None, help="the files' format (guessed)")
+    add_format_option(parser, "the files'")
     drop_first = default_of(fit_decay, "drop_first")
     parser.add_argument(
         "--drop-first",
@@ -37,11 +40,12 @@ def add_decay(subparsers):
         default=drop_first,
         help=f"echoes left out at the start (default {drop_first})",
     )
+    method = default_of(read_decay, "method")
     parser.add_argument(
         "--method",
-        choices=("top", "integral"),
-        default="top",
-        help="how an echo window becomes an amplitude (default top)",
+        choices=_METHODS,
+        default=method,
+        help=f"how an echo window becomes an amplitude (default {method})",
     )
     parser.add_argument(
         "--echo-time",
@@ -50,11 +54,12 @@ def add_decay(subparsers):
         metavar="US",
         help="echo time (us) of echo windows whose file does not state it",
     )
-    parser.add_argument(
+    parser.add_argument(  # left out, the readers' default
         "--time-unit",
-        choices=("ns", "us", "ms", "s"),
+        choices=tuple(TIME_UNITS),
         default=None,
-        help="time unit of text and NumPy files (default us)",
+        help="time unit of text and NumPy files (default "
+        f"{default_of(read_text, 'time_unit')})",
     )
     n_bootstrap = default_of(fit_decay, "n_bootstrap")
     parser.add_argument(

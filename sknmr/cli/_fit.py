@@ -1,7 +1,12 @@
 """``sknmr fit``: a measured echo fitted with the physics itself."""
 
 from ..fitting import DETECTIONS, compare_kernels, fit_echo
-from ._options import add_confidence_option, add_seed_option, add_simulator_option
+from ._options import (
+    add_confidence_option,
+    add_format_option,
+    add_seed_option,
+    add_simulator_option,
+)
 from ._parser import add_library_option, default_of, name_value, option_error
 
 #: Lattice side of ``sknmr fit`` (each fit simulates the echo many times: a
@@ -24,12 +29,7 @@ def add_fit(subparsers):
         ),
     )
     parser.add_argument("echo", help="the measured echo file or folder")
-    parser.add_argument(
-        "--format",
-        default=None,
-        help="the echo's format (text, numpy, bruker, varian, tecmag; default: "
-        "guessed from the path)",
-    )
+    add_format_option(parser)
     add_library_option(  # fit_echo's kernel, when one class is fitted
         parser,
         "--kernels",

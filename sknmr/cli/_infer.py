@@ -11,6 +11,7 @@ from ._options import (
     LibraryDefault,
     add_cache_option,
     add_confidence_option,
+    add_format_option,
     add_seed_option,
     add_simulator_option,
 )
@@ -55,12 +56,7 @@ def add_infer(subparsers):
         "not trust by default: loading it runs code its writer chose, so only "
         "for files you trust",
     )
-    parser.add_argument(
-        "--format",
-        default=None,
-        help="the echo's format (text, numpy, bruker, varian, tecmag; default: "
-        "guessed from the path)",
-    )
+    add_format_option(parser)
     parser.add_argument(
         "--output",
         default="sknmr_inference",
@@ -137,6 +133,16 @@ def add_infer(subparsers):
         action="store_true",
         help=f"start a training estimated to take more than {MAX_RUN_HOURS:g} hours",
     )
+    from ..io import EchoResampler
+
+    def resampler_choices(name):  # the resampler's own options
+        (options,) = [
+            c.options
+            for c in EchoResampler._parameter_constraints[name]
+            if hasattr(c, "options")
+        ]
+        return tuple(sorted(options))
+
     reading = parser.add_argument_group("reading the echo")
     reading.add_argument(
         "--time-offset",
@@ -148,13 +154,13 @@ def add_infer(subparsers):
     )
     reading.add_argument(
         "--align",
-        choices=("none", "peak"),
+        choices=resampler_choices("align"),
         default=None,
         help="'peak' moves the echo top onto the model's 2 tau (default: none)",
     )
     reading.add_argument(
         "--normalize",
-        choices=("first", "max"),
+        choices=resampler_choices("normalize"),
         default=None,
         help="scale the echo on the model's grid by its first or largest sample",
     )

@@ -22,6 +22,7 @@ __all__ = [
     "LibraryDefault",
     "add_cache_option",
     "add_confidence_option",
+    "add_format_option",
     "add_seed_option",
     "add_simulator_option",
 ]
@@ -45,7 +46,7 @@ _SIMULATOR_OPTIONS = {
     "dt": {"type": positive_float, "help": "time step in us (default {default})"},
     "linewidth": {
         "type": positive_float,
-        "help": "width (FWHM) of the nuclei's offsets in MHz (default {default})",
+        "help": "Lorentzian FWHM of the offsets in MHz (default {default})",
     },
     "backend": {
         "choices": ("auto", *BACKENDS),
@@ -82,6 +83,20 @@ def add_simulator_option(container, parameter, **kwargs):
         default=format_default(shown), simulator=format_default(simulator)
     )
     return container.add_argument("--" + parameter.replace("_", "-"), **spec)
+
+
+def add_format_option(container, what="the echo's"):
+    """``--format``: one of the readers' formats (default: guessed)."""
+    from ..io import FORMATS
+
+    return container.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        metavar="FORMAT",
+        help=f"{what} format, one of {', '.join(FORMATS)} (default: guessed from "
+        "the path)",
+    )
 
 
 def add_seed_option(container):
