@@ -1,5 +1,6 @@
 """The sknmr command line."""
 
+import argparse
 import os
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import pytest
 import sknmr.datasets
 import sknmr.study
 from sknmr import EchoSimulator
-from sknmr.cli import _option_error, build_parser, main
+from sknmr.cli import build_parser, main
+from sknmr.cli._parser import option_error
 from sknmr.datasets import load_echoes, make_echoes
 
 TINY = ["--lattice-size", "8", "--tau", "2", "--backend", "numpy"]
@@ -93,11 +95,99 @@ def test_simulate_options(tmp_path, capsys):
     np.testing.assert_array_equal(load_echoes(again).data, bunch.data)
 
 
+@pytest.mark.parametrize("lattice", ["triangular", "cubic"])
+def test_simulate_lattice(tmp_path, lattice):
+    from sknmr.lattices import Lattice
+
+    path = tmp_path / "echoes.npz"
+    argv = ["simulate", "-o", str(path), "-n", "1", "-q", "--lattice", lattice]
+    assert main([*argv, "--lattice-size", "4", "--tau", "2", "--backend", "numpy"]) == 0
+    bunch = load_echoes(path)
+    assert bunch.experiment.lattice == Lattice.from_name(lattice, 4)
+    simulator = EchoSimulator(
+        lattice_size=4, lattice=lattice, tau=2.0, backend="numpy", dtype="float32"
+    )
+    expected = make_echoes(1, simulator=simulator, random_state=0)
+    np.testing.assert_array_equal(bunch.data, expected.data)
+
+
+def test_lattice_choices_are_the_librarys(tmp_path, capsys, monkeypatch):
+    from sknmr.lattices import LATTICE_NAMES
+
+    monkeypatch.chdir(tmp_path)
+    for command in ("simulate", "infer", "fit"):
+        (action,) = [
+            a for a in subparser(command)._actions if "--lattice" in a.option_strings
+        ]
+        assert tuple(action.choices) == LATTICE_NAMES
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "-o", "x.npz", "--lattice", "hexagonal"])
+    assert exc.value.code == 2
+    err = one_line_error(capsys)
+    assert "argument --lattice: invalid choice: 'hexagonal'" in err
+    assert all(repr(name) in err for name in LATTICE_NAMES)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (
+            ["--parameters", "alpha_xy"],
+            "argument --parameters: length is neither fitted nor fixed; add it to "
+            "--parameters or give --fixed length=VALUE",
+        ),
+        (["--confidence", "1.5"], "argument --confidence: must be in (0, 1)"),
+        (["--kernels", "yukawa"], "argument --kernels: must be one of"),
+        (["--kernels", "yukawa", "power"], "argument --kernels: must be one of"),
+        (["--fixed", "beta=3"], "argument --fixed: takes values of"),
+        (["--lattice-size", "1"], "argument --lattice-size: must be an int"),
+        (["--dt", "50"], "argument --dt: must be smaller than tau"),
+        (["--model", "missing.skops"], "argument --model"),
+    ],
+)
+def test_fit_errors_name_the_option(tmp_path, capsys, monkeypatch, options, message):
+    # The library's checks, reported with the options, before any fit or file.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e.csv").write_text("0,1\n0.5,0.9\n1,0.8\n1.5,0.7\n2,0.6\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "e.csv", "--tau", "2", "-q", *options])
+    assert exc.value.code == 2
+    assert message in one_line_error(capsys)
+    assert os.listdir(tmp_path) == ["e.csv"]
+
+
+def test_fit_lattice(tmp_path, monkeypatch):
+    import sknmr.fitting
+    from sknmr.lattices import Lattice
+
+    seen = []
+
+    def fit_file(path, simulator, **kwargs):
+        seen.append(simulator)
+        raise KeyboardInterrupt  # stands for the fit
+
+    monkeypatch.setattr(sknmr.fitting, "fit_file", fit_file)
+    echo = tmp_path / "echo.csv"
+    echo.write_text("0,1\n1,2\n")
+    argv = ["fit", str(echo), "--lattice", "cubic", "--lattice-size", "4", "-q"]
+    assert main(argv) == 130
+    assert seen[0].experiment.lattice == Lattice.cubic(4)
+
+
 def test_progress_bar_unless_quiet(tmp_path, capfd):
     main(["simulate", "-o", str(tmp_path / "a.npz"), "-n", "1", *TINY])
     assert "make_echoes" in capfd.readouterr().err
     main(["simulate", "-o", str(tmp_path / "b.npz"), "-n", "1", "-q", *TINY])
     assert capfd.readouterr().err == ""
+
+
+def subparser(command):
+    """The parser of ``sknmr <command>``."""
+    (subparsers,) = [
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    return subparsers.choices[command]
 
 
 def one_line_error(capsys):
@@ -388,20 +478,136 @@ def test_ctrl_c_reproduce(tmp_path, capsys, monkeypatch):
     assert err.startswith("sknmr reproduce: interrupted; rerun with the same --cache c")
 
 
-def test_library_errors_map_to_options():
-    parser = build_parser()
-    options = {"lattice_size": "--lattice-size", "memory": "--cache"}
+def test_library_errors_map_to_options(capsys):
+    # The mapping is read from the parser: the option whose dest is the
+    # parameter, or the one declared for it (--seed sets random_state).
+    simulate = subparser("simulate")
     with pytest.raises(SystemExit):
-        _option_error(
-            parser,
+        option_error(
+            simulate,
             ValueError("The 'lattice_size' parameter of make_echoes must be x."),
-            options,
         )
+    assert "argument --lattice-size: must be x." in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        _option_error(parser, ValueError("memory must be a folder"), options)
+        option_error(simulate, ValueError("memory must be a folder"))
+    assert "argument --cache: must be a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        option_error(simulate, ValueError("random_state must be an int"))
+    assert "argument --seed: must be an int" in capsys.readouterr().err
+    # n_jobs is -j/--n-jobs for make_echoes, --threads for the simulator.
+    with pytest.raises(SystemExit):
+        option_error(simulate, ValueError("n_jobs must be positive"))
+    assert "argument -j/--n-jobs: must be positive" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        option_error(
+            simulate,
+            ValueError("The 'n_jobs' parameter of EchoSimulator must be an int."),
+        )
+    assert "argument --threads: must be an int." in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        option_error(simulate, ValueError("n_jobs must be >= 1"), "EchoSimulator")
+    assert "argument --threads:" in capsys.readouterr().err
     # An error about no known parameter is not a usage error.
     with pytest.raises(ValueError, match="something else"):
-        _option_error(parser, ValueError("something else broke"), options)
+        option_error(simulate, ValueError("something else broke"))
+
+
+def test_every_library_parameter_the_cli_passes_has_an_option():
+    """The keyword arguments each subcommand gives the library are options."""
+    from sknmr.cli._parser import library_options
+
+    expected = {
+        "simulate": {
+            "n_per_kernel": "-n/--n-per-kernel",
+            "n_samples": "--n-samples",
+            "kernels": "--kernels",
+            "random_state": "--seed",
+            "lattice_size": "--lattice-size",
+            "lattice": "--lattice",
+            "tau": "--tau",
+            "dt": "--dt",
+            "linewidth": "--linewidth",
+            "backend": "--backend",
+            "dtype": "--dtype",
+            "n_jobs": "-j/--n-jobs",
+            "chunk_size": "--chunk-size",
+            "memory": "--cache",
+        },
+        "infer": {
+            "lattice_size": "--lattice-size",
+            "lattice": "--lattice",
+            "n_per_kernel": "--n-per-kernel",
+            "tau": "--tau",
+            "dt": "--dt",
+            "linewidth": "--linewidth",
+            "memory": "--cache",
+            "confidence": "--confidence",
+            "n_jobs": "--n-jobs",
+            "random_state": "--seed",
+        },
+        "fit": {
+            "lattice_size": "--lattice-size",
+            "lattice": "--lattice",
+            "confidence": "--confidence",
+            "parameters": "--parameters",
+            "kernel": "--kernels",
+            "kernels": "--kernels",
+            "fixed": "--fixed",
+            "detection": "--detection",
+            "init": "--model",
+            "output_dir": "--output",
+            "random_state": "--seed",
+        },
+        "reproduce": {
+            "output_dir": "--output",
+            "memory": "--cache",
+            "n_jobs": "--n-jobs",
+            "random_state": "--seed",
+            "linewidth": "--linewidth",
+            "ablations": "--ablations",
+            "ablation_lattice_sizes": "--ablation-lattice-sizes",
+            "ablation_n_per_kernel": "--ablation-n-per-kernel",
+        },
+        "decay": {
+            "model": "--model",
+            "drop_first": "--drop-first",
+            "n_bootstrap": "--n-bootstrap",
+            "confidence": "--confidence",
+            "random_state": "--seed",
+        },
+        "protocols": {"memory": "--cache", "n_jobs": "--n-jobs"},
+    }
+    for command, options in expected.items():
+        found = library_options(subparser(command))
+        assert {name: found.get(name) for name in options} == options, command
+    assert library_options(subparser("simulate"), "EchoSimulator")["n_jobs"] == (
+        "--threads"
+    )
+
+
+def test_defaults_are_the_librarys():
+    import inspect
+
+    from sknmr.decay import fit_decay
+    from sknmr.fitting import fit_echo
+
+    simulator = inspect.signature(EchoSimulator).parameters
+    args = subparser("simulate").parse_args(["-o", "x.npz"])
+    for name in ("lattice_size", "tau", "dt", "linewidth", "backend", "lattice"):
+        assert getattr(args, name) == simulator[name].default, name
+    args = subparser("fit").parse_args(["echo.csv"])
+    fit = inspect.signature(fit_echo).parameters
+    assert args.confidence == fit["confidence"].default
+    assert args.parameters == list(fit["parameters"].default)
+    assert args.detection == fit["detection"].default
+    assert (args.tau, args.dt) == (simulator["tau"].default, simulator["dt"].default)
+    args = subparser("decay").parse_args(["a.csv"])
+    decay = inspect.signature(fit_decay).parameters
+    for name in ("model", "drop_first", "n_bootstrap", "confidence"):
+        assert getattr(args, name) == decay[name].default, name
+    args = subparser("infer").parse_args(["--train", "--model", "m"])
+    assert args.linewidth == [simulator["linewidth"].default]
+    assert args.confidence is None  # left out: EchoInference's applies
 
 
 def test_python_dash_m(tmp_path):
@@ -461,9 +667,9 @@ def tiny_quick(monkeypatch):
 
 
 def test_cli_ablation_choices_are_the_librarys():
-    from sknmr.cli import _ABLATIONS
+    from sknmr.cli._reproduce import ABLATIONS
 
-    assert _ABLATIONS == sknmr.study.ABLATIONS
+    assert ABLATIONS == sknmr.study.ABLATIONS
 
 
 def test_reproduce_ablations_end_to_end(tmp_path, capsys, tiny_quick):
@@ -559,78 +765,6 @@ def test_reproduce_passes_the_ablation_options(tmp_path, monkeypatch):
     assert "ablation_n_per_kernel" not in calls[0]
     assert calls[1]["ablation_n_per_kernel"] == 50
     assert "ablation_lattice_sizes" not in calls[1]
-
-
-# -- infer ----------------------------------------------------------------------
-def test_infer_trains_then_reads_a_measured_echo(tmp_path, capsys):
-    from sknmr.io import MeasuredEcho, write_echo
-
-    model = tmp_path / "model.joblib"
-    train = [
-        "infer",
-        "--train",
-        "--model",
-        str(model),
-        "--lattice-size",
-        "6",
-        "--n-per-kernel",
-        "20",
-        "--tau",
-        "10",
-        "-q",
-    ]
-    assert main(train) == 0
-    assert model.exists()
-    # A second training refuses to overwrite without --overwrite.
-    with pytest.raises(SystemExit) as info:
-        main(train)
-    assert info.value.code == 2
-    assert "--overwrite" in capsys.readouterr().err
-
-    sim = EchoSimulator(lattice_size=6, tau=10.0, output="complex", random_state=3)
-    echo = sim.simulate(
-        {"kernel": "power", "length": 2.0, "alpha_xy": 0.05, "alpha_z": 0.03}
-    )[0]
-    path = tmp_path / "echo.csv"
-    write_echo(MeasuredEcho(sim.times, echo), path, format="text")
-    out_dir = tmp_path / "out"
-    assert (
-        main(["infer", str(path), "--model", str(model), "--output", str(out_dir)]) == 0
-    )
-    printed = capsys.readouterr().out
-    for name in ("W", "L", "alpha_xy", "alpha_z", "p_power", "ood"):
-        assert name in printed
-    table = pd.read_csv(out_dir / "inference.csv")
-    assert table.shape[0] == 1 and {"W", "W_lower", "W_upper"} <= set(table)
-    assert (out_dir / "inference.png").stat().st_size > 0
-
-
-@pytest.mark.parametrize(
-    "argv, match",
-    [
-        (["infer", "--model", "{tmp}/m.joblib"], "argument echo"),
-        (["infer", "{tmp}/e.csv", "--model", "{tmp}/missing.joblib"], "--model"),
-        (["infer", "{tmp}/e.csv", "--model", "{tmp}/not_a_model.joblib"], "--model"),
-        (["infer", "--train", "{tmp}/e.csv", "--model", "{tmp}/m.joblib"], "--train"),
-        (
-            ["infer", "--train", "--model", "{tmp}/m.joblib", "--confidence", "1.5"],
-            "--confidence",
-        ),
-        (
-            ["infer", "--train", "--model", "{tmp}/m.joblib", "--lattice-size", "1"],
-            "--lattice-size",
-        ),
-    ],
-)
-def test_infer_bad_arguments(tmp_path, capsys, argv, match):
-    (tmp_path / "e.csv").write_text("0,1\n1,2\n")
-    (tmp_path / "not_a_model.joblib").write_bytes(b"nothing")
-    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and match in err, err
 
 
 @pytest.mark.parametrize(

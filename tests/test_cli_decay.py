@@ -1,13 +1,10 @@
-"""The command line's ``decay`` command and ``infer``'s reading options."""
+"""The command line's ``decay`` command."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import sknmr.inference._workflow as workflow
-from sknmr import EchoSimulator
 from sknmr.cli import main
-from sknmr.io import MeasuredEcho
 
 
 def _decay_file(path, t2):
@@ -61,66 +58,3 @@ def test_decay_command_model_and_bad_arguments(tmp_path, capsys):
 def test_decay_command_all_files_failing_exits_1(tmp_path):
     (tmp_path / "x.csv").write_text("nothing\n")
     assert main(["decay", str(tmp_path / "x.csv"), "-q"]) == 1
-
-
-def test_infer_reading_options_reach_the_api(tmp_path, monkeypatch, capsys):
-    calls = []
-
-    class Model:
-        experiment_ = EchoSimulator(tau=10.0, dt=0.5).experiment
-
-    def infer_file(path, model, **kwargs):
-        calls.append(kwargs)
-        return pd.DataFrame({"ood": [False], "W": [0.2]}), []
-
-    monkeypatch.setattr(workflow, "load_model", lambda path, **kw: Model())
-    monkeypatch.setattr(workflow, "infer_file", infer_file)
-    monkeypatch.setattr(workflow, "summary", lambda table: table)
-    echo = tmp_path / "e.csv"
-    echo.write_text("0,1\n1,2\n")
-    base = ["infer", str(echo), "--model", "m.joblib", "-q"]
-    assert main(base) == 0
-    assert calls[-1]["resampler"] is None and "tau" not in calls[-1]
-    argv = [*base, "--tau", "12", "--time-offset", "-3.5"]
-    assert main([*argv, "--align", "peak", "--normalize", "max"]) == 0
-    kwargs = calls[-1]
-    assert kwargs["tau"] == 12.0 and kwargs["time_offset"] == -3.5
-    assert kwargs["resampler"] == {
-        "align": "peak",
-        "echo_time": 20.0,
-        "normalize": "max",
-    }
-
-
-def test_infer_file_passes_resampler_settings():
-    seen = {}
-
-    class Resampler:
-        def fit_transform(self, echoes):
-            return np.ones((len(echoes), 3))
-
-    class Model:
-        def make_resampler(self, **params):
-            seen.update(params)
-            return Resampler()
-
-        def predict(self, X):
-            seen["X"] = X
-            return pd.DataFrame({"W": [0.1]})
-
-    echo = MeasuredEcho([0.0, 1.0], [1.0, 0.5])
-
-    def read(path, format=None, **options):
-        seen["read"] = options
-        return echo
-
-    original = workflow.read_echo
-    workflow.read_echo = read
-    try:
-        table, files = workflow.infer_file(
-            "e.csv", Model(), resampler={"normalize": "first"}, time_offset=2.0
-        )
-    finally:
-        workflow.read_echo = original
-    assert seen["normalize"] == "first" and seen["X"].shape == (1, 3)
-    assert seen["read"] == {"time_offset": 2.0} and files == []
