@@ -192,7 +192,9 @@ class EchoInference(
     >>> table.columns.tolist()[:3]
     ['W', 'W_lower', 'W_upper']
     >>> table.shape
-    (2, 15)
+    (2, 16)
+    >>> table["ood_reason"].tolist()  # the checks that flagged each echo
+    ['', '']
     >>> bool((table["W_lower"] <= table["W"]).all())
     True
     """
@@ -347,7 +349,8 @@ class EchoInference(
         seed = check_seed(self.random_state)
         augment = check_augment(self.augment, kind, self.times_ is not None)
 
-        n_held = self._check_sizes(n)
+        copies = 1 if augment is None else augment["copies"] + augment["keep_original"]
+        n_held = self._check_sizes(n, copies)
         for name in ("regressor", "classifier", "ood_detector"):
             self._check_component(name)
         train, cal = self._calibration_split(n, n_held, flag, seed)
@@ -392,7 +395,10 @@ class EchoInference(
 
     # -- prediction --------------------------------------------------------------------
     def get_feature_names_out(self, input_features=None):
-        """Columns of the table :meth:`predict` returns (and of :meth:`transform`).
+        """Columns of :meth:`transform`: those of :meth:`predict`'s table but the last.
+
+        The table's last column, ``ood_reason``, is text, which
+        :meth:`transform`'s floats leave out.
 
         Returns
         -------
@@ -428,7 +434,11 @@ class EchoInference(
             One row per echo (indexed like a DataFrame ``X``), columns
             :meth:`get_feature_names_out`: per target ``t``, ``t``,
             ``t_lower`` and ``t_upper``; ``p_power``; ``ood_score`` (0 for a
-            typical simulation, above 1 when flagged) and ``ood`` (bool).
+            typical simulation, above 1 when flagged), ``ood`` (bool) and
+            ``ood_reason``: the checks that flagged the echo (``"distance"``,
+            ``"echo top (early span)"``, ``"echo top (late span)"``,
+            separated by ``"; "``), empty when it is not flagged;
+            :func:`~sknmr.inference.ood_advice` says what to check first.
         """
         check_is_fitted(self)
         index = X.index if isinstance(X, pd.DataFrame) else None
@@ -468,6 +478,9 @@ class EchoInference(
     def transform(self, X):
         """The table of :meth:`predict` as a float array (``ood`` as 0/1).
 
+        Without the text column ``ood_reason``
+        (:meth:`get_feature_names_out`).
+
         Lets the model sit inside a pipeline (its outputs as features), and
         ``set_output(transform="pandas")`` gives the table back.
 
@@ -479,7 +492,8 @@ class EchoInference(
         -------
         table : ndarray of shape (n_echoes, n_columns)
         """
-        return self.predict(X).to_numpy(dtype=np.float64)
+        table = self.predict(X)
+        return table[self.get_feature_names_out()].to_numpy(dtype=np.float64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,6 +8,7 @@ import copy
 import logging
 import math
 import warnings
+from decimal import Decimal
 from numbers import Integral
 
 import numpy as np
@@ -81,9 +82,10 @@ class _TargetIntervals:
             flag = flag.astype(int)
         return targets, Y, flag
 
-    def _check_sizes(self, n):
+    def _check_sizes(self, n, copies=1):
         """The calibration part of ``n`` echoes, refused before any fit if it
-        leaves no training echo or cannot calibrate the intervals."""
+        leaves no training echo or cannot calibrate the intervals (``copies``:
+        what augmentation makes of each echo)."""
         n_cal = self.calibration_size
         if isinstance(n_cal, Integral) and n_cal >= n:
             raise ValueError(
@@ -96,7 +98,7 @@ class _TargetIntervals:
                 f"calibration_size={n_cal} holds out {n_held} of {n} echoes and "
                 "leaves no training echo; lower it or give more echoes."
             )
-        self._check_calibration(n_held)
+        self._check_calibration(n_held, n, copies)
         return n_held
 
     def _calibration_split(self, n, n_held, flag, seed):
@@ -158,20 +160,74 @@ class _TargetIntervals:
             )
         self.calibration_coverage_ = pd.Series(coverage, name="coverage")
 
-    def _check_calibration(self, n_cal):
-        """Refuse a confidence the calibration echoes cannot give, before fitting."""
-        confidence = float(self.confidence)
-        if self.interval_method != "conformal":
-            return  # quantile intervals warn and widen to infinity instead
-        needed = math.ceil(max(1 / confidence, 1 / (1 - confidence)))
-        if n_cal < needed:
+    def _needs(self):
+        """Calibration echoes MAPIE needs for a low and for a high confidence.
+
+        At a level ``a`` MAPIE needs ``max(1/a, 1/(1 - a))`` echoes, ``a = 1 -
+        confidence`` (computed in decimals, compared in floats, which may ask
+        for an echo more than the exact count: the larger is taken), and at
+        ``a / 2`` too for the conformalized quantiles, which correct each
+        bound at that level: ``1/confidence`` for a low confidence and
+        ``1/(1 - confidence)`` (``2/(1 - confidence)``) for a high one.
+        """
+        alpha = Decimal(1) - Decimal(str(float(self.confidence)))
+        h = 1 if self.interval_method == "conformal" else 2
+        pairs = [(alpha, 1 - alpha), (float(alpha), 1 - float(alpha))]
+        return (
+            max(math.ceil(1 / c) for _, c in pairs),
+            max(math.ceil(h / a) for a, _ in pairs),
+        )
+
+    def _check_calibration(self, n_cal, n=None, copies=1):
+        """Refuse a confidence the calibration echoes cannot give, before fitting.
+
+        ``n_cal`` echoes held out of ``n``, each made into ``copies`` by the
+        augmentation. Conformal intervals and conformalized quantiles at a low
+        confidence cannot be calibrated on fewer echoes than they need: a
+        ValueError. Conformalized quantiles at a high confidence are infinite
+        then (a warning), unless no ``calibration_size`` can give enough
+        echoes (a ValueError too).
+        """
+        if self.interval_method == "quantile":
+            return  # not calibrated
+        conformal = self.interval_method == "conformal"
+        low_need, high_need = self._needs()
+        seen = n_cal if conformal else n_cal * copies  # what MAPIE calibrates on
+        most = float("inf") if n is None else (n - 1) * copies
+        if seen >= max(low_need, high_need):
+            return
+        ratio = 1 if conformal else 2
+        low, high = 1 / seen, 1 - ratio / seen
+        allowed = (
+            f"which allows a confidence between {low:.3g} and {high:.3g}"
+            if low <= high
+            else "too few for any confidence"
+        )
+        need, rule = (
+            (low_need, "1/confidence")
+            if seen < low_need
+            else (high_need, f"{ratio}/(1 - confidence)")
+        )
+        augmented = f" ({n_cal} held out, {copies} copies each)" if seen > n_cal else ""
+        message = (
+            f"confidence={float(self.confidence):g} needs at least {need} "
+            f"calibration echoes for interval_method={self.interval_method!r} "
+            f"({rule}); calibration_size={self.calibration_size!r} gives "
+            f"{seen}{augmented}, {allowed}."
+        )
+        fixes = "more echoes, a larger calibration_size or a confidence in that range."
+        if seen < low_need or conformal:
+            raise ValueError(f"{message} Give {fixes}")
+        if high_need > most:
             raise ValueError(
-                f"confidence={confidence:g} needs at least {needed} calibration "
-                f"echoes for interval_method='conformal' (max(1/confidence, "
-                f"1/(1 - confidence))); calibration_size={self.calibration_size!r} "
-                f"gives {n_cal}. Give more echoes, a larger calibration_size or a "
-                "confidence nearer 0.5."
+                f"{message} No calibration_size holds out that many of {n} "
+                "echoes: give more echoes or a confidence in that range."
             )
+        warnings.warn(
+            f"{message} Its intervals are infinite: give {fixes}",
+            UserWarning,
+            stacklevel=5,  # the caller of fit
+        )
 
     def _quantiles(self):
         alpha = 1 - float(self.confidence)
@@ -192,18 +248,7 @@ class _TargetIntervals:
             ).conformalize(F_cal, y_cal)
         if self.interval_method == "quantile":
             return None
-        # Each bound is corrected at level alpha / 2 (MAPIE's asymmetric CQR).
-        half = (1 - self.confidence) / 2
-        needed = math.ceil(max(1 / half, 1 / (1 - half)))
-        if len(y_cal) < needed:
-            warnings.warn(
-                f"{len(y_cal)} calibration echoes are too few for conformalized "
-                f"quantiles at confidence {self.confidence:g} (MAPIE needs "
-                f"{needed}); the intervals are infinite. Give more echoes or a "
-                "larger calibration_size.",
-                UserWarning,
-                stacklevel=3,
-            )
+        if len(y_cal) < self._needs()[1]:  # _check_calibration warned
             return _UNBOUNDED
         models = []
         for q in (*self._quantiles(), 0.5):

@@ -3,12 +3,14 @@
 Three checks, each with a threshold set on the held-out echoes: the distance
 of an echo's features from the training echoes' (:class:`KNNDistance`, or
 any detector with ``score_samples``) and where its top lies
-(:func:`echo_top_offset`) over two spans.
+(:func:`echo_top_offset`) over two spans. :data:`OOD_ADVICE` says what to
+check first when each one flags an echo.
 """
 
 import math
 import warnings
 from numbers import Integral, Real
+from types import MappingProxyType
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
@@ -17,7 +19,13 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["KNNDistance", "conformal_threshold", "echo_top_offset"]
+__all__ = [
+    "OOD_ADVICE",
+    "KNNDistance",
+    "conformal_threshold",
+    "echo_top_offset",
+    "ood_advice",
+]
 
 # The echo-top checks: where each span starts, before the echo time, in
 # units of the time from the pulse before the echo to the echo. The late span
@@ -33,6 +41,38 @@ _ECHO_TOP_STARTS = (2 / 3, 5 / 3)
 # distance's, so it keeps most of the rate (measured: 0.8 flags 88% of such
 # decays, 0.6 81%, with the same flags for other taus and sequences).
 _OOD_SHARES = (0.8, 0.1, 0.1)
+
+# The name of each check in ``ood_reason``: the distance, then the spans in
+# the order of _ECHO_TOP_STARTS.
+_DISTANCE = "distance"
+_SPANS = ("echo top (late span)", "echo top (early span)")
+# Separates the checks of an echo that several flag.
+_SEPARATOR = "; "
+
+#: What to check first when an out-of-distribution check flags an echo: the
+#: name of each check, as :meth:`EchoInference.predict` writes it in the
+#: ``ood_reason`` column, and a hint (read-only).
+OOD_ADVICE = MappingProxyType(
+    {
+        _DISTANCE: (
+            "The echo is far from every training echo. Check the time reference "
+            "(read_echo's time_offset, sknmr infer --time-offset, or --align "
+            "peak), the normalization (--normalize), and that the model was "
+            "trained at the echo's linewidth and noise level (make_echoes' "
+            "linewidth, augment={'snr': ...})."
+        ),
+        _SPANS[1]: (
+            "Something peaks well before the model's echo (an echo of shorter "
+            "pulse spacings, the decay after a pulse of another angle). Check "
+            "the pulse sequence, tau and the dead time."
+        ),
+        _SPANS[0]: (
+            "The echo's top is not at the model's echo time (2 tau for a Hahn "
+            "echo). Check tau (state it, read_echo(..., tau=...), and an echo "
+            "of another tau is refused), the pulse sequence and the dead time."
+        ),
+    }
+)
 
 
 class KNNDistance(OutlierMixin, BaseEstimator):
@@ -314,6 +354,47 @@ def echo_top_offset(series, times, echo_time, spacing, start=None):
     return np.where(offset > 0, z, 0.0) * offset  # a top at the echo time: 0
 
 
+def ood_advice(reason):
+    """What to check first about an echo flagged out of distribution.
+
+    Parameters
+    ----------
+    reason : str
+        One check's name (a key of :data:`OOD_ADVICE`) or an ``ood_reason``
+        cell of :meth:`EchoInference.predict`'s table, which names every
+        check that flagged the echo (separated by ``"; "``; empty when none
+        did).
+
+    Returns
+    -------
+    advice : str
+        The hint of each check named, one line each; empty for an empty
+        ``reason``.
+
+    Examples
+    --------
+    >>> from sknmr.inference import ood_advice
+    >>> print(ood_advice("distance"))
+    distance: The echo is far from every training echo. Check the time reference ...
+    >>> ood_advice("")
+    ''
+    """
+    if not isinstance(reason, str):
+        raise TypeError(
+            f"reason must be a str (an ood_reason cell); got {type(reason).__name__}."
+        )
+    names = [name for name in reason.split(_SEPARATOR.strip()) if name.strip()]
+    lines = []
+    for name in (name.strip() for name in names):
+        if name not in OOD_ADVICE:
+            raise ValueError(
+                f"reason must name the checks {list(OOD_ADVICE)} (separated by "
+                f"{_SEPARATOR!r}); got {name!r}."
+            )
+        lines.append(f"{name}: {OOD_ADVICE[name]}")
+    return "\n".join(lines)
+
+
 class _OutOfDistribution:
     """EchoInference's out-of-distribution checks: fitted, thresholded, read."""
 
@@ -377,10 +458,11 @@ class _OutOfDistribution:
             )
 
     def _ood_columns(self, F, recorded):
-        """The table's ``ood_score`` and ``ood`` columns."""
-        score = _rescaled(
+        """The table's ``ood_score``, ``ood`` and ``ood_reason`` columns."""
+        distance = _rescaled(
             self._outlyingness(F), self.ood_threshold_, self.ood_reference_
         )
+        score, checks = distance, [(_DISTANCE, distance)]
         if getattr(self, "echo_top_threshold_", None) is not None:
             echo_top = _rescaled(
                 self._echo_top_scores(recorded),
@@ -388,7 +470,21 @@ class _OutOfDistribution:
                 self.echo_top_reference_,
             )
             score = np.maximum(score, echo_top.max(axis=1))
-        return {"ood_score": score, "ood": score > 1}
+            # early span first: the checks in the order of time
+            checks += [(_SPANS[1], echo_top[:, 1]), (_SPANS[0], echo_top[:, 0])]
+        flagged = score > 1
+        fired = np.column_stack([scores > 1 for _, scores in checks])
+        names = [name for name, _ in checks]
+        reason = np.array(
+            [
+                _SEPARATOR.join(n for n, f in zip(names, row, strict=True) if f)
+                if ood
+                else ""
+                for row, ood in zip(fired, flagged, strict=True)
+            ],
+            dtype=object,
+        )
+        return {"ood_score": score, "ood": flagged, "ood_reason": reason}
 
 
 def _rescaled(scores, threshold, reference):
