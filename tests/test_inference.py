@@ -1,6 +1,7 @@
 """Tests for sknmr.inference.EchoInference."""
 
 import pickle
+import re
 
 import joblib
 import numpy as np
@@ -17,6 +18,7 @@ from sklearn.pipeline import Pipeline
 
 from sknmr import EchoInference, EchoSimulator
 from sknmr.datasets import make_echoes
+from sknmr.inference import OOD_ADVICE, ood_advice, train_model
 from sknmr.inference._augment import augment_echoes
 from sknmr.inference._ood import KNNDistance, conformal_threshold, echo_top_offset
 from sknmr.io import MeasuredEcho
@@ -76,12 +78,14 @@ def test_table_columns_and_types(model, held_out):
     for t in TARGETS:
         expected += [t, f"{t}_lower", f"{t}_upper"]
     expected += ["p_power", "ood_score", "ood"]
-    assert list(table.columns) == expected
-    assert list(model.get_feature_names_out()) == expected
+    assert list(table.columns) == [*expected, "ood_reason"]
+    assert list(model.get_feature_names_out()) == expected  # transform's: floats
     assert len(table) == len(held_out.data)
     assert table["ood"].dtype == bool
     assert table["p_power"].between(0, 1).all()
-    assert np.all(np.isfinite(table.drop(columns="ood").to_numpy()))
+    assert np.all(np.isfinite(table[expected].drop(columns="ood").to_numpy()))
+    # a reason exactly where an echo is flagged
+    np.testing.assert_array_equal(table["ood_reason"] != "", table["ood"])
 
 
 def test_intervals_contain_the_estimate(model, held_out):
@@ -111,9 +115,10 @@ def test_dataframe_input_keeps_its_index(sim, data, held_out):
 def test_transform_and_set_output(model, held_out):
     table = model.predict(held_out.data[:5])
     out = model.transform(held_out.data[:5])
-    np.testing.assert_array_equal(out, table.to_numpy(dtype=float))
+    numbers = table.drop(columns="ood_reason")
+    np.testing.assert_array_equal(out, numbers.to_numpy(dtype=float))
     frame = pickle.loads(pickle.dumps(model)).set_output(transform="pandas")
-    assert list(frame.transform(held_out.data[:5]).columns) == list(table.columns)
+    assert list(frame.transform(held_out.data[:5]).columns) == list(numbers.columns)
 
 
 def test_fit_from_a_bunch_takes_the_simulator(sim, data):
@@ -187,10 +192,38 @@ def test_quantile_methods_need_a_quantile_regressor(data):
 
 
 # -- out of distribution ---------------------------------------------------------------
-def test_ood_flags_noise_and_a_free_induction_decay(model, sim):
+def test_ood_flags_noise_and_a_free_induction_decay(model, sim, held_out):
     noise, fid = _not_echoes(sim)
-    assert model.predict(noise)["ood"].all()
+    flagged = model.predict(noise)
+    assert flagged["ood"].all()
+    # noise is far from every training echo: the distance flags it
+    assert flagged["ood_reason"].str.split("; ").map(lambda r: "distance" in r).all()
     assert model.predict(fid)["ood"].all()
+    table = model.predict(held_out.data)
+    assert (~table["ood"]).sum() >= 10
+    assert (table.loc[~table["ood"], "ood_reason"] == "").all()
+
+
+def test_ood_advice():
+    assert set(OOD_ADVICE) == {
+        "distance",
+        "echo top (early span)",
+        "echo top (late span)",
+    }
+    assert "time reference" in ood_advice("distance")
+    assert "tau" in ood_advice("echo top (late span)")
+    both = ood_advice("distance; echo top (early span)")
+    assert both.splitlines() == [
+        f"distance: {OOD_ADVICE['distance']}",
+        f"echo top (early span): {OOD_ADVICE['echo top (early span)']}",
+    ]
+    assert ood_advice("") == ""
+    with pytest.raises(ValueError, match="reason must name the checks"):
+        ood_advice("echo top")
+    with pytest.raises(TypeError, match="reason must be a str"):
+        ood_advice(None)
+    with pytest.raises(TypeError):
+        OOD_ADVICE["distance"] = "read-only"
 
 
 def test_ood_false_alarm_rate_on_held_out_simulations(sim):
@@ -242,6 +275,9 @@ def test_ood_flags_a_clear_echo_of_another_tau(long_tau, factor):
     offsets = model._echo_top_scores(echoes)
     assert offsets.shape == (len(echoes), 2)
     assert (offsets > model.echo_top_threshold_).any(axis=1).mean() >= 0.8
+    # and the table says so: the echo top is among the reasons
+    reasons = model.predict(echoes)["ood_reason"].str.split("; ")
+    assert reasons.map(lambda r: any(c.startswith("echo top") for c in r)).mean() >= 0.8
     assert blind.echo_top_threshold_ is None
     assert blind._echo_top_scores(echoes) is None
     held_out = make_echoes(40, simulator=sim, random_state=1).data
@@ -270,6 +306,8 @@ def test_ood_flags_echoes_of_another_sequence(long_tau, sequence):
     assert model.predict(echoes)["ood"].mean() >= 0.8
     early = model._echo_top_scores(echoes)[:, 1]
     assert (early > model.echo_top_threshold_[1]).mean() >= 0.8
+    reasons = model.predict(echoes)["ood_reason"].str.split("; ")
+    assert reasons.map(lambda r: "echo top (early span)" in r).mean() >= 0.8
 
 
 def test_echo_top_offset():
@@ -329,6 +367,57 @@ def test_warnings_with_too_few_calibration_echoes(sim, data, held_out):
     assert np.isfinite(table["W"]).all()
 
 
+@pytest.fixture
+def no_fit(monkeypatch):
+    """Any regressor fit or simulation fails the test: refused before them."""
+
+    def never(*args, **kwargs):
+        raise AssertionError("fitted or simulated before the setting was refused")
+
+    monkeypatch.setattr(ExtraTreesQuantileRegressor, "fit", never)
+    monkeypatch.setattr("sknmr.inference._workflow.make_echoes", never)
+
+
+@pytest.mark.parametrize(
+    "confidence, needed, match",
+    [
+        (1e-9, 1_000_000_000, "Give more echoes, a larger calibration_size"),
+        (1 - 1e-9, 2_000_000_000, "No calibration_size holds out that many of 60"),
+    ],
+)
+def test_confidence_the_calibration_part_cannot_give(
+    held_out, no_fit, confidence, needed, match
+):
+    """60 echoes, 15 held out: conformalized quantiles at 1/15 to 1 - 2/15."""
+    with pytest.raises(ValueError, match=match) as info:
+        small(targets=("W",), confidence=confidence).fit(held_out)
+    message = str(info.value)
+    # MAPIE's count, in floats: an echo or a few more than the exact one
+    count = re.match(rf"confidence={confidence:g} needs at least (\d+) ", message)
+    assert int(count[1]) == pytest.approx(needed, rel=1e-7)
+    assert "interval_method='conformalized_quantile'" in message
+    assert "gives 15, which allows a confidence between 0.0667 and 0.867" in message
+    with pytest.raises(ValueError, match=f"confidence={confidence:g} needs"):
+        train_model(  # refused before simulating its 60 echoes
+            EchoSimulator(lattice_size=4, tau=3.0),
+            n_per_kernel=20,
+            confidence=confidence,
+        )
+
+
+def test_confidence_refused_for_conformal_intervals(held_out, no_fit):
+    conformal = small(targets=("W",), confidence=1e-9, interval_method="conformal")
+    with pytest.raises(ValueError, match="between 0.0667 and 0.933"):
+        conformal.fit(held_out)
+    with pytest.raises(ValueError, match="too few for any confidence"):
+        conformal.set_params(confidence=0.5, calibration_size=1).fit(held_out)
+    # augmented copies count for the conformalized quantiles (what MAPIE sees)
+    with pytest.raises(ValueError, match=r"gives 30 \(15 held out, 2 copies each\)"):
+        small(targets=("W",), confidence=0.01, augment={"snr": 50, "copies": 2}).fit(
+            held_out
+        )
+
+
 # -- grids and measured echoes ---------------------------------------------------------
 def test_refuses_another_grid(model, sim):
     other = make_echoes(2, simulator=EchoSimulator(lattice_size=8, tau=6.0))
@@ -379,8 +468,9 @@ def test_measured_echo_round_trip(model, sim, held_out):
     from_echoes = model.predict(echoes)
     from_array = model.predict(np.abs(X))
     np.testing.assert_allclose(
-        from_echoes.to_numpy(float), from_array.to_numpy(float), atol=1e-9
+        model.transform(echoes), model.transform(np.abs(X)), atol=1e-9
     )
+    pd.testing.assert_series_equal(from_echoes["ood_reason"], from_array["ood_reason"])
     # Sampled twice as often, and missing the first microseconds (a dead
     # time): resampled onto the grid, the window is what counts.
     fine = np.arange(0.0, sim.times[-1], sim.dt / 2)

@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 from imblearn import FunctionSampler
 
-__all__ = ["AUGMENT_KEYS", "augment_echoes", "check_augment", "make_augmenter"]
+from ..utils._random import InferenceStream, derive_seed
+from ..utils._resources import check_fits_in_memory
+
+__all__ = [
+    "AUGMENT_KEYS",
+    "augment_echoes",
+    "augment_parts",
+    "check_augment",
+    "make_augmenter",
+]
 
 #: Keys of the ``augment`` dict and their defaults (None: the effect is off).
 AUGMENT_KEYS = {
@@ -231,3 +240,33 @@ def make_augmenter(options, **context):
         kw_args={**options, **context},
         validate=False,
     )
+
+
+def augment_parts(augment, train, calibration, seed, **context):
+    """Augment the training and the calibration part, each with its own seeds.
+
+    ``train`` and ``calibration`` are ``(X, y)`` pairs; ``context`` is
+    :func:`make_augmenter`'s. Returns the training part's fitted sampler and
+    both parts augmented. Refuses, before any work, more augmented echoes than
+    fit in memory.
+    """
+    X = train[0]
+    n = len(X) + len(calibration[0])
+    rows = n * (augment["copies"] + augment["keep_original"])
+    check_fits_in_memory(
+        rows * X.shape[1] * X.itemsize * 3,  # echoes, detected, features
+        f"Augmenting {n} echoes into {rows}",
+        "augment['copies'] (or the number of echoes)",
+    )
+    augmenter = make_augmenter(
+        augment,
+        **context,
+        random_state=derive_seed(seed, InferenceStream.AUGMENT_TRAIN),
+    )
+    train = augmenter.fit_resample(*train)
+    calibration = make_augmenter(
+        augment,
+        **context,
+        random_state=derive_seed(seed, InferenceStream.AUGMENT_CALIBRATION),
+    ).fit_resample(*calibration)
+    return augmenter, train, calibration

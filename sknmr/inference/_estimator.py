@@ -1,7 +1,5 @@
 """EchoInference: from a measured echo to the couplings, with intervals and a flag."""
 
-import math
-import warnings
 from collections.abc import Mapping
 from numbers import Integral, Real
 
@@ -12,13 +10,7 @@ from sklearn.base import (
     MetaEstimatorMixin,
     TransformerMixin,
     _fit_context,
-    clone,
 )
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.dummy import DummyClassifier
-from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
-from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -30,85 +22,47 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..simulator import EchoSimulator
 from ..utils._random import InferenceStream, check_seed, derive_seed
-from ..utils._resources import check_fits_in_memory
-from ._augment import check_augment, make_augmenter
+from ._augment import augment_parts, check_augment
 from ._inputs import _ExperimentInputs, _pulse_times
-from ._intervals import (
-    _takes_quantiles,
-    _TargetIntervals,
-)
-from ._ood import KNNDistance, conformal_threshold, echo_top_offset
+from ._intervals import _TargetIntervals
+from ._ood import _OutOfDistribution
+from ._power import _PowerProbability
 
 __all__ = ["EchoInference"]
 
-# The echo-top checks: where each span starts, before the echo time, in
-# units of the time from the pulse before the echo to the echo. The late span
-# sees an echo of another tau near the model's; the early one, from a third of
-# the way after the pulse before that, also sees the echoes and decays of a
-# sequence with shorter spacings or other angles (a 45-90 Hahn echo, a Hahn
-# echo at tau/2), which the late span misses and whose early decays would
-# blunt it if it were the only one (measured in the inference guide).
-_ECHO_TOP_STARTS = (2 / 3, 5 / 3)
-# Shares of the OOD false-alarm rate: the distance's, then each span's. Echoes
-# of another tau or sequence score far above the spans' thresholds; failed
-# measurements such as long free-induction decays lie close to the
-# distance's, so it keeps most of the rate (measured: 0.8 flags 88% of such
-# decays, 0.6 81%, with the same flags for other taus and sequences).
-_OOD_SHARES = (0.8, 0.1, 0.1)
 # Seed streams derived from random_state, one per random part of fit.
-_SPLIT, _AUG_TRAIN, _AUG_CAL, _CLASSIFIER, _OOD, _REGRESSOR = InferenceStream
+_CLASSIFIER = InferenceStream.CLASSIFIER
+_OOD = InferenceStream.OOD_DETECTOR
 
 
 class EchoInference(
     _ExperimentInputs,
     _TargetIntervals,
+    _PowerProbability,
+    _OutOfDistribution,
     TransformerMixin,
     MetaEstimatorMixin,
     BaseEstimator,
 ):
     """W, L, the couplings and p(power) of an echo, with intervals and an OOD flag.
 
-    Trained on simulated echoes ``X`` and their parameter table ``y`` (as
-    :func:`sknmr.datasets.make_echoes` returns them), it predicts for each
-    echo, measured or simulated, one row of a table: every target with an
-    interval meant to hold the truth with probability ``confidence``; the
-    probability that the coupling kernel is a power law; and whether the
-    echo looks like none of the simulations (out of distribution, OOD), in
-    which case none of the rest should be trusted.
-
-    ``fit`` splits the echoes (stratified by the power flag) into a training
-    part and a held-out calibration part (``calibration_size``), then:
-
-    1. **augments** both parts (optional, ``augment``): instrument effects
-       (noise, receiver phase, dead time) through an imbalanced-learn
-       :class:`~imblearn.FunctionSampler`, so only ``fit`` sees them;
-    2. **detects** (``detection``, ``receiver_phase``): the complex echoes
-       become real channels (see Notes);
-    3. **featurizes** (``featurizer``): by default the echo window
-       ``2 tau +- tau/3`` (:meth:`EchoWindow.for_simulator`), each curve then
-       scaled to [0, 1] (:func:`~sknmr.curve_scaler`);
-    4. fits one clone of ``regressor`` per target on the training part, and
-       calibrates its **intervals** on the calibration part
-       (``interval_method``);
-    5. fits ``classifier`` on the training part and calibrates its
-       probabilities on the calibration part (sigmoid,
-       :class:`~sklearn.calibration.CalibratedClassifierCV`);
-    6. fits the **OOD detector** on the training features and sets the
-       threshold on the calibration echoes so that at most ``ood_false_alarm``
-       of echoes like the simulations are flagged.
+    Trained on simulated echoes and their parameter table (as
+    :func:`sknmr.datasets.make_echoes` returns them), it predicts one row per
+    echo, measured or simulated: each target with an interval meant to hold
+    the truth with probability ``confidence``, the probability ``p_power``
+    that the coupling kernel is a power law, and whether the echo is out of
+    the simulations' distribution (``ood``, with the checks that flagged it),
+    in which case none of the rest should be trusted. ``fit`` holds out
+    ``calibration_size`` of the echoes to calibrate the intervals, the
+    probabilities and the OOD thresholds. Read more in the
+    :ref:`User Guide <inference>` (:ref:`what fit does <inference_fit>`).
 
     Parameters
     ----------
     featurizer : transformer, "passthrough" or None, default=None
-        Turns the detected series into features (cloned, and fitted on the
-        training part with the first target as ``y``). None: on
-        the simulator's grid, ``make_pipeline(EchoWindow.for_simulator(sim),
-        curve_scaler())`` for magnitude detection, and the window of each
-        channel (a :class:`~sklearn.compose.ColumnTransformer` of two
-        :class:`~sknmr.EchoWindow`) for quadrature detection. Without a
-        simulator the grid is taken to be a simulator's, ``3 n_tau`` samples
-        (the window is then samples ``2 n_tau +- n_tau/3``); a series whose
-        length is not a multiple of 3 is used whole.
+        Turns the detected series into features (cloned; fitted on the
+        training part with the first target as ``y``). None: the echo window
+        ``2 tau +- tau/3`` scaled to [0, 1] (:ref:`inference_features`).
     targets : str or sequence of str, default=("W", "L", "alpha_xy", "alpha_z")
         Columns of ``y`` to predict, each with an interval.
     power : str or None, default="power"
@@ -116,96 +70,58 @@ class EchoInference(
         predicted (``p_power``); None predicts no probability.
     regressor : regressor or None, default=None
         Cloned once per target. None: ``ExtraTreesRegressor(n_estimators=200)``
-        for ``interval_method="conformal"`` and
-        ``quantile_forest.ExtraTreesQuantileRegressor(n_estimators=200)`` for
-        the quantile methods, which need a regressor whose ``predict`` takes
-        ``quantiles`` (quantile-forest's).
+        for ``interval_method="conformal"``, else quantile-forest's
+        ``ExtraTreesQuantileRegressor(n_estimators=200)`` (the quantile
+        methods need a ``predict`` that takes ``quantiles``).
     classifier : classifier or None, default=None
-        Base classifier of the power flag, fitted on the training part and
-        calibrated (sigmoid) on the calibration part. None:
-        ``RandomForestClassifier(n_estimators=200)``.
+        Of the power flag, calibrated (sigmoid) on the calibration part.
+        None: ``RandomForestClassifier(n_estimators=200)``.
     confidence : float, default=0.9
-        Target coverage of the intervals, in (0, 1).
+        Target coverage of the intervals, in (0, 1); the calibration part
+        must hold enough echoes for it (``fit`` says how many).
     interval_method : {"conformalized_quantile", "conformal", "quantile"}, \
             default="conformalized_quantile"
-        ``"conformal"``: split conformal intervals around the regressor's
-        prediction (MAPIE's
-        :class:`~mapie.regression.SplitConformalRegressor`, prefit, scored
-        by ``conformity_score``), covering at least ``confidence`` of echoes
-        like the calibration ones. ``"quantile"``: the quantiles
-        ``(1 -+ confidence) / 2`` of a quantile regression forest
-        (quantile-forest), not calibrated: adaptive but with no coverage
-        guarantee. ``"conformalized_quantile"``: those quantiles corrected
-        on the calibration part (MAPIE's
-        :class:`~mapie.regression.ConformalizedQuantileRegressor`): adaptive
-        and guaranteed, the default because it covered best in
-        ``benchmarks/bench_inference.py``, on clean and noisy echoes alike.
-        See the user guide for the measured coverage of each.
+        MAPIE's conformalized quantiles (adaptive and calibrated), MAPIE's
+        split conformal intervals, or the quantile forest's quantiles (not
+        calibrated); see :ref:`inference_intervals` for their measured
+        coverage.
     conformity_score : {"absolute", "gamma"}, default="absolute"
         MAPIE's conformity score for ``"conformal"``: intervals of one width
-        per target (``"absolute"``) or of a width proportional to the
-        prediction (``"gamma"``, for positive targets).
+        (``"absolute"``) or of a width proportional to the prediction
+        (``"gamma"``, for positive targets).
     ood_detector : estimator or None, default=None
         Outlier detector on the features, with ``fit`` and ``score_samples``
-        (higher = more normal, e.g. :class:`~sklearn.ensemble.IsolationForest`);
-        cloned. None: the mean Euclidean distance to the 5 nearest training
-        echoes, between the features and (with the default featurizer, whose
-        features are the window's samples in time order) their first
-        differences, which sets noise far from every simulation (see the
-        user guide for the measurements behind this choice).
+        (higher = more normal); cloned. None: the mean distance to the 5
+        nearest training echoes, counting the features' slopes
+        (:ref:`inference_ood`).
     ood_false_alarm : float, default=0.01
-        Fraction of echoes like the simulations that may be flagged OOD: the
-        threshold is the conformal quantile of the calibration echoes'
-        scores. Needs ``1 / ood_false_alarm - 1`` calibration echoes to be
-        guaranteed (``1 / (0.8 ood_false_alarm) - 1`` with ``ood_echo_top``;
-        a warning says when there are fewer).
+        Fraction of echoes like the simulations that may be flagged OOD, by
+        any check; guaranteed with at least ``1 / (0.8 ood_false_alarm) - 1``
+        calibration echoes (``1 / ood_false_alarm - 1`` without
+        ``ood_echo_top``), and a warning says when there are fewer.
     ood_echo_top : bool, default=True
         Also flag an echo whose top lies clearly away from the echo time
-        (recorded with another ``tau`` or another sequence, say), which the
-        window's features cannot show when the window holds only the
-        baseline. The offset is the distance of the largest magnitude from
-        the echo time, in units of the time ``d`` since the pulse before the
-        echo, times its robust z-score, over a span ending ``d`` after the
-        echo. It is taken over two spans: from a third of the way after that
-        pulse (an echo of another tau), and from a third of the way after
-        the pulse before it (the echoes and decays of shorter spacings or
-        other pulse angles). Needs a known grid. Each span's threshold is set
-        at a tenth of ``ood_false_alarm`` (with fewer than ``10 /
-        ood_false_alarm - 1`` held-out echoes, at their largest score) and
-        the detector's at the rest, so
-        that at most ``ood_false_alarm`` of echoes like the simulations are
-        flagged by any (an echo of another tau or sequence scores far above
-        the spans' thresholds, while some failed measurements, such as a long
-        free-induction decay, lie close to the detector's).
+        (another ``tau`` or another sequence), over two spans; needs a known
+        grid.
     calibration_size : float or int, default=0.25
-        Held-out echoes for the intervals, the OOD threshold and the
-        probability calibration: a fraction in (0, 1) or a count.
+        Held-out echoes: a fraction in (0, 1) or a count.
     simulator : EchoSimulator or None, default=None
-        The simulator the training echoes came from. Its experiment is stored
-        (``experiment_``); ``predict`` then refuses series on another
-        grid, and accepts :class:`~sknmr.io.MeasuredEcho` objects, which it
-        puts on the grid with :class:`~sknmr.io.EchoResampler`. None (with
-        array ``X``): the grid is unknown and only arrays are accepted.
-        ``fit`` with a make_echoes Bunch takes the simulator from it.
+        The simulator of the training echoes, whose experiment is kept
+        (``experiment_``): ``predict`` then refuses series on another grid
+        and accepts :class:`~sknmr.io.MeasuredEcho` objects. None: taken
+        from a make_echoes Bunch given to ``fit``, else the grid is unknown
+        and only arrays are accepted.
     detection : {"magnitude", "quadrature"}, default="magnitude"
-        What is learnt from: ``|M(t)|``, or both quadratures of complex
-        echoes (``EchoSimulator(output="complex")``).
+        Learn from ``|M(t)|``, or from both quadratures of complex echoes
+        (:ref:`inference_detection`).
     receiver_phase : {"calibrated", "blind"}, default="calibrated"
-        For quadrature detection: whether the measured phase is trusted
-        (``"calibrated"``: ``Re M`` and ``Im M`` as given, scaled by the echo
-        top's magnitude) or unknown (``"blind"``: ``M / M_top``, the signal
-        relative to the echo top, which no constant receiver phase changes).
+        For quadrature detection: whether the measured phase is trusted, or
+        only the phase relative to the echo top is used.
     augment : dict or None, default=None
         Instrument effects added to the training and calibration echoes at
-        fit time only (never to what ``predict`` sees), each optional:
-        ``"snr"``: a signal-to-noise ratio or a range ``(low, high)`` drawn
-        log-uniformly per echo (noise standard deviation per quadrature =
-        echo top / SNR; Rician for magnitude echoes); ``"phase_error"``:
-        largest receiver phase error (degrees, complex echoes);
-        ``"dead_time"``: us after each pulse (0 and tau) whose samples are
-        replaced (``"dead_fill"``: ``"hold"``, the first sample after it,
-        or ``"zero"``); ``"copies"`` (default 1): augmented versions per
-        echo; ``"keep_original"`` (default False): keep the clean echoes too.
+        fit time only: ``"snr"``, ``"phase_error"``, ``"dead_time"``,
+        ``"dead_fill"``, ``"copies"``, ``"keep_original"``
+        (:ref:`inference_augment`).
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the augmentation and every default sub-estimator
         (and unset seeds of given ones).
@@ -219,41 +135,39 @@ class EchoInference(
     feature_names_in_ : ndarray of str
         Column names of a DataFrame ``X``.
     experiment_ : Experiment or None
-        The experiment the training echoes came from (its grid, detection
-        and physics: :class:`~sknmr.Experiment`); None when unknown.
+        The experiment of the training echoes (:class:`~sknmr.Experiment`);
+        None when unknown.
     times_ : ndarray or None
         Sample times (us) of the grid.
     window_ : slice or None
         Samples of the echo window ``2 tau +- tau/3``.
     targets_ : list of str
+        The targets, in the table's order.
     featurizer_ : transformer
         The fitted featurizer.
     regressors_ : dict
         Fitted regressor of each target.
     nonnegative_ : dict
-        Whether each target was never negative in training; its lower bounds
-        are then clipped at 0 (W, L and the couplings are physically >= 0).
+        Whether each target was never negative in training (its lower bounds
+        are then clipped at 0).
     intervals_ : dict
         MAPIE's conformalized regressor of each target (None for
         ``"quantile"``).
     classifier_ : classifier or None
         The calibrated power classifier.
     ood_detector_ : estimator
+        The fitted outlier detector.
     ood_threshold_ : float
         Outlyingness above which an echo is flagged.
     ood_reference_ : float
         Median outlyingness of the calibration echoes.
     echo_top_threshold_, echo_top_reference_ : ndarray of shape (2,) or None
-        The same for the echo-top offsets of the two spans (``ood_echo_top``;
-        the span from a third of the way after the pulse before the echo,
-        then the one from a third of the way after the pulse before that);
+        The same for the echo-top offsets of the late and the early span;
         None when they are not checked.
     augmenter_ : imblearn.FunctionSampler or None
-        The sampler that augmented the training part (fit only).
+        The sampler that augmented the training part.
     calibration_coverage_ : pandas.Series
-        Coverage of each target's intervals on the calibration part: an
-        honest estimate for ``"quantile"``, at least ``confidence`` by
-        construction for the conformal methods.
+        Coverage of each target's intervals on the calibration part.
     n_train_, n_calibration_ : int
         Echoes in each part (before augmentation).
 
@@ -261,28 +175,7 @@ class EchoInference(
     --------
     sknmr.datasets.make_echoes : The training echoes.
     sknmr.io.read_echo : A measured echo from a file.
-
-    Notes
-    -----
-    **Detection.** Magnitude detection learns from ``|M(t)|`` (the absolute
-    value of complex input). Quadrature detection needs complex echoes; both
-    variants divide each echo by the magnitude ``|M_top|`` of its echo top
-    (largest ``|M|`` in the window), which removes the receiver gain, and
-    give the featurizer ``[Re Z, Im Z]`` (``2 n_times`` columns). With
-    ``receiver_phase="calibrated"`` ``Z = M / |M_top|`` keeps the measured
-    phase; with ``"blind"`` ``Z = M / M_top`` is the signal relative to the
-    echo top: its magnitude and its phase relative to the top's, unchanged
-    by any constant receiver phase.
-
-    **The output table** (:meth:`predict`) has, per target ``t``, the columns
-    ``t``, ``t_lower`` and ``t_upper``; then ``p_power`` (when ``power`` is
-    set); ``ood_score``, the detector's outlyingness rescaled so that the
-    median calibration echo scores 0 and the threshold 1 (the largest of it
-    and the echo-top offsets rescaled alike, with ``ood_echo_top``); and
-    ``ood`` (``ood_score > 1``). The estimate is the regressor's prediction (the
-    forest's mean for the quantile methods); an interval is widened to
-    contain it if needed, and the lower bound of a target never negative in
-    training is clipped at 0.
+    sknmr.inference.ood_advice : What to check first about a flagged echo.
 
     Examples
     --------
@@ -299,7 +192,9 @@ class EchoInference(
     >>> table.columns.tolist()[:3]
     ['W', 'W_lower', 'W_upper']
     >>> table.shape
-    (2, 15)
+    (2, 16)
+    >>> table["ood_reason"].tolist()  # the checks that flagged each echo
+    ['', '']
     >>> bool((table["W_lower"] <= table["W"]).all())
     True
     """
@@ -375,76 +270,6 @@ class EchoInference(
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _detect(self, X):
-        """Real channels of the echoes (see Notes)."""
-        if self.detection == "magnitude":
-            return np.abs(X) if np.iscomplexobj(X) else X
-        window = self.window_ if self.window_ is not None else slice(None)
-        part = X[:, window]
-        top = part[np.arange(X.shape[0]), np.argmax(np.abs(part), axis=1)]
-        magnitude = np.abs(top)
-        if np.any(magnitude == 0):
-            raise ValueError("An echo is zero throughout its window.")
-        scale = top if self.receiver_phase == "blind" else magnitude
-        Z = X / scale[:, None]
-        return np.hstack([Z.real, Z.imag])
-
-    # -- targets -----------------------------------------------------------------------
-    def _check_y(self, y, n):
-        targets = (
-            [self.targets] if isinstance(self.targets, str) else list(self.targets)
-        )
-        if not targets or not all(isinstance(t, str) for t in targets):
-            raise ValueError(f"targets must be column names (str); got {targets!r}.")
-        if len(set(targets)) != len(targets):
-            raise ValueError(f"targets must be distinct; got {targets!r}.")
-        if y is None:
-            raise ValueError(
-                "EchoInference requires y to be passed, but the target y is None: "
-                "give the parameter table of the echoes (make_echoes' target)."
-            )
-        names = targets + ([self.power] if self.power is not None else [])
-        if isinstance(y, pd.DataFrame):
-            missing = [c for c in names if c not in y.columns]
-            if missing:
-                raise ValueError(
-                    f"y lacks the columns {missing}; it has {list(y.columns)}. "
-                    "Set targets (and power=None without a power flag)."
-                )
-            values = y[names].to_numpy(dtype=np.float64)
-        else:
-            values = np.asarray(y)
-            if np.iscomplexobj(values):
-                raise ValueError(
-                    "Complex data not supported as y: the targets are real numbers."
-                )
-            values = values.astype(np.float64)
-            if values.ndim == 1:
-                values = values[:, None]
-            if values.ndim != 2 or values.shape[1] != len(names):
-                raise ValueError(
-                    f"y must be a DataFrame with the columns {names}, or an array "
-                    f"of {len(names)} columns in that order; got shape "
-                    f"{values.shape}."
-                )
-        if values.shape[0] != n:
-            raise ValueError(
-                f"y has {values.shape[0]} rows for {n} echoes; give one per echo."
-            )
-        if not np.all(np.isfinite(values)):
-            raise ValueError("y must be finite (no NaN or inf).")
-        Y = values[:, : len(targets)]
-        flag = None
-        if self.power is not None:
-            flag = values[:, -1]
-            if not np.all(np.isin(flag, (0, 1))):
-                raise ValueError(
-                    f"The power flag y[{self.power!r}] must be 0 or 1; got "
-                    f"{np.unique(flag)[:5]}."
-                )
-            flag = flag.astype(int)
-        return targets, Y, flag
-
     # -- sub-estimators ----------------------------------------------------------------
     def _seeded(self, estimator, seed):
         params = estimator.get_params(deep=True)
@@ -459,28 +284,6 @@ class EchoInference(
             )
         return estimator
 
-    def _make_regressor(self):
-        if self.regressor is not None:
-            return clone(self.regressor)
-        if self.interval_method == "conformal":
-            return ExtraTreesRegressor(n_estimators=200, n_jobs=self.n_jobs)
-        from quantile_forest import ExtraTreesQuantileRegressor
-
-        return ExtraTreesQuantileRegressor(n_estimators=200, n_jobs=self.n_jobs)
-
-    def _make_classifier(self):
-        if self.classifier is not None:
-            return clone(self.classifier)
-        return RandomForestClassifier(n_estimators=200, n_jobs=self.n_jobs)
-
-    def _make_detector(self):
-        if self.ood_detector is not None:
-            return clone(self.ood_detector)
-        # Values and slopes of the default features (time series); only the
-        # values for a featurizer whose columns need not be ordered in time.
-        weight = 1.0 if self.featurizer is None else 0.0
-        return KNNDistance(n_neighbors=5, derivative_weight=weight, n_jobs=self.n_jobs)
-
     def _check_component(self, name):
         """A user's estimator's own parameters, checked before any fit."""
         estimator = getattr(self, name)
@@ -491,30 +294,6 @@ class EchoInference(
             validate()
         except ValueError as exc:
             raise ValueError(f"{name} has a bad setting: {exc}") from None
-
-    def _outlyingness(self, F):
-        return -np.asarray(self.ood_detector_.score_samples(F), dtype=np.float64)
-
-    def _echo_top_scores(self, X):
-        """Echo-top offsets of the series over each span, shape (n_echoes, 2)
-        (NaN samples left out); None if unchecked."""
-        if not self.ood_echo_top or self.window_ is None:
-            return None
-        experiment = self.experiment_
-        if experiment is not None:
-            echo_time, third = experiment.echo_window
-            times = self.times_
-        else:  # samples of a simulator's grid: 2 n_tau +- n_tau/3
-            n_tau = self.n_features_in_ // 3
-            echo_time, third = 2.0 * n_tau, n_tau / 3
-            times = np.arange(self.n_features_in_)
-        spacing = 3 * third
-        return np.column_stack(
-            [
-                echo_top_offset(X, times, echo_time, spacing, echo_time - f * spacing)
-                for f in _ECHO_TOP_STARTS
-            ]
-        )
 
     # -- fit ---------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
@@ -570,45 +349,11 @@ class EchoInference(
         seed = check_seed(self.random_state)
         augment = check_augment(self.augment, kind, self.times_ is not None)
 
-        # The split, stratified by the power flag when both classes allow it.
-        index = np.arange(n)
-        stratify = None
-        if flag is not None and np.unique(flag).size == 2:
-            if np.bincount(flag).min() >= 2:
-                stratify = flag
-        n_cal = self.calibration_size
-        if isinstance(n_cal, Integral) and n_cal >= n:
-            raise ValueError(
-                f"calibration_size={n_cal} leaves no training echo among {n}."
-            )
-        # what train_test_split will take, to name our parameter, not its test_size
-        n_held = n_cal if isinstance(n_cal, Integral) else math.ceil(n_cal * n)
-        if n_held >= n:
-            raise ValueError(
-                f"calibration_size={n_cal} holds out {n_held} of {n} echoes and "
-                "leaves no training echo; lower it or give more echoes."
-            )
-        self._check_calibration(n_held)
+        copies = 1 if augment is None else augment["copies"] + augment["keep_original"]
+        n_held = self._check_sizes(n, copies)
         for name in ("regressor", "classifier", "ood_detector"):
             self._check_component(name)
-        if augment is not None:
-            rows = n * (augment["copies"] + augment["keep_original"])
-            check_fits_in_memory(
-                rows * X.shape[1] * X.itemsize * 3,  # echoes, detected, features
-                f"Augmenting {n} echoes into {rows}",
-                "augment['copies'] (or the number of echoes)",
-            )
-        try:
-            train, cal = train_test_split(
-                index,
-                test_size=n_cal,
-                random_state=derive_seed(seed, _SPLIT),
-                stratify=stratify,
-            )
-        except ValueError:
-            train, cal = train_test_split(
-                index, test_size=n_cal, random_state=derive_seed(seed, _SPLIT)
-            )
+        train, cal = self._calibration_split(n, n_held, flag, seed)
         self.n_train_, self.n_calibration_ = len(train), len(cal)
         targets_y = Y if flag is None else np.column_stack([Y, flag])
         X_train, y_train = X[train], targets_y[train]
@@ -617,127 +362,43 @@ class EchoInference(
         # 1. augmentation (fit only).
         self.augmenter_ = None
         if augment is not None:
-            context = {
-                "kind": kind,
-                "times": self.times_,
-                "pulse_times": (
-                    _pulse_times(self.experiment_)
-                    if self.experiment_ is not None
-                    else ()
-                ),
-                "top": self.window_,
-            }
-            self.augmenter_ = make_augmenter(
-                augment, **context, random_state=derive_seed(seed, _AUG_TRAIN)
+            pulses = _pulse_times(experiment) if experiment is not None else ()
+            self.augmenter_, (X_train, y_train), (X_cal, y_cal) = augment_parts(
+                augment,
+                (X_train, y_train),
+                (X_cal, y_cal),
+                seed,
+                kind=kind,
+                times=self.times_,
+                pulse_times=pulses,
+                top=self.window_,
             )
-            X_train, y_train = self.augmenter_.fit_resample(X_train, y_train)
-            X_cal, y_cal = make_augmenter(
-                augment, **context, random_state=derive_seed(seed, _AUG_CAL)
-            ).fit_resample(X_cal, y_cal)
 
         # 2-3. detection and features.
-        featurizer = (
-            self._default_featurizer() if self.featurizer is None else self.featurizer
-        )
-        if featurizer == "passthrough":
-            featurizer = "passthrough"
-        else:
-            featurizer = clone(featurizer)
-        D_train = self._detect(X_train)
-        if featurizer == "passthrough":
-            self.featurizer_ = "passthrough"
-            F_train = D_train
-        else:
-            self.featurizer_ = featurizer
-            F_train = np.asarray(featurizer.fit_transform(D_train, y_train[:, 0]))
+        F_train = self._fit_featurizer(X_train, y_train[:, 0])
         F_cal = self._features(X_cal, detected=False)
 
         # 4. regressors and intervals.
-        self.targets_ = targets
-        self.nonnegative_ = {
-            t: bool(np.all(Y[:, j] >= 0)) for j, t in enumerate(targets)
-        }
-        self.regressors_, self.intervals_ = {}, {}
-        coverage = {}
-        for j, target in enumerate(targets):
-            regressor = self._seeded(
-                self._make_regressor(), derive_seed(seed, _REGRESSOR, j)
-            )
-            if self.interval_method != "conformal" and not _takes_quantiles(regressor):
-                raise ValueError(
-                    f"interval_method={self.interval_method!r} needs a regressor "
-                    "whose predict takes quantiles (quantile_forest's "
-                    f"RandomForestQuantileRegressor); got {type(regressor).__name__}."
-                )
-            regressor.fit(F_train, y_train[:, j])
-            self.regressors_[target] = regressor
-            self.intervals_[target] = self._fit_intervals(regressor, F_cal, y_cal[:, j])
-            _, lower, upper = self._intervals(target, F_cal)
-            coverage[target] = float(
-                np.mean((lower <= y_cal[:, j]) & (y_cal[:, j] <= upper))
-            )
-        self.calibration_coverage_ = pd.Series(coverage, name="coverage")
+        self._fit_targets(targets, Y, F_train, y_train, F_cal, y_cal, seed)
 
         # 5. power classifier, calibrated on the held-out part.
         self.classifier_ = None
         if flag is not None:
             p_train, p_cal = y_train[:, -1].astype(int), y_cal[:, -1].astype(int)
             self.classifier_ = self._fit_classifier(
-                F_train, p_train, F_cal, p_cal, seed
+                F_train, p_train, F_cal, p_cal, derive_seed(seed, _CLASSIFIER)
             )
 
-        # 6. OOD detector and its threshold.
-        self.ood_detector_ = self._seeded(
-            self._make_detector(), derive_seed(seed, _OOD)
-        ).fit(F_train)
-        echo_top = self._echo_top_scores(X_cal)
-        # The checks share the rate: at most the rate flagged by any.
-        share = 1.0 if echo_top is None else _OOD_SHARES[0]
-        self.ood_threshold_, self.ood_reference_ = _ood_threshold(
-            self._outlyingness(F_cal),
-            share * self.ood_false_alarm,
-            self.ood_false_alarm,
-        )
-        self.echo_top_threshold_ = self.echo_top_reference_ = None
-        if echo_top is not None:
-            thresholds = [
-                _ood_threshold(
-                    scores,
-                    rate * self.ood_false_alarm,
-                    self.ood_false_alarm,
-                    warn=False,
-                )
-                for scores, rate in zip(echo_top.T, _OOD_SHARES[1:], strict=True)
-            ]
-            self.echo_top_threshold_, self.echo_top_reference_ = map(
-                np.array, zip(*thresholds, strict=True)
-            )
+        # 6. OOD detector and the thresholds of the checks.
+        self._fit_ood(F_train, F_cal, X_cal, derive_seed(seed, _OOD))
         return self
-
-    def _fit_classifier(self, F_train, p_train, F_cal, p_cal, seed):
-        if np.unique(p_train).size < 2:
-            return DummyClassifier(strategy="prior").fit(F_train, p_train)
-        base = self._seeded(self._make_classifier(), derive_seed(seed, _CLASSIFIER))
-        base.fit(F_train, p_train)
-        fewest = np.bincount(p_cal, minlength=2).min()
-        if fewest < 2:  # nothing to calibrate on
-            return base
-        # Frozen: the folds only split the predictions the calibrator is fitted
-        # on (one calibrator, on all of them); at most as many as the rarer
-        # class has echoes.
-        return CalibratedClassifierCV(
-            FrozenEstimator(base), method="sigmoid", cv=min(5, int(fewest))
-        ).fit(F_cal, p_cal)
-
-    def _features(self, X, detected=False):
-        D = X if detected else self._detect(X)
-        if self.featurizer_ == "passthrough":
-            return D
-        return np.asarray(self.featurizer_.transform(D))
 
     # -- prediction --------------------------------------------------------------------
     def get_feature_names_out(self, input_features=None):
-        """Columns of the table :meth:`predict` returns (and of :meth:`transform`).
+        """Columns of :meth:`transform`: those of :meth:`predict`'s table but the last.
+
+        The table's last column, ``ood_reason``, is text, which
+        :meth:`transform`'s floats leave out.
 
         Returns
         -------
@@ -773,7 +434,11 @@ class EchoInference(
             One row per echo (indexed like a DataFrame ``X``), columns
             :meth:`get_feature_names_out`: per target ``t``, ``t``,
             ``t_lower`` and ``t_upper``; ``p_power``; ``ood_score`` (0 for a
-            typical simulation, above 1 when flagged) and ``ood`` (bool).
+            typical simulation, above 1 when flagged), ``ood`` (bool) and
+            ``ood_reason``: the checks that flagged the echo (``"distance"``,
+            ``"echo top (early span)"``, ``"echo top (late span)"``,
+            separated by ``"; "``), empty when it is not flagged;
+            :func:`~sknmr.inference.ood_advice` says what to check first.
         """
         check_is_fitted(self)
         index = X.index if isinstance(X, pd.DataFrame) else None
@@ -787,23 +452,8 @@ class EchoInference(
             columns[f"{target}_lower"] = lower
             columns[f"{target}_upper"] = upper
         if self.classifier_ is not None:
-            proba = self.classifier_.predict_proba(F)
-            classes = list(self.classifier_.classes_)
-            columns["p_power"] = (
-                proba[:, classes.index(1)] if 1 in classes else np.zeros(len(F))
-            )
-        score = _rescaled(
-            self._outlyingness(F), self.ood_threshold_, self.ood_reference_
-        )
-        if getattr(self, "echo_top_threshold_", None) is not None:
-            echo_top = _rescaled(
-                self._echo_top_scores(recorded),
-                self.echo_top_threshold_,
-                self.echo_top_reference_,
-            )
-            score = np.maximum(score, echo_top.max(axis=1))
-        columns["ood_score"] = score
-        columns["ood"] = score > 1
+            columns["p_power"] = self._p_power(F)
+        columns.update(self._ood_columns(F, recorded))
         return pd.DataFrame(columns, index=index)
 
     def predict_interval(self, X):
@@ -828,6 +478,9 @@ class EchoInference(
     def transform(self, X):
         """The table of :meth:`predict` as a float array (``ood`` as 0/1).
 
+        Without the text column ``ood_reason``
+        (:meth:`get_feature_names_out`).
+
         Lets the model sit inside a pipeline (its outputs as features), and
         ``set_output(transform="pandas")`` gives the table back.
 
@@ -839,7 +492,8 @@ class EchoInference(
         -------
         table : ndarray of shape (n_echoes, n_columns)
         """
-        return self.predict(X).to_numpy(dtype=np.float64)
+        table = self.predict(X)
+        return table[self.get_feature_names_out()].to_numpy(dtype=np.float64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -849,29 +503,3 @@ class EchoInference(
         tags.target_tags.multi_output = True
         tags.transformer_tags.preserves_dtype = []
         return tags
-
-
-def _rescaled(scores, threshold, reference):
-    """Scores with the median calibration echo at 0 and the threshold at 1."""
-    return (scores - reference) / (threshold - reference)
-
-
-def _ood_threshold(scores, rate, false_alarm, warn=True):
-    """Conformal threshold of calibration scores at ``rate``, and their median.
-
-    The threshold is kept above the median so that the rescaled score
-    ``(s - median) / (threshold - median)`` is defined.
-    """
-    threshold, exact = conformal_threshold(scores, rate)
-    if not exact and warn:
-        warnings.warn(
-            f"{len(scores)} calibration echoes cannot guarantee an OOD false-"
-            f"alarm rate of {false_alarm:g} (that needs "
-            f"{math.ceil(1 / rate) - 1}); the threshold is their largest score.",
-            UserWarning,
-            stacklevel=3,
-        )
-    reference = float(np.median(scores))
-    if not threshold > reference:
-        threshold = reference + max(abs(reference), 1.0) * 1e-12
-    return float(threshold), reference

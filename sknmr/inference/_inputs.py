@@ -86,7 +86,7 @@ def _hold_fill(X):
 
 
 class _ExperimentInputs:
-    """EchoInference's grid, compatibility checks and input handling."""
+    """EchoInference's grid, compatibility checks, input handling and features."""
 
     # -- the grid ----------------------------------------------------------------------
     def _set_grid(self, experiment, n_features):
@@ -155,6 +155,39 @@ class _ExperimentInputs:
                 f"{named[0]:g}, {named[1]:g}, ... us that are not the simulator's "
                 f"grid t_k = k * {self.experiment_.dt:g} us."
             )
+
+    # -- detection and features --------------------------------------------------------
+    def _detect(self, X):
+        """Real channels of the echoes (the user guide's detection section)."""
+        if self.detection == "magnitude":
+            return np.abs(X) if np.iscomplexobj(X) else X
+        window = self.window_ if self.window_ is not None else slice(None)
+        part = X[:, window]
+        top = part[np.arange(X.shape[0]), np.argmax(np.abs(part), axis=1)]
+        magnitude = np.abs(top)
+        if np.any(magnitude == 0):
+            raise ValueError("An echo is zero throughout its window.")
+        scale = top if self.receiver_phase == "blind" else magnitude
+        Z = X / scale[:, None]
+        return np.hstack([Z.real, Z.imag])
+
+    def _fit_featurizer(self, X, y):
+        """Fit a clone of the featurizer (or the default) on ``X``; its features."""
+        featurizer = (
+            self._default_featurizer() if self.featurizer is None else self.featurizer
+        )
+        D = self._detect(X)
+        if featurizer == "passthrough":
+            self.featurizer_ = "passthrough"
+            return D
+        self.featurizer_ = clone(featurizer)
+        return np.asarray(self.featurizer_.fit_transform(D, y))
+
+    def _features(self, X, detected=False):
+        D = X if detected else self._detect(X)
+        if self.featurizer_ == "passthrough":
+            return D
+        return np.asarray(self.featurizer_.transform(D))
 
     def check_compatible(self, source):
         """Refuse echoes made on another grid than the training echoes'.

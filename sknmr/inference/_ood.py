@@ -1,16 +1,78 @@
-"""Out-of-distribution scores and their calibrated threshold."""
+"""The out-of-distribution checks of :class:`EchoInference`.
+
+Three checks, each with a threshold set on the held-out echoes: the distance
+of an echo's features from the training echoes' (:class:`KNNDistance`, or
+any detector with ``score_samples``) and where its top lies
+(:func:`echo_top_offset`) over two spans. :data:`OOD_ADVICE` says what to
+check first when each one flags an echo.
+"""
 
 import math
+import warnings
 from numbers import Integral, Real
+from types import MappingProxyType
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["KNNDistance", "conformal_threshold", "echo_top_offset"]
+__all__ = [
+    "OOD_ADVICE",
+    "KNNDistance",
+    "conformal_threshold",
+    "echo_top_offset",
+    "ood_advice",
+]
+
+# The echo-top checks: where each span starts, before the echo time, in
+# units of the time from the pulse before the echo to the echo. The late span
+# sees an echo of another tau near the model's; the early one, from a third of
+# the way after the pulse before that, also sees the echoes and decays of a
+# sequence with shorter spacings or other angles (a 45-90 Hahn echo, a Hahn
+# echo at tau/2), which the late span misses and whose early decays would
+# blunt it if it were the only one (measured in the inference guide).
+_ECHO_TOP_STARTS = (2 / 3, 5 / 3)
+# Shares of the OOD false-alarm rate: the distance's, then each span's. Echoes
+# of another tau or sequence score far above the spans' thresholds; failed
+# measurements such as long free-induction decays lie close to the
+# distance's, so it keeps most of the rate (measured: 0.8 flags 88% of such
+# decays, 0.6 81%, with the same flags for other taus and sequences).
+_OOD_SHARES = (0.8, 0.1, 0.1)
+
+# The name of each check in ``ood_reason``: the distance, then the spans in
+# the order of _ECHO_TOP_STARTS.
+_DISTANCE = "distance"
+_SPANS = ("echo top (late span)", "echo top (early span)")
+# Separates the checks of an echo that several flag.
+_SEPARATOR = "; "
+
+#: What to check first when an out-of-distribution check flags an echo: the
+#: name of each check, as :meth:`EchoInference.predict` writes it in the
+#: ``ood_reason`` column, and a hint (read-only).
+OOD_ADVICE = MappingProxyType(
+    {
+        _DISTANCE: (
+            "The echo is far from every training echo. Check the time reference "
+            "(read_echo's time_offset, sknmr infer --time-offset, or --align "
+            "peak), the normalization (--normalize), and that the model was "
+            "trained at the echo's linewidth and noise level (make_echoes' "
+            "linewidth, augment={'snr': ...})."
+        ),
+        _SPANS[1]: (
+            "Something peaks well before the model's echo (an echo of shorter "
+            "pulse spacings, the decay after a pulse of another angle). Check "
+            "the pulse sequence, tau and the dead time."
+        ),
+        _SPANS[0]: (
+            "The echo's top is not at the model's echo time (2 tau for a Hahn "
+            "echo). Check tau (state it, read_echo(..., tau=...), and an echo "
+            "of another tau is refused), the pulse sequence and the dead time."
+        ),
+    }
+)
 
 
 class KNNDistance(OutlierMixin, BaseEstimator):
@@ -290,3 +352,162 @@ def echo_top_offset(series, times, echo_time, spacing, start=None):
     z[(mad == 0) & (height > 0)] = np.inf
     offset = np.abs(times[span][top_index] - echo_time) / spacing
     return np.where(offset > 0, z, 0.0) * offset  # a top at the echo time: 0
+
+
+def ood_advice(reason):
+    """What to check first about an echo flagged out of distribution.
+
+    Parameters
+    ----------
+    reason : str
+        One check's name (a key of :data:`OOD_ADVICE`) or an ``ood_reason``
+        cell of :meth:`EchoInference.predict`'s table, which names every
+        check that flagged the echo (separated by ``"; "``; empty when none
+        did).
+
+    Returns
+    -------
+    advice : str
+        The hint of each check named, one line each; empty for an empty
+        ``reason``.
+
+    Examples
+    --------
+    >>> from sknmr.inference import ood_advice
+    >>> print(ood_advice("distance"))
+    distance: The echo is far from every training echo. Check the time reference ...
+    >>> ood_advice("")
+    ''
+    """
+    if not isinstance(reason, str):
+        raise TypeError(
+            f"reason must be a str (an ood_reason cell); got {type(reason).__name__}."
+        )
+    names = [name for name in reason.split(_SEPARATOR.strip()) if name.strip()]
+    lines = []
+    for name in (name.strip() for name in names):
+        if name not in OOD_ADVICE:
+            raise ValueError(
+                f"reason must name the checks {list(OOD_ADVICE)} (separated by "
+                f"{_SEPARATOR!r}); got {name!r}."
+            )
+        lines.append(f"{name}: {OOD_ADVICE[name]}")
+    return "\n".join(lines)
+
+
+class _OutOfDistribution:
+    """EchoInference's out-of-distribution checks: fitted, thresholded, read."""
+
+    def _make_detector(self):
+        if self.ood_detector is not None:
+            return clone(self.ood_detector)
+        # Values and slopes of the default features (time series); only the
+        # values for a featurizer whose columns need not be ordered in time.
+        weight = 1.0 if self.featurizer is None else 0.0
+        return KNNDistance(n_neighbors=5, derivative_weight=weight, n_jobs=self.n_jobs)
+
+    def _outlyingness(self, F):
+        return -np.asarray(self.ood_detector_.score_samples(F), dtype=np.float64)
+
+    def _echo_top_scores(self, X):
+        """Echo-top offsets of the series over each span, shape (n_echoes, 2)
+        (NaN samples left out); None if unchecked."""
+        if not self.ood_echo_top or self.window_ is None:
+            return None
+        experiment = self.experiment_
+        if experiment is not None:
+            echo_time, third = experiment.echo_window
+            times = self.times_
+        else:  # samples of a simulator's grid: 2 n_tau +- n_tau/3
+            n_tau = self.n_features_in_ // 3
+            echo_time, third = 2.0 * n_tau, n_tau / 3
+            times = np.arange(self.n_features_in_)
+        spacing = 3 * third
+        return np.column_stack(
+            [
+                echo_top_offset(X, times, echo_time, spacing, echo_time - f * spacing)
+                for f in _ECHO_TOP_STARTS
+            ]
+        )
+
+    def _fit_ood(self, F_train, F_cal, X_cal, seed):
+        """Fit the detector on the training features; set each check's
+        threshold on the held-out echoes (``X_cal`` as recorded)."""
+        self.ood_detector_ = self._seeded(self._make_detector(), seed).fit(F_train)
+        echo_top = self._echo_top_scores(X_cal)
+        # The checks share the rate: at most the rate flagged by any.
+        share = 1.0 if echo_top is None else _OOD_SHARES[0]
+        self.ood_threshold_, self.ood_reference_ = _ood_threshold(
+            self._outlyingness(F_cal),
+            share * self.ood_false_alarm,
+            self.ood_false_alarm,
+        )
+        self.echo_top_threshold_ = self.echo_top_reference_ = None
+        if echo_top is not None:
+            thresholds = [
+                _ood_threshold(
+                    scores,
+                    rate * self.ood_false_alarm,
+                    self.ood_false_alarm,
+                    warn=False,
+                )
+                for scores, rate in zip(echo_top.T, _OOD_SHARES[1:], strict=True)
+            ]
+            self.echo_top_threshold_, self.echo_top_reference_ = map(
+                np.array, zip(*thresholds, strict=True)
+            )
+
+    def _ood_columns(self, F, recorded):
+        """The table's ``ood_score``, ``ood`` and ``ood_reason`` columns."""
+        distance = _rescaled(
+            self._outlyingness(F), self.ood_threshold_, self.ood_reference_
+        )
+        score, checks = distance, [(_DISTANCE, distance)]
+        if getattr(self, "echo_top_threshold_", None) is not None:
+            echo_top = _rescaled(
+                self._echo_top_scores(recorded),
+                self.echo_top_threshold_,
+                self.echo_top_reference_,
+            )
+            score = np.maximum(score, echo_top.max(axis=1))
+            # early span first: the checks in the order of time
+            checks += [(_SPANS[1], echo_top[:, 1]), (_SPANS[0], echo_top[:, 0])]
+        flagged = score > 1
+        fired = np.column_stack([scores > 1 for _, scores in checks])
+        names = [name for name, _ in checks]
+        reason = np.array(
+            [
+                _SEPARATOR.join(n for n, f in zip(names, row, strict=True) if f)
+                if ood
+                else ""
+                for row, ood in zip(fired, flagged, strict=True)
+            ],
+            dtype=object,
+        )
+        return {"ood_score": score, "ood": flagged, "ood_reason": reason}
+
+
+def _rescaled(scores, threshold, reference):
+    """Scores with the median calibration echo at 0 and the threshold at 1."""
+    return (scores - reference) / (threshold - reference)
+
+
+def _ood_threshold(scores, rate, false_alarm, warn=True):
+    """Conformal threshold of calibration scores at ``rate``, and their median.
+
+    The threshold is kept above the median so that the rescaled score
+    ``(s - median) / (threshold - median)`` is defined.
+    """
+    threshold, exact = conformal_threshold(scores, rate)
+    if not exact and warn:
+        warnings.warn(
+            f"{len(scores)} calibration echoes cannot guarantee an OOD false-"
+            f"alarm rate of {false_alarm:g} (that needs "
+            f"{math.ceil(1 / rate) - 1}); the threshold is their largest score.",
+            UserWarning,
+            stacklevel=5,  # the caller of fit
+        )
+    reference = float(np.median(scores))
+    if not threshold > reference:
+        threshold = reference + max(abs(reference), 1.0) * 1e-12
+    return float(threshold), reference

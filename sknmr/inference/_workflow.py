@@ -9,6 +9,7 @@ echoes simulated at the estimate and at the ends of the intervals
 
 import dataclasses
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,9 @@ from .._paper import PAPER_PRIOR
 from .._presets import PRESETS
 from ..datasets import make_echoes
 from ..io import read_echo
-from ..kernels import kernel_stats
+from ..kernels import KERNELS, kernel_stats
 from ..simulator import EchoSimulator
+from ._augment import check_augment
 from ._estimator import EchoInference
 from ._persist import load_model
 
@@ -88,6 +90,13 @@ def train_model(
         simulator=simulator, random_state=random_state, n_jobs=n_jobs, **params
     )
     model._validate_params()
+    kind = simulator.experiment.output  # what fit will see of its echoes
+    kind = kind if kind in ("magnitude", "complex") else "real"
+    augment = check_augment(model.augment, kind, True)
+    copies = 1 if augment is None else augment["copies"] + augment["keep_original"]
+    with warnings.catch_warnings():  # fit warns of infinite intervals itself
+        warnings.simplefilter("ignore", UserWarning)
+        model._check_sizes(n_per_kernel * len(KERNELS), copies)
     data = make_echoes(
         n_per_kernel,
         simulator=simulator,
