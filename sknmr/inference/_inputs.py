@@ -339,6 +339,14 @@ class _ExperimentInputs:
                     "fit takes simulated echoes (an array), not MeasuredEcho objects."
                 )
             return self._measured(X, fill=fill)
+        if X is None or isinstance(X, (Mapping, str, bytes)):
+            # a wrong kind of input, said in the estimator's terms, not numpy's
+            raise TypeError(
+                "X must be echoes: an array of shape (n_echoes, n_times), a "
+                "DataFrame, MeasuredEcho objects (predict) or the Bunch of "
+                "sknmr.datasets.make_echoes (fit, with its 'data' and 'target'); "
+                f"got {type(X).__name__}."
+            )
         if not reset and isinstance(X, pd.DataFrame):
             X = self._columns_by_name(X)
         data = X
