@@ -315,7 +315,7 @@ def test_bad_lattices_are_refused(vectors, shape, error, match):
 
 
 def test_bad_names_and_sizes_are_refused():
-    with pytest.raises(ValueError, match="lattice must be one of"):
+    with pytest.raises(ValueError, match="'name' parameter of Lattice.from_name"):
         Lattice.from_name("honeycomb", 4)
     with pytest.raises(ValueError, match="ratio must be"):
         Lattice.rectangular(4, 4, 0.0)
@@ -323,7 +323,7 @@ def test_bad_names_and_sizes_are_refused():
         Lattice.tetragonal(4, 2, c=-1.0)
     with pytest.raises(ValueError, match="exactly the keys"):
         Lattice.from_dict({"vectors": [[1, 0], [0, 1]]})
-    with pytest.raises(TypeError, match="lattice must be a Lattice"):
+    with pytest.raises(TypeError, match="'lattice' parameter of resolve_lattice"):
         resolve_lattice(3.5, 4)
 
 
@@ -499,7 +499,7 @@ def test_kernels_that_cancel_name_the_lattice():
             s_wave=0.0,
             p_wave=1.0,
         )
-    with pytest.raises(TypeError, match="or a sknmr.lattices.Lattice"):
+    with pytest.raises(TypeError, match="'lattice_size'.*sknmr.lattices.Lattice"):
         kernel_stats("gaussian", 1.0, "triangular")
 
 

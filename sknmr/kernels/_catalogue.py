@@ -12,6 +12,7 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 from ..lattices import Lattice
 
@@ -137,14 +138,10 @@ def kernel_parameters(kernel):
     return {**own, **_COMMON_PARAMETERS}
 
 
-def _check_lattice_size(lattice_size):
-    if not isinstance(lattice_size, Integral) or isinstance(lattice_size, bool):
-        raise TypeError(
-            "lattice_size must be an integer >= 2 or a sknmr.lattices.Lattice; got "
-            f"{type(lattice_size).__name__}."
-        )
-    if lattice_size < 2:
-        raise ValueError(f"lattice_size must be an integer >= 2; got {lattice_size}.")
+#: The constraint (:mod:`sklearn.utils._param_validation`) on the public
+#: functions' ``lattice_size``: the side ``n >= 2`` of the square lattice, or
+#: any Lattice (whose own checks ask for 2 cells or more along each vector).
+LATTICE_SIZE = [Interval(Integral, 2, None, closed="left"), Lattice]
 
 
 def _lattice_key(lattice_size):
@@ -155,7 +152,6 @@ def _lattice_key(lattice_size):
     if isinstance(lattice_size, Lattice):
         n = lattice_size.square_size()
         return lattice_size if n is None else n
-    _check_lattice_size(lattice_size)
     return lattice_size
 
 

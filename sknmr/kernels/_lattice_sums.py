@@ -11,11 +11,13 @@ import hashlib
 from functools import lru_cache
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
 
 from ..lattices import Lattice
 from ._catalogue import (
     _OWN_PARAMETERS,
     _REGISTRY,
+    LATTICE_SIZE,
     POWER_KERNELS,
     _check_kernel,
     _check_length,
@@ -59,6 +61,10 @@ def _validate(kernel, length, lattice_size, extras):
     return key, _resolve_parameters(kernel, extras)
 
 
+@validate_params(
+    {"lattice_size": LATTICE_SIZE, "normalize": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def kernel_on_lattice(kernel, length, lattice_size, normalize=True, **extras):
     """The coupling kernel from site (0, 0) to every site of the lattice.
 
@@ -114,6 +120,7 @@ def kernel_on_lattice(kernel, length, lattice_size, normalize=True, **extras):
     return k / _kappa(k, kernel, length, key, parameters)
 
 
+@validate_params({"lattice_size": LATTICE_SIZE}, prefer_skip_nested_validation=True)
 def kernel_stats(kernel, length, lattice_size, **extras):
     """``kappa`` (the kernel's lattice sum) and the length scale ``L``.
 
@@ -212,6 +219,7 @@ def _spectrum_from_values(k, kernel, length, lattice_size, parameters):
     return spec
 
 
+@validate_params({"lattice_size": LATTICE_SIZE}, prefer_skip_nested_validation=True)
 def kernel_spectrum(kernel, length, lattice_size, **extras):
     """The spectrum ``S`` of the normalised kernel, for the mean field by FFT.
 
@@ -264,6 +272,7 @@ def _power_kernels():
     return (*POWER_KERNELS, *registered)
 
 
+@validate_params({"lattice_size": LATTICE_SIZE}, prefer_skip_nested_validation=True)
 def coupling_targets(params, lattice_size=100):
     """The paper's learning targets ``W``, ``L`` and the power flag.
 

@@ -9,12 +9,14 @@ import inspect
 from functools import lru_cache
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
 
 from ..lattices import Lattice
 from ._catalogue import (
     _COMMON_PARAMETERS,
     _OWN_PARAMETERS,
     _REGISTRY,
+    LATTICE_SIZE,
     _lattice_key,
     _lattice_words,
     _zero_index,
@@ -55,6 +57,7 @@ def _distances_of(key):
     return _distances(key)
 
 
+@validate_params({"lattice_size": LATTICE_SIZE}, prefer_skip_nested_validation=True)
 def lattice_distances(lattice_size):
     """Minimum-image distance from site (0, 0) to every site of the lattice.
 

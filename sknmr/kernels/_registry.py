@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from numbers import Real
 
 import joblib
-import numpy as np
+from sklearn.utils._param_validation import validate_params
 
 from ._catalogue import (
     _COMMON_PARAMETERS,
@@ -71,11 +71,6 @@ def _fingerprint(obj, seen=frozenset()):
 def _check_parameter_defaults(name, parameters):
     if parameters is None:
         return {}
-    if not isinstance(parameters, Mapping):
-        raise TypeError(
-            f"parameters of kernel {name!r} must be a mapping of parameter name "
-            f"to default value; got {type(parameters).__name__}."
-        )
     checked = {}
     for key, default in parameters.items():
         if (
@@ -107,6 +102,17 @@ def _clear_caches():
     _builtin_length_scale.cache_clear()
 
 
+@validate_params(
+    {
+        "name": [str],
+        "function": [callable],
+        "length_name": [str],
+        "parameters": [Mapping, None],
+        "power": ["boolean"],
+        "overwrite": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def register_kernel(
     name,
     function,
@@ -176,8 +182,6 @@ def register_kernel(
     55.5559 6.0664
     >>> unregister_kernel("exponential")
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str; got {type(name).__name__}.")
     if not name:
         raise ValueError("name must be a non-empty str.")
     if name in _OWN_PARAMETERS:
@@ -190,16 +194,9 @@ def register_kernel(
             f"A kernel named {name!r} is already registered; pass overwrite=True "
             "to replace it."
         )
-    if not callable(function):
-        raise TypeError(
-            f"function of kernel {name!r} must be callable; got "
-            f"{type(function).__name__}."
-        )
-    if not isinstance(length_name, str) or not length_name:
+    if not length_name:
         raise ValueError(f"length_name must be a non-empty str; got {length_name!r}.")
     parameters = _check_parameter_defaults(name, parameters)
-    if not isinstance(power, bool | np.bool_):
-        raise TypeError(f"power must be a bool; got {power!r}.")
     record = RegisteredKernel(name, function, length_name, parameters, bool(power))
     try:
         digest = joblib.hash(
