@@ -47,7 +47,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-__all__ = ["LATTICE_NAMES", "Lattice", "resolve_lattice"]
+__all__ = ["LATTICE_NAMES", "Lattice", "LatticeRangeWarning", "resolve_lattice"]
 
 #: Names accepted by :meth:`Lattice.from_name` (and the simulator's
 #: ``lattice``), each with ``n`` cells along every vector.
@@ -62,6 +62,29 @@ _DEGENERATE = 1e-9
 # Images closer than this (relative) count as equally near: the tie-break
 # then keeps the earlier one, so rounding cannot flip it.
 _TIE = 1e-12
+
+
+class LatticeRangeWarning(UserWarning):
+    """A kernel's length exceeds half the lattice's smallest periodic extent.
+
+    Each spin then couples to its own periodic images through the kernel's
+    range. :meth:`sknmr.EchoSimulator.simulate` warns with it, once a call,
+    for the gaussian's ``xi`` and the uniform ``radius`` of its table (the
+    power and rkky kernels' power-law tails reach round any lattice by
+    design); a larger lattice removes it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sknmr import EchoSimulator
+    >>> sim = EchoSimulator(lattice_size=8, tau=1.0, random_state=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = sim.simulate({"kernel": "gaussian", "length": 6.0,
+    ...                       "alpha_xy": 0.05, "alpha_z": 0.0})
+    >>> [w.category.__name__ for w in caught]
+    ['LatticeRangeWarning']
+    """
 
 
 def _check_shape(shape, ndim):

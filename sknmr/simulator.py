@@ -20,6 +20,7 @@ from ._simulation import settings as _settings
 from ._simulation import table as _table
 from ._simulation import workload as _workload
 from ._simulation.batches import simulate_batches
+from ._simulation.lattice_range import warn_long_kernels
 from ._simulation.table import (  # noqa: F401 (importable from here, as before)
     LINE_COLUMNS,
     MAX_COUPLING,
@@ -384,8 +385,10 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
 
         Raises
         ------
-        MemoryError
-            When the echoes and the lattice state would not fit in memory.
+        ValueError
+            When the echoes and the lattice state would not fit in the memory
+            available (a large 3-D lattice, say), before anything is
+            allocated; or when the backend does not take the lattice.
         """
         return self._check_workload(n_echoes, self.experiment)
 
@@ -513,12 +516,25 @@ class EchoSimulator(TransformerMixin, BaseEstimator):
         echoes : ndarray of shape (n_echoes, n_times)
             ``|M(t)|``, complex ``M(t)`` or ``<I^z>(t)`` depending on
             ``output``, sampled at :attr:`times`.
+
+        Warns
+        -----
+        LatticeRangeWarning
+            Once a call, when a gaussian ``xi`` or uniform ``radius`` of the
+            table exceeds half the lattice's smallest periodic extent (the
+            spins couple to their own periodic images).
+            :meth:`sample` and :func:`sknmr.datasets.make_echoes`, which draw
+            from a prior, do not warn.
         """
         experiment = self.experiment  # the settings checked, the grid made once
-        table = self._check_table(params)
+        relaxation = _settings.default_relaxation(self)
+        table = _table.check_table(params, relaxation, lattice=None)
         ids = _table.check_echo_ids(echo_ids, len(table))
         resolved = self._check_workload(len(table), experiment)
+        # after the memory check: a kernel setting may be built on the lattice
+        _table.check_kernel_settings(table, lambda: experiment.lattice)
         seed = check_seed(self.random_state)
+        warn_long_kernels(_table.kernel_settings(table), experiment.lattice)
         return simulate_batches(self, table, seed, ids, resolved, experiment)
 
     def sample(self, n_samples, kernels=KERNELS, random_state=None, **prior):

@@ -129,9 +129,10 @@ def check_table(params, relaxation, lattice):
     relaxation : tuple of float
         The simulator's own ``(T1, T2)`` (us, inf when off), for the rows
         without theirs.
-    lattice : callable
+    lattice : callable or None
         Returns the simulator's :class:`~sknmr.lattices.Lattice`; called only
-        when a kernel setting must be built on it to be checked.
+        when a kernel setting must be built on it to be checked. None leaves
+        the kernel settings to :func:`check_kernel_settings`.
 
     Returns
     -------
@@ -224,14 +225,20 @@ def check_table(params, relaxation, lattice):
                 "kernel's rows."
             )
     frame = pd.DataFrame(out)
-    # every distinct kernel setting is checked before any simulation: the
-    # paper's kernels by their length, others by building them on the lattice
-    for kernel, length, kw in kernel_settings(frame):
+    if lattice is not None:
+        check_kernel_settings(frame, lattice)
+    return frame
+
+
+def check_kernel_settings(table, lattice):
+    """Check every distinct kernel setting of a table before any simulation:
+    the paper's kernels by their length, others by building them on the
+    lattice (a callable returning it: called only then)."""
+    for kernel, length, kw in kernel_settings(table):
         if kernel in KERNELS and not kw:
             _check_length(kernel, length)
         else:
             kernel_stats(kernel, length, lattice(), **kw)
-    return frame
 
 
 def check_echo_ids(echo_ids, n):

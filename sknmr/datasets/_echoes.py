@@ -33,6 +33,7 @@ import os
 import tempfile
 import textwrap
 import time
+import warnings
 from collections.abc import Mapping
 from numbers import Integral
 
@@ -58,6 +59,7 @@ from ..kernels import (
     register_kernel,
     registered_kernels,
 )
+from ..lattices import LatticeRangeWarning
 from ..prior import (
     ECHO_ID_STRIDE,
     add_targets,
@@ -212,7 +214,10 @@ def _simulate_chunk(simulator, echo_ids, params, records=None, store=None, name=
     for kernel, (record, token) in (records or {}).items():
         if kernel not in registered_kernels() or kernel_token(kernel) != token:
             register_kernel(**record._asdict(), overwrite=True)
-    echoes = simulator.simulate(params, echo_ids=echo_ids)
+    with warnings.catch_warnings():
+        # a dataset's kernels are drawn from its prior, whatever the lattice
+        warnings.simplefilter("ignore", LatticeRangeWarning)
+        echoes = simulator.simulate(params, echo_ids=echo_ids)
     if store is not None:
         store.save(name, echoes)
     return echoes
