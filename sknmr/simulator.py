@@ -3,7 +3,8 @@
 The estimator's settings, its experiment and its public API live here; its
 work is in :mod:`sknmr._simulation`, one concern a module: the settings'
 joint checks (``settings``), parameter tables (``table``), the memory and
-time a run needs (``workload``) and the batches of echoes (``batches``).
+time a run needs (``workload``), kernels reaching round the lattice
+(``lattice_range``) and the batches of echoes (``batches``).
 """
 
 import warnings
