@@ -45,12 +45,16 @@ from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-__all__ = ["LATTICE_NAMES", "Lattice", "resolve_lattice"]
+__all__ = ["LATTICE_NAMES", "Lattice", "LatticeRangeWarning", "resolve_lattice"]
 
 #: Names accepted by :meth:`Lattice.from_name` (and the simulator's
 #: ``lattice``), each with ``n`` cells along every vector.
 LATTICE_NAMES = ("square", "triangular", "cubic")
+
+# Cells along one vector: at least 2 (with 1 a site is its own neighbour).
+_CELLS = [Interval(Integral, 2, None, closed="left")]
 
 # Below this |det| (relative to the product of the vectors' lengths) the
 # vectors are taken as collinear / coplanar.
@@ -58,6 +62,29 @@ _DEGENERATE = 1e-9
 # Images closer than this (relative) count as equally near: the tie-break
 # then keeps the earlier one, so rounding cannot flip it.
 _TIE = 1e-12
+
+
+class LatticeRangeWarning(UserWarning):
+    """A kernel's length exceeds half the lattice's smallest periodic extent.
+
+    Each spin then couples to its own periodic images through the kernel's
+    range. :meth:`sknmr.EchoSimulator.simulate` warns with it, once a call,
+    for the gaussian's ``xi`` and the uniform ``radius`` of its table (the
+    power and rkky kernels' power-law tails reach round any lattice by
+    design); a larger lattice removes it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sknmr import EchoSimulator
+    >>> sim = EchoSimulator(lattice_size=8, tau=1.0, random_state=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = sim.simulate({"kernel": "gaussian", "length": 6.0,
+    ...                       "alpha_xy": 0.05, "alpha_z": 0.0})
+    >>> [w.category.__name__ for w in caught]
+    ['LatticeRangeWarning']
+    """
 
 
 def _check_shape(shape, ndim):
@@ -195,6 +222,7 @@ class Lattice:
 
     # -- constructors --------------------------------------------------------
     @classmethod
+    @validate_params({"n": _CELLS}, prefer_skip_nested_validation=True)
     def square(cls, n):
         """The ``n x n`` square lattice of unit spacing (the default model).
 
@@ -206,6 +234,7 @@ class Lattice:
         return cls(((1.0, 0.0), (0.0, 1.0)), (n, n))
 
     @classmethod
+    @validate_params({"n": _CELLS}, prefer_skip_nested_validation=True)
     def triangular(cls, n):
         """The ``n x n``-cell triangular lattice: ``a_2`` at 60 degrees from ``a_1``.
 
@@ -219,6 +248,7 @@ class Lattice:
         return cls(((1.0, 0.0), (0.5, math.sqrt(3.0) / 2.0)), (n, n))
 
     @classmethod
+    @validate_params({"n1": _CELLS, "n2": _CELLS}, prefer_skip_nested_validation=True)
     def rectangular(cls, n1, n2, ratio):
         """``n1 x n2`` cells of sides 1 (along ``a_1``) and ``ratio`` (``a_2``).
 
@@ -231,6 +261,7 @@ class Lattice:
         return cls(((1.0, 0.0), (0.0, float(ratio))), (n1, n2))
 
     @classmethod
+    @validate_params({"n": _CELLS}, prefer_skip_nested_validation=True)
     def cubic(cls, n):
         """The ``n x n x n`` simple cubic lattice of unit spacing.
 
@@ -242,6 +273,9 @@ class Lattice:
         return cls(((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)), (n, n, n))
 
     @classmethod
+    @validate_params(
+        {"n": _CELLS, "n_layers": _CELLS}, prefer_skip_nested_validation=True
+    )
     def tetragonal(cls, n, n_layers, c):
         """``n_layers`` square ``n x n`` layers stacked at spacing ``c``.
 
@@ -257,6 +291,10 @@ class Lattice:
         )
 
     @classmethod
+    @validate_params(
+        {"name": [StrOptions(set(LATTICE_NAMES))], "n": _CELLS},
+        prefer_skip_nested_validation=True,
+    )
     def from_name(cls, name, n):
         """A lattice from its name, with ``n`` cells along each vector.
 
@@ -270,8 +308,6 @@ class Lattice:
         >>> Lattice.from_name("cubic", 4).shape
         (4, 4, 4)
         """
-        if name not in LATTICE_NAMES:
-            raise ValueError(f"lattice must be one of {LATTICE_NAMES}; got {name!r}.")
         return getattr(cls, name)(n)
 
     # -- serialisation -------------------------------------------------------
@@ -389,6 +425,7 @@ class Lattice:
 
 
 def _check_positive(value, name):
+    # by hand: sklearn's Interval(Real, ...) would take a bool
     if (
         not isinstance(value, Real)
         or isinstance(value, bool)
@@ -426,6 +463,10 @@ def _nearest_images(lattice):
     return best, best_d
 
 
+@validate_params(
+    {"lattice": [Lattice, StrOptions(set(LATTICE_NAMES)), None]},
+    prefer_skip_nested_validation=True,
+)
 def resolve_lattice(lattice, lattice_size):
     """The :class:`Lattice` a simulator's ``lattice`` and ``lattice_size`` mean.
 
@@ -448,9 +489,4 @@ def resolve_lattice(lattice, lattice_size):
         return lattice
     if lattice is None:
         return Lattice.square(lattice_size)
-    if isinstance(lattice, str):
-        return Lattice.from_name(lattice, lattice_size)
-    raise TypeError(
-        f"lattice must be a Lattice, one of {LATTICE_NAMES} or None; got "
-        f"{type(lattice).__name__}."
-    )
+    return Lattice.from_name(lattice, lattice_size)

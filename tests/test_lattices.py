@@ -15,6 +15,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -235,6 +236,9 @@ def test_local_fields_match_the_direct_sum(case, images):
         )
 
 
+# tiny lattices on purpose: the kernels reach round them, which the direct sum
+# over images checks
+@pytest.mark.filterwarnings("ignore::sknmr.lattices.LatticeRangeWarning")
 @pytest.mark.parametrize("fft", ["scipy", "torch"])
 @pytest.mark.parametrize("backend", ["numpy", "numba", "torch"])
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -315,7 +319,7 @@ def test_bad_lattices_are_refused(vectors, shape, error, match):
 
 
 def test_bad_names_and_sizes_are_refused():
-    with pytest.raises(ValueError, match="lattice must be one of"):
+    with pytest.raises(ValueError, match="'name' parameter of Lattice.from_name"):
         Lattice.from_name("honeycomb", 4)
     with pytest.raises(ValueError, match="ratio must be"):
         Lattice.rectangular(4, 4, 0.0)
@@ -323,7 +327,7 @@ def test_bad_names_and_sizes_are_refused():
         Lattice.tetragonal(4, 2, c=-1.0)
     with pytest.raises(ValueError, match="exactly the keys"):
         Lattice.from_dict({"vectors": [[1, 0], [0, 1]]})
-    with pytest.raises(TypeError, match="lattice must be a Lattice"):
+    with pytest.raises(TypeError, match="'lattice' parameter of resolve_lattice"):
         resolve_lattice(3.5, 4)
 
 
@@ -499,7 +503,7 @@ def test_kernels_that_cancel_name_the_lattice():
             s_wave=0.0,
             p_wave=1.0,
         )
-    with pytest.raises(TypeError, match="or a sknmr.lattices.Lattice"):
+    with pytest.raises(TypeError, match="'lattice_size'.*sknmr.lattices.Lattice"):
         kernel_stats("gaussian", 1.0, "triangular")
 
 
@@ -697,6 +701,8 @@ def test_cuda_backend_on_2d_lattices_under_the_simulator():
     assert "2-D lattices only" in results["refused"]
 
 
+# the prior's xi on a 5 x 5 lattice, simulated again from the table on purpose
+@pytest.mark.filterwarnings("ignore::sknmr.lattices.LatticeRangeWarning")
 def test_make_echoes_on_a_lattice():
     from sknmr.datasets import make_echoes
 
@@ -710,3 +716,27 @@ def test_make_echoes_on_a_lattice():
     params = target[["kernel", "length", "alpha_xy", "alpha_z"]]
     echoes = sim.set_params(random_state=3).simulate(params, echo_ids=data.echo_ids)
     np.testing.assert_array_equal(data.data, echoes)
+
+
+@pytest.mark.parametrize(
+    "lattice, half",
+    [
+        (Lattice.square(8), 4.0),
+        (Lattice.triangular(6), 3.0),
+        (Lattice.rectangular(8, 4, 1.5), 3.0),
+        (Lattice.tetragonal(8, 2, c=3.0), 3.0),
+        (Lattice.cubic(4), 2.0),
+    ],
+)
+def test_kernels_longer_than_half_the_lattice_warn(lattice, half):
+    from sknmr._simulation.lattice_range import half_extent
+    from sknmr.lattices import LatticeRangeWarning
+
+    assert half_extent(lattice) == pytest.approx(half)
+    sim = EchoSimulator(lattice=lattice, tau=0.5, backend="numpy", random_state=0)
+    fits = {"kernel": "gaussian", "length": half, "alpha_xy": 0.05, "alpha_z": 0.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LatticeRangeWarning)
+        sim.simulate(fits)  # exactly half: no image within the range
+    with pytest.warns(LatticeRangeWarning, match=f"xi={half + 1:g}.*\\({half:g}\\)"):
+        sim.simulate(fits | {"length": half + 1})

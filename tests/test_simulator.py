@@ -1,6 +1,7 @@
 """The physics checks of the model (see the physics guide) and the EchoSimulator's
 contract."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -456,3 +457,74 @@ def test_long_runs_warn_before_starting(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sim.set_params(verbose=1).check_workload(100)
+
+
+def test_lattice_range_warning_is_once_a_call_and_not_for_prior_draws():
+    from sknmr.datasets import make_echoes
+    from sknmr.lattices import LatticeRangeWarning
+
+    sim = EchoSimulator(lattice_size=6, tau=1.0, backend="numpy", random_state=0)
+    table = {
+        "kernel": ["gaussian", "gaussian", "uniform", "power", "rkky"],
+        "length": [5.0, 9.0, 4.0, 3.0, 40.0],
+        "alpha_xy": [0.05] * 5,
+        "alpha_z": [0.0] * 5,
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        echoes = sim.simulate(table)
+    ranged = [w for w in caught if w.category is LatticeRangeWarning]
+    assert len(ranged) == 1
+    message = str(ranged[0].message)
+    # the longest length, the others counted, the lattice and its half extent
+    assert "xi=9 (and 2 more setting(s))" in message and "6 x 6 lattice (3)" in message
+    assert "lattice_size" in message and ranged[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LatticeRangeWarning)
+        np.testing.assert_array_equal(sim.simulate(table), echoes)
+    # power-law tails (power, rkky) reach round any lattice by design; the
+    # prior's draws on a small lattice are not warned of either
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LatticeRangeWarning)
+        sim.simulate({k: v[3:] for k, v in table.items()})
+        sim.sample(3)
+        make_echoes(3, simulator=sim, random_state=0)
+
+
+def test_a_lattice_too_small_is_refused_before_any_work(monkeypatch):
+    from sknmr.lattices import Lattice
+
+    def never(*args, **kwargs):
+        raise AssertionError("simulated on a bad lattice")
+
+    monkeypatch.setattr(numpy_backend, "simulate", never)
+    one = {"kernel": "gaussian", "length": 1.0, "alpha_xy": 0.05, "alpha_z": 0.0}
+    for settings in ({"lattice_size": 1}, {"lattice": "cubic", "lattice_size": 1}):
+        with pytest.raises(ValueError, match="'lattice_size' parameter"):
+            EchoSimulator(tau=1.0, backend="numpy", **settings).simulate(one)
+    with pytest.raises(ValueError, match="'n_layers' parameter"):
+        Lattice.tetragonal(4, 1, c=2.0)
+    with pytest.raises(ValueError, match="shape must hold integers >= 2"):
+        Lattice([[1, 0], [0, 1]], (4, 1))
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "uniform"])
+def test_a_3d_lattice_too_big_for_memory_is_refused_before_it_allocates(
+    kernel, monkeypatch
+):
+    from sknmr.utils import _resources
+
+    def never(*args, **kwargs):
+        raise AssertionError("allocated for a run that cannot fit")
+
+    # the uniform kernel is checked by building it on the lattice: not before
+    # the memory check (4000**3 nuclei would need terabytes)
+    monkeypatch.setattr(numpy_backend, "simulate", never)
+    monkeypatch.setattr("sknmr._simulation.table.kernel_stats", never)
+    monkeypatch.setattr(_resources, "available_memory", lambda: 2**40)
+    sim = EchoSimulator(lattice="cubic", lattice_size=4000, tau=1.0, backend="numpy")
+    one = {"kernel": kernel, "length": 2.0, "alpha_xy": 0.05, "alpha_z": 0.0}
+    with pytest.raises(ValueError, match="4000 x 4000 x 4000 lattice"):
+        sim.check_workload(1)
+    with pytest.raises(ValueError, match="lattice_size or the lattice's shape"):
+        sim.simulate(one)

@@ -10,6 +10,8 @@ a registered kernel, the kernel's definition and a digest of its values on
 the lattice (:func:`kernel_values_digest`).
 """
 
+import warnings
+
 import joblib
 import numpy as np
 
@@ -21,6 +23,7 @@ from ..kernels import (
     register_kernel,
     registered_kernels,
 )
+from ..lattices import LatticeRangeWarning
 from ._chunks import chunk_digest
 
 __all__ = [
@@ -48,7 +51,10 @@ def simulate_chunk(simulator, echo_ids, params, records=None, store=None, name=N
     for kernel, (record, token) in (records or {}).items():
         if kernel not in registered_kernels() or kernel_token(kernel) != token:
             register_kernel(**record._asdict(), overwrite=True)
-    echoes = simulator.simulate(params, echo_ids=echo_ids)
+    with warnings.catch_warnings():
+        # a dataset's kernels are drawn from its prior, whatever the lattice
+        warnings.simplefilter("ignore", LatticeRangeWarning)
+        echoes = simulator.simulate(params, echo_ids=echo_ids)
     if store is not None:
         store.save(name, echoes)
     return echoes
