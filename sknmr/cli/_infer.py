@@ -15,7 +15,13 @@ from ._options import (
     add_seed_option,
     add_simulator_option,
 )
-from ._parser import n_jobs, option_error, positive_float, positive_int
+from ._parser import (
+    finite_float,
+    n_jobs,
+    option_error,
+    positive_float,
+    positive_int,
+)
 
 
 def add_infer(subparsers):
@@ -146,7 +152,7 @@ def add_infer(subparsers):
     reading = parser.add_argument_group("reading the echo")
     reading.add_argument(
         "--time-offset",
-        type=float,
+        type=finite_float,
         default=None,
         metavar="US",
         help="added to the echo's times (us), e.g. to count them from the first "
@@ -178,12 +184,12 @@ def run_infer(args, *, parser):
     from ..inference._workflow import load_model
 
     check_paths(parser, args.echo, "echo")
+    check_folder(parser, args.output, "--output")
     try:
         model = load_model(args.model, trusted=args.trust_model)
     except (OSError, ValueError) as exc:
         parser.error(f"argument --model: {exc}")
     options = _read_options(args, model, parser)
-    check_folder(parser, args.output, "--output")
     files = expand_paths(args.echo)
     if files == args.echo and len(files) == 1:
         return _infer_one(files[0], model, options, args, parser)

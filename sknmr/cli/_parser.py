@@ -96,6 +96,17 @@ positive_int = _positive(int, "a positive integer")
 positive_float = _positive(float, "a positive number")
 
 
+def finite_float(text):
+    """An argparse ``type``: a finite number (of either sign)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = np.nan
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def positive_int_or_zero(text):
     """An argparse ``type``: an integer >= 0."""
     try:
@@ -235,10 +246,12 @@ def option_error(parser, exc, scope=None):
     if match is not None:
         name, caller, rest = match.groups()
     else:
-        match = re.match(r"(\w+) (.*)", message)
+        # "name must ..." or "name=value needs ...": the message keeps its value
+        match = re.match(r"(\w+)(=\S*)? (.*)", message)
         if match is None:
             raise exc
-        (name, rest), caller = match.groups(), None
+        name, value, rest = match.groups()
+        rest, caller = (message if value else rest), None
     options = library_options(parser, scope or caller)
     if name not in options:
         raise exc
