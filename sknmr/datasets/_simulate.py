@@ -24,6 +24,7 @@ from ..kernels import (
     registered_kernels,
 )
 from ..lattices import LatticeRangeWarning
+from ..utils._workers import end_with_parent
 from ._chunks import chunk_digest
 
 __all__ = [
@@ -48,6 +49,7 @@ def simulate_chunk(simulator, echo_ids, params, records=None, store=None, name=N
     A worker process has no registry of its own: ``records`` brings the
     definitions of registered kernels, registered here first.
     """
+    end_with_parent()  # a worker of a killed process ends instead of waiting
     for kernel, (record, token) in (records or {}).items():
         if kernel not in registered_kernels() or kernel_token(kernel) != token:
             register_kernel(**record._asdict(), overwrite=True)
