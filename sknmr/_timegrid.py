@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_TAU",
     "default_window",
     "n_steps",
+    "sample_times",
     "time_names",
     "times_from_names",
 ]
@@ -38,7 +39,7 @@ def n_steps(duration, dt):
     return int(round(float(duration) / float(dt)))
 
 
-def _decimals(spacing):
+def decimals_of(spacing):
     """Decimals that keep names of samples ``spacing`` us apart distinct."""
     return max(3, int(math.ceil(-math.log10(float(spacing)))) + 2)
 
@@ -63,7 +64,7 @@ def time_names(times, prefix=None, dt=None):
     times = np.asarray(times, dtype=np.float64)
     if dt is None:
         dt = float(np.min(np.diff(times))) if times.size > 1 else 1.0
-    decimals = _decimals(dt)
+    decimals = decimals_of(dt)
     head = "" if prefix is None else f"{prefix}_"
     return np.asarray([f"{head}t={t:.{decimals}f}us" for t in times], dtype=object)
 
@@ -104,3 +105,43 @@ def default_window(tau=DEFAULT_TAU, dt=DEFAULT_DT, width=1 / 3):
     (199.899, 33.333)
     """
     return 2 * n_steps(tau, dt) * float(dt), float(width) * float(tau)
+
+
+def sample_times(estimator, n_features, feature_names=None):
+    """Times (us) of the input columns of ``estimator`` (see :mod:`sknmr.window`).
+
+    ``estimator`` has the parameters ``times`` and ``dt``; ``feature_names``
+    are the input's column names, if any.
+    """
+    times, dt = estimator.times, estimator.dt
+    if times is not None and dt is not None:
+        raise ValueError(
+            f"Give either dt or times, not both; got dt={dt} and times of "
+            f"length {len(times)}."
+        )
+    if times is not None:
+        t = np.asarray(times, dtype=np.float64)
+        if t.ndim != 1 or t.shape[0] != n_features:
+            raise ValueError(
+                f"times must hold one time (us) per input feature: shape "
+                f"({n_features},); got shape {t.shape}."
+            )
+        if not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
+            raise ValueError("times must be finite and strictly increasing.")
+        return t
+    # The simulator's grid rule t_k = k * dt, with its default dt.
+    step = float(DEFAULT_DT if dt is None else dt)
+    grid = np.arange(n_features) * step
+    named = times_from_names(feature_names)
+    if named is None:
+        return grid
+    grid = grid + named[0]
+    # Names are rounded, so allow half a step; a wrong dt drifts much further.
+    if np.max(np.abs(named - grid)) > step / 2:
+        raise ValueError(
+            f"The input's feature names give sample times {named[0]:g}, "
+            f"{named[1] if len(named) > 1 else named[0]:g}, ... us that do not "
+            f"follow the grid t_0 + k*dt with dt={step:g} us; pass the grid's dt "
+            "(or its times)."
+        )
+    return grid

@@ -26,8 +26,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._timegrid import DEFAULT_DT
-from .window import _sample_times
+from ._timegrid import DEFAULT_DT, sample_times
 
 __all__ = ["PolynomialSectionFeaturizer", "section_edges"]
 
@@ -209,9 +208,7 @@ class PolynomialSectionFeaturizer(TransformerMixin, BaseEstimator):
                 "sections, or give longer series."
             )
         uniform = self.times is None
-        times = _sample_times(
-            self, n_features, getattr(self, "feature_names_in_", None)
-        )
+        times = sample_times(self, n_features, getattr(self, "feature_names_in_", None))
         step = float(DEFAULT_DT if self.dt is None else self.dt)
 
         n_coef = self.degree + 1

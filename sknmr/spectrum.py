@@ -39,7 +39,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._timegrid import _decimals
+from ._timegrid import decimals_of
 from .window import EchoWindow
 
 __all__ = ["EchoSpectrum"]
@@ -438,7 +438,7 @@ class EchoSpectrum(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
         khz = self.frequencies_ * 1e3
-        decimals = _decimals(1e3 / (self.n_fft_ * self.dt_))
+        decimals = decimals_of(1e3 / (self.n_fft_ * self.dt_))
         return np.asarray(
             [
                 f"{PARTS[part]}_f={value + 0.0:.{decimals}f}kHz"

@@ -6,8 +6,8 @@ window as ``2 tau +- tau/3``: 419 samples around sample 1256 on the
 simulator's default grid (``dt = 1/(2 pi)`` us, ``tau = 100`` us).
 
 Both :class:`EchoWindow` and :class:`~sknmr.polynomial.PolynomialSectionFeaturizer`
-need the time (us) of every input column. They find it the same way
-(:func:`_sample_times`): an explicit ``times`` array if given; otherwise the
+need the time (us) of every input column. They find it the same way (the
+time grid's ``sample_times``): an explicit ``times`` array if given; otherwise the
 simulator's grid rule ``t_k = t_0 + k dt``, with ``dt`` the simulator's default
 unless given, and ``t_0`` the time in the first input feature name when every
 name carries one (``'absM_t=166.635us'``, as the simulator and this window name
@@ -26,49 +26,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._timegrid import DEFAULT_DT, default_window, time_names, times_from_names
+from ._timegrid import default_window, sample_times, time_names
 
 __all__ = ["EchoWindow"]
-
-
-def _sample_times(estimator, n_features, feature_names=None):
-    """Times (us) of the input columns of ``estimator`` (see the module docstring).
-
-    ``estimator`` has the parameters ``times`` and ``dt``; ``feature_names``
-    are the input's column names, if any.
-    """
-    times, dt = estimator.times, estimator.dt
-    if times is not None and dt is not None:
-        raise ValueError(
-            f"Give either dt or times, not both; got dt={dt} and times of "
-            f"length {len(times)}."
-        )
-    if times is not None:
-        t = np.asarray(times, dtype=np.float64)
-        if t.ndim != 1 or t.shape[0] != n_features:
-            raise ValueError(
-                f"times must hold one time (us) per input feature: shape "
-                f"({n_features},); got shape {t.shape}."
-            )
-        if not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
-            raise ValueError("times must be finite and strictly increasing.")
-        return t
-    # The simulator's grid rule t_k = k * dt, with its default dt.
-    step = float(DEFAULT_DT if dt is None else dt)
-    grid = np.arange(n_features) * step
-    named = times_from_names(feature_names)
-    if named is None:
-        return grid
-    grid = grid + named[0]
-    # Names are rounded, so allow half a step; a wrong dt drifts much further.
-    if np.max(np.abs(named - grid)) > step / 2:
-        raise ValueError(
-            f"The input's feature names give sample times {named[0]:g}, "
-            f"{named[1] if len(named) > 1 else named[0]:g}, ... us that do not "
-            f"follow the grid t_0 + k*dt with dt={step:g} us; pass the grid's dt "
-            "(or its times)."
-        )
-    return grid
 
 
 class EchoWindow(TransformerMixin, BaseEstimator):
@@ -213,9 +173,7 @@ class EchoWindow(TransformerMixin, BaseEstimator):
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         n_features = X.shape[1]
-        times = _sample_times(
-            self, n_features, getattr(self, "feature_names_in_", None)
-        )
+        times = sample_times(self, n_features, getattr(self, "feature_names_in_", None))
         center, half_width = self._window_bounds()
         low, high = center - half_width, center + half_width
         # Tolerate float rounding at the ends (a micro-step, not a sample).

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..kernels import KERNELS, available_kernels, kernel_parameters, kernel_stats
-from ..kernels._catalogue import _check_length
+from ..kernels._catalogue import check_length
 from ..prior import PARAM_COLUMNS
 from .settings import check_relaxation_times, relaxation_times
 
@@ -236,7 +236,7 @@ def check_kernel_settings(table, lattice):
     lattice (a callable returning it: called only then)."""
     for kernel, length, kw in kernel_settings(table):
         if kernel in KERNELS and not kw:
-            _check_length(kernel, length)
+            check_length(kernel, length)
         else:
             kernel_stats(kernel, length, lattice(), **kw)
 

@@ -12,7 +12,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._timegrid import DEFAULT_DT, _decimals, time_names, times_from_names
+from .._timegrid import DEFAULT_DT, decimals_of, time_names, times_from_names
 from ..utils._resources import check_fits_in_memory
 from ._echo import MeasuredEcho
 
@@ -362,7 +362,7 @@ class EchoResampler(TransformerMixin, BaseEstimator):
                 np.abs(named - lower) <= np.abs(upper - named), lower, upper
             )
             step = float(np.min(np.diff(target))) if target.size > 1 else 1.0
-        tol = 10.0 ** -_decimals(step)
+        tol = 10.0 ** -decimals_of(step)
         if np.all(np.abs(grid - named) <= tol) and np.all(np.diff(grid) > 0):
             return grid
         return named

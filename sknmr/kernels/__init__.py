@@ -94,7 +94,6 @@ from ._catalogue import (
     LENGTH_NAMES,
     POWER_KERNELS,
     RegisteredKernel,
-    _check_length,  # noqa: F401 (importable from here as before the split)
     available_kernels,
     kernel_parameters,
 )

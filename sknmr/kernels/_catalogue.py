@@ -168,7 +168,7 @@ def _zero_index(key):
     return (0,) * (key.ndim if isinstance(key, Lattice) else 2)
 
 
-def _check_length(kernel, length):
+def check_length(kernel, length):
     name = _length_name(kernel)
     if not isinstance(length, Real) or not np.isfinite(length):
         raise ValueError(f"length ({name}) must be a finite number; got {length!r}.")

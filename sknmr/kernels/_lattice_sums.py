@@ -20,12 +20,12 @@ from ._catalogue import (
     LATTICE_SIZE,
     POWER_KERNELS,
     _check_kernel,
-    _check_length,
     _lattice_key,
     _lattice_words,
     _length_name,
     _n_sites,
     _resolve_parameters,
+    check_length,
     kernel_parameters,
 )
 from ._library import _distances_of, _kernel_values
@@ -57,7 +57,7 @@ def _validate(kernel, length, lattice_size, extras):
     """The lattice key (:func:`_lattice_key`) and the resolved parameters."""
     _check_kernel(kernel)
     key = _lattice_key(lattice_size)
-    _check_length(kernel, length)
+    check_length(kernel, length)
     return key, _resolve_parameters(kernel, extras)
 
 
