@@ -9,18 +9,25 @@ float32 and float64:
 * the convolutions alone with each FFT available here (``scipy.fft``,
   torch's CPU FFT, and pyFFTW or ducc0 when installed): the *floor* is the
   fastest of them;
-* a whole step of the generalised backend (anisotropic couplings, T1 and
-  T2 on, the z convolution on) with each of the backend's FFT methods.
+* whole steps of the backend (its own step: anisotropic couplings, T1 and
+  T2 on, the z convolution on) with each FFT, the batch transformed whole
+  or in pieces of fewer echoes (as the backend may choose);
+* the backend's default here, "auto": the FFT and echoes per transform it
+  measured on this machine for this lattice (measured now if not yet
+  remembered; ``SKNMR_NUMBA_TUNING=off`` gives the fixed default).
 
 It prints microseconds per echo and step, the ratio of each whole step to
-the floor (the target is at most 1.25 for the backend's default), the speed
-of torch's step over scipy's, and the largest difference between their
-fields. All figures come from this one run.
+the floor (the target is at most 1.25 for the default), the speed of
+torch's step over scipy's, the largest difference between their fields, and
+the tuning's own measurement. All figures but the last come from this one
+run.
 
 Run: ``python benchmarks/bench_fft.py [--lattice-size 100] [--batch 8]``.
 """
 
 import argparse
+import itertools
+import json
 import os
 import platform
 import time
@@ -121,50 +128,36 @@ def convolutions(state, spectra, half, n):
     return out
 
 
-def backend_step(method, state, spectra, half, n, dtype):
-    """A whole step of the numba backend with FFT ``method``, as a callable."""
-    rng = np.random.default_rng(1)
-    batch = spectra.shape[0]
-    sxy, sz = (a.copy() for a in state)
-    convolution = (nb._TorchConvolution if method == "torch" else nb._ScipyConvolution)(
-        spectra, half, n
-    )
-    offsets = (0.05 * rng.standard_normal((batch, n, n))).astype(dtype)
-    alpha_x = np.full(batch, 0.12, dtype)
-    alpha_y = np.full(batch, 0.08, dtype)
-    alpha_z = np.full(batch, 0.05, dtype)
-    e2 = np.full(batch, np.exp(-0.16 / 300.0), dtype)
-    e1 = np.full(batch, np.exp(-0.16 / 900.0), dtype)
-    angle = dtype(2 * np.pi / (2 * np.pi))
-    n_spins = n * n
-    sums = nb.initial_sums(batch, n_spins)
-    scratch = np.empty((5, min(nb._SEGMENT, n_spins)), dtype=dtype)
-    k = nb.constants(dtype)
+def _has_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
-    def flat(a):
-        return a.reshape(batch, n_spins)
+
+def backend_step(method, dtype, n, n_echoes, per_transform=None):
+    """Whole steps of the numba backend on ``n_echoes`` paper-like echoes.
+
+    The backend's own step (``_Group``: anisotropic couplings, the z
+    convolution, T1 and T2 on) with FFT ``method``, the echoes cut into
+    pieces of at most ``per_transform`` as a thread of the backend does.
+    Returns the callable and the first piece's convolution.
+    """
+    batch = nb._random_batch(np.dtype(dtype), (n, n), n_echoes)
+    pieces = 1 if per_transform is None else -(-n_echoes // per_transform)
+    groups = [
+        nb._Group(batch, rows, method)
+        for rows in np.array_split(np.arange(n_echoes), pieces)
+    ]
+    counter = itertools.count()
 
     def step():
-        wxy = convolution.xy(sxy)
-        wz = convolution.z(sz)
-        nb._step(
-            flat(sxy),
-            flat(sz),
-            flat(wxy),
-            flat(wz),
-            flat(offsets),
-            alpha_x,
-            alpha_y,
-            alpha_z,
-            angle,
-            e2,
-            e1,
-            sums,
-            scratch,
-            k,
-        )
+        k = 1 + next(counter) % (batch.n_times - 1)
+        for group in groups:
+            group.step(k)
 
-    return step, convolution
+    return step, groups[0].convolution
 
 
 def main(argv=None):
@@ -177,8 +170,7 @@ def main(argv=None):
     n, batch = args.lattice_size, args.batch
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
-        f"cores; one thread; batch {batch}, {n} x {n}; default FFT of the numba "
-        f"backend here: {nb.fft_method()}"
+        f"cores; one thread; batch {batch}, {n} x {n}"
     )
     rng = np.random.default_rng(0)
     for real in (np.float32, np.float64):
@@ -192,16 +184,32 @@ def main(argv=None):
         spectra = rng.random((batch, n, n)).astype(real)
         half = np.ascontiguousarray(spectra[:, :, : n // 2 + 1])
         per_echo = 1e6 / batch
-        functions = {
-            f"conv {name}": f
-            for name, f in convolutions(state, spectra, half, n).items()
-        }
-        methods = ["scipy"] + (["torch"] if "conv torch" in functions else [])
+        # what "auto" chose on this machine (measured now if not yet remembered)
+        method, per_transform = nb.tuned(real, (n, n))
+        auto = f"auto: {method}, {per_transform or 'all'} per transform"
+        sizes = (batch, *(g for g in nb.ECHOES_PER_TRANSFORM if g < batch))
+        functions = {}
+        for size in sizes:  # the floor: the convolutions as the steps cut them
+            pieces = np.array_split(np.arange(batch), -(-batch // size))
+            parts = [
+                convolutions([a[rows] for a in state], spectra[rows], half[rows], n)
+                for rows in pieces
+            ]
+            for name in parts[0]:
+                functions[f"conv {name}, {size} per transform"] = (
+                    lambda fs=[p[name] for p in parts]: [f() for f in fs]
+                )
+        methods = ["scipy"] + (["torch"] if _has_torch() else [])
         fields = {}
-        for method in methods:
-            step, convolution = backend_step(method, state, spectra, half, n, real)
-            functions[f"step {method}"] = step
-            fields[method] = convolution.xy(state[0].copy()).copy()
+        for m in methods:
+            for size in sizes:
+                step, convolution = backend_step(m, real, n, batch, size)
+                functions[f"step {m}, {size} per transform"] = step
+                sxy = state[0][: len(convolution.spectra)]
+                fields[m] = convolution.xy(sxy).copy()
+        functions[f"step {auto}"] = backend_step(method, real, n, batch, per_transform)[
+            0
+        ]
         times = {
             k: t * per_echo
             for k, t in _best_times(functions, args.repeat, args.number).items()
@@ -212,19 +220,34 @@ def main(argv=None):
         floor = conv[floor_name]
         print(f"\n{np.dtype(real).name}: convolutions alone (us per echo and step)")
         for name, t in conv.items():
-            print(f"  {name:10s} {t:8.1f}  ({t / floor:.2f} x the floor)")
+            print(f"  {name:32s} {t:8.1f}  ({t / floor:.2f} x the floor)")
         print("  whole numba step, generalised model (us per echo and step)")
-        for method, t in steps.items():
+        for name, t in steps.items():
             print(
-                f"  {method:10s} {t:8.1f}  ({t / floor:.2f} x the floor of "
-                f"{floor_name}; target <= 1.25 for the default)"
+                f"  {name:32s} {t:8.1f}  ({t / floor:.2f} x the floor of {floor_name})"
             )
-        if "torch" in steps:
+        print(
+            f"  {auto} (the backend's default here): "
+            f"{steps[auto] / floor:.2f} x the floor; target <= 1.25"
+        )
+        whole = f"{batch} per transform"
+        if "torch" in methods:
+            ratio = steps[f"scipy, {whole}"] / steps[f"torch, {whole}"]
+            difference = np.max(np.abs(fields["torch"] - fields["scipy"]))
             print(
-                f"  torch step over scipy step: {steps['scipy'] / steps['torch']:.2f}x "
-                f"faster; largest field difference "
-                f"{np.max(np.abs(fields['torch'] - fields['scipy'])):.1e}"
+                f"  torch step over scipy step ({whole}): {ratio:.2f}x faster; "
+                f"largest field difference {difference:.1e}"
             )
+        seconds = [
+            entry["seconds"]
+            for question, entry in nb._tuning.entries().items()
+            if json.loads(question).get("shape") == [n, n]
+            and json.loads(question).get("dtype") == np.dtype(real).name
+            and json.loads(question).get("fft") == nb.FFT_METHOD
+        ]
+        if seconds:
+            measured = ", ".join(f"{c} {t * 1e6:.1f}" for c, t in seconds[0].items())
+            print(f"  the tuning's own measurement (us per echo and step): {measured}")
 
 
 if __name__ == "__main__":

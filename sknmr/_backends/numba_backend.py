@@ -8,7 +8,9 @@ Per time step and batch of echoes:
    convolves both; its spectrum is complex only for a kernel that is not
    even under ``r -> -r``) and
    ``<I^z>`` through a real one, both multiplied by the kernel spectra and
-   transformed back (torch's CPU FFT, or ``scipy.fft``: ``FFT_METHOD``); the ``z``
+   transformed back (torch's CPU FFT, or ``scipy.fft``: ``FFT_METHOD``, by
+   default the faster on this machine for the lattice's shape and dtype,
+   measured once, see :func:`tuned`); the ``z``
    convolution is skipped when every ``alpha_z`` of the batch is zero, since it
    then cannot enter the field;
 2. one numba kernel, looping over each echo's flattened lattice in segments
@@ -19,11 +21,14 @@ Per time step and batch of echoes:
 
 With ``n_jobs`` threads the batch is split into that many groups of echoes,
 each run on its own thread (everything above releases the GIL); this scales
-better on few cores than threading each transform. Segment sums are added in
+better on few cores than threading each transform. A thread transforms at
+most a measured number of its echoes at once (:func:`tuned`: fewer echoes
+per transform can keep the working set in cache). Segment sums are added in
 a fixed order, so the output does not depend on the number of threads or on
 how echoes are grouped into batches.
 """
 
+import itertools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +36,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import scipy.fft as sfft
+
+from . import _tuning
 
 name = "numba"
 #: Echoes per batch: 8 paper-size echoes keep the FFT working set in cache.
@@ -43,10 +50,13 @@ NUMERICS_REVISION = 2
 
 FFT_METHODS = ("auto", "torch", "scipy")
 #: The FFT of the convolutions: "torch" (torch's CPU FFT, on the arrays shared
-#: zero-copy), "scipy" (``scipy.fft``) or "auto" (torch when importable).
-#: ``benchmarks/bench_fft.py`` measures both; the environment variable
-#: ``SKNMR_NUMBA_FFT`` sets it too.
+#: zero-copy), "scipy" (``scipy.fft``) or "auto": the faster of the two on
+#: this machine for the lattice's shape and dtype, measured once and
+#: remembered (:func:`fft_method`). ``benchmarks/bench_fft.py`` measures both;
+#: the environment variable ``SKNMR_NUMBA_FFT`` sets it too.
 FFT_METHOD = os.environ.get("SKNMR_NUMBA_FFT", "auto")
+#: The lattice :func:`fft_method` answers for when given none: the paper's.
+DEFAULT_SHAPE = (100, 100)
 
 try:  # numba is a core dependency, but keep the import error readable
     import numba
@@ -282,16 +292,164 @@ def _torch():
     return torch
 
 
-def fft_method():
-    """The FFT the convolutions use: ``"torch"`` or ``"scipy"``."""
+def fft_method(dtype=np.float64, shape=DEFAULT_SHAPE):
+    """The FFT the convolutions use for ``shape`` lattices in ``dtype``.
+
+    ``FFT_METHOD`` (or ``SKNMR_NUMBA_FFT``) "torch" or "scipy" forces it.
+    "auto" (the default) takes ``scipy.fft`` when torch cannot be imported,
+    else the faster of the two on this machine for this lattice shape and
+    dtype (:func:`tuned`); with the measurement off
+    (``SKNMR_NUMBA_TUNING=off``, as in tests), torch.
+
+    Echoes are bit-identical for a given answer; the two answers agree to
+    rounding, and cached datasets are keyed on it.
+
+    Parameters
+    ----------
+    dtype : numpy dtype, default=float64
+        The dynamics' floating type.
+    shape : tuple of int, default=(100, 100)
+        The lattice's cells along each vector.
+
+    Returns
+    -------
+    method : {"torch", "scipy"}
+    """
+    return tuned(dtype, shape)[0]
+
+
+#: Echoes per transform that the measurement tries (a thread's share of a
+#: batch is transformed at most this many at a time), those whose lattices
+#: hold at most ``_TUNING_SPINS`` nuclei together; on larger lattices, a
+#: thread's whole share (timed on 4 echoes).
+ECHOES_PER_TRANSFORM = (4, 8)
+_TUNING_SPINS = 2**19
+#: Another candidate replaces the fixed default (torch, or the forced FFT,
+#: on a thread's whole share) only when faster by more than this fraction:
+#: a close call on a busy machine is not worth a change.
+_MARGIN = 0.03
+
+
+def tuned(dtype=np.float64, shape=DEFAULT_SHAPE):
+    """The FFT and the echoes per transform for ``shape`` lattices in ``dtype``.
+
+    Measured once per machine, lattice shape and dtype when ``FFT_METHOD``
+    is "auto" and the measurement is on: a few whole steps of the backend
+    (:class:`_Group`, the generalised model) with each FFT and each of
+    ``ECHOES_PER_TRANSFORM`` (those that fit), taken in turns, on random
+    echoes of that shape (a fraction of a second), the fastest per echo
+    kept and remembered in the user's cache folder for this CPU and these
+    library versions (``sknmr._backends._tuning``); the fixed default is
+    kept unless another is more than 3% faster. A forced FFT
+    (``FFT_METHOD`` "torch" or "scipy") is kept and only the echoes per
+    transform are measured.
+
+    Returns
+    -------
+    method : {"torch", "scipy"}
+        The FFT.
+    per_transform : int or None
+        Most echoes a thread transforms at once (its share of a batch is
+        cut into pieces of at most this many); None: all of its share.
+        Echoes do not depend on it.
+    """
     if FFT_METHOD not in FFT_METHODS:
         raise ValueError(
             f"The numba backend's FFT_METHOD (or SKNMR_NUMBA_FFT) must be one of "
             f"{FFT_METHODS}; got {FFT_METHOD!r}."
         )
-    if FFT_METHOD == "auto":
-        return "torch" if _torch() is not None else "scipy"
-    return FFT_METHOD
+    if FFT_METHOD != "auto":
+        methods = (FFT_METHOD,)
+    else:
+        methods = ("torch", "scipy") if _torch() is not None else ("scipy",)
+    if not _tuning.enabled():
+        return methods[0], None
+    dtype, shape = np.dtype(dtype), tuple(int(n) for n in shape)
+    sizes = [g for g in ECHOES_PER_TRANSFORM if g * math.prod(shape) <= _TUNING_SPINS]
+    candidates = [
+        f"{method} {size or 'all'}" for method in methods for size in sizes or [None]
+    ]
+    if len(candidates) == 1:
+        return methods[0], None
+    question = {
+        "backend": name,
+        "what": "FFT and echoes per transform",
+        "fft": FFT_METHOD,
+        "dtype": dtype.name,
+        "shape": list(shape),
+    }
+    default = f"{methods[0]} {sizes[-1] if sizes else 'all'}"
+    choice = _tuning.remembered(
+        question,
+        lambda: _time_steps(dtype, shape, candidates, default),
+        default=f"{methods[0]} all",
+        choices=tuple(candidates) + (f"{methods[0]} all",),
+    )
+    method, size = choice.split()
+    return method, None if size == "all" else int(size)
+
+
+def _time_steps(dtype, shape, candidates, default, budget=0.3):
+    """The fastest candidate ("method size") and each's seconds per echo-step.
+
+    Whole steps of the backend (:class:`_Group`: anisotropic couplings, the
+    z convolution, T1 and T2) on ``size`` echoes of random spins (4 for
+    "all"), the candidates in turns (:func:`_tuning.fastest`). ``default``
+    is kept unless another is more than ``_MARGIN`` faster.
+    """
+    steps, per_echo = {}, {}
+    with _torch_threads("torch"):
+        for candidate in candidates:
+            method, size = candidate.split()
+            n_echoes = 4 if size == "all" else int(size)
+            batch = _random_batch(dtype, shape, n_echoes)
+            group = _Group(batch, np.arange(n_echoes), method)
+            counter = itertools.count()
+
+            def step(group=group, counter=counter, n_steps=batch.n_times - 1):
+                group.step(1 + next(counter) % n_steps)
+
+            steps[candidate] = step
+            per_echo[candidate] = n_echoes
+        seconds = _tuning.fastest(steps, budget=budget, min_rounds=5)
+    seconds = {c: t / per_echo[c] for c, t in seconds.items()}
+    best = min(seconds, key=seconds.get)
+    if seconds[best] > (1 - _MARGIN) * seconds[default]:
+        best = default
+    return best, seconds
+
+
+def _random_batch(dtype, shape, n_echoes, n_times=16):
+    """A batch of echoes like the paper's on ``shape``: for timing steps only.
+
+    A Gaussian kernel's spectrum (even, so real), offsets of a 50 kHz line,
+    couplings of 0.1-0.3 MHz on every axis, T1 and T2 on, a 90 degree pulse
+    before sample 0: turns of a few hundredths of a radian per step, as in
+    real echoes.
+    """
+    from sknmr._physics import EchoBatch
+
+    rng = np.random.default_rng(0)
+    q2 = sum(
+        np.square(2 * np.pi * np.fft.fftfreq(n)).reshape(
+            [-1 if i == axis else 1 for i in range(len(shape))]
+        )
+        for axis, n in enumerate(shape)
+    )
+    spectrum = np.exp(-2.0 * q2)
+    return EchoBatch(
+        spectra=np.broadcast_to(spectrum, (n_echoes, *shape)).copy(),
+        offsets=0.05 * rng.standard_normal((n_echoes, *shape)),
+        alpha_x=rng.uniform(0.1, 0.3, n_echoes),
+        alpha_y=rng.uniform(0.1, 0.3, n_echoes),
+        alpha_z=rng.uniform(0.1, 0.3, n_echoes),
+        dt=1 / (2 * np.pi),
+        n_times=n_times,
+        pulses=((0, np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])),),
+        transverse_decay=np.full(n_echoes, np.exp(-0.16 / 300.0)),
+        longitudinal_decay=np.full(n_echoes, np.exp(-0.16 / 900.0)),
+        dtype=dtype,
+    )
 
 
 def _multiply(spectrum, factor):
@@ -419,93 +577,122 @@ def simulate(batch):
     GIL); echoes never interact, so the split does not change the results.
     With torch's FFT, torch's own thread count is set to 1 on each group's
     thread for the duration (and restored after), as the groups already use
-    the threads.
+    the threads. The FFT, and how many of its echoes a thread transforms at
+    once, are :func:`tuned`'s for the batch's lattice shape and dtype.
     """
-    method = fft_method()
+    method, per_transform = tuned(batch.dtype, batch.lattice_shape)
     n_groups = max(1, min(int(batch.n_jobs), batch.n_echoes))
     groups = np.array_split(np.arange(batch.n_echoes), n_groups)
     if n_groups == 1:
-        return _simulate_group(batch, groups[0], method)
+        return _simulate_group(batch, groups[0], method, per_transform)
     with ThreadPoolExecutor(n_groups) as pool:
         parts = list(
-            pool.map(lambda rows: _simulate_group(batch, rows, method), groups)
+            pool.map(
+                lambda rows: _simulate_group(batch, rows, method, per_transform),
+                groups,
+            )
         )
     mxy = np.concatenate([p[0] for p in parts])
     mz = np.concatenate([p[1] for p in parts])
     return mxy, mz
 
 
-def _simulate_group(batch, rows, method="scipy"):
-    """Simulate the echoes ``rows`` of a batch on the calling thread."""
+def _simulate_group(batch, rows, method="scipy", per_transform=None):
+    """Simulate the echoes ``rows`` of a batch on the calling thread.
+
+    At most ``per_transform`` echoes at a time (None: all at once).
+    """
+    pieces = 1 if per_transform is None else -(-len(rows) // per_transform)
+    mxy, mz = [], []
     with _torch_threads(method):
-        return _simulate_rows(batch, rows, method)
+        for piece in np.array_split(rows, pieces):
+            group = _Group(batch, piece, method)
+            for k in range(1, batch.n_times):
+                group.step(k)
+            mxy.append(group.mxy)
+            mz.append(group.mz)
+    if pieces == 1:
+        return mxy[0], mz[0]
+    return np.concatenate(mxy), np.concatenate(mz)
 
 
-def _simulate_rows(batch, rows, method):
-    real = np.dtype(batch.dtype)
-    cplx = np.result_type(real, np.complex64)
-    n_echoes, shape = len(rows), batch.lattice_shape
+class _Group:
+    """The echoes ``rows`` of a batch, set up to be stepped on one thread.
 
-    def per_echo(values, dtype=real):
-        return np.ascontiguousarray(np.asarray(values)[rows], dtype=dtype)
+    ``step(k)`` takes step ``k``: the convolutions, the spin update, the
+    pulse of that step if any, and sample ``k`` into ``mxy`` and ``mz``.
+    The tuning (:func:`fft_method`) times this same step.
+    """
 
-    # a kernel that is not even under r -> -r has a complex spectrum
-    spectra = per_echo(batch.spectra, cplx if np.iscomplexobj(batch.spectra) else real)
-    half_spectra = np.ascontiguousarray(spectra[..., : shape[-1] // 2 + 1])
-    offsets = per_echo(batch.offsets)
-    alpha_x = per_echo(batch.alpha_x)
-    alpha_y = per_echo(batch.alpha_y)
-    alpha_z = per_echo(batch.alpha_z)
-    # z enters the field only through alpha_z: skip its convolution otherwise
-    couple_z = bool(np.any(alpha_z != 0))
-    transverse_decay = per_echo(batch.transverse_decay)
-    longitudinal_decay = per_echo(batch.longitudinal_decay)
-    pulses = {
-        step: np.ascontiguousarray(rotation, dtype=real)
-        for step, rotation in batch.pulses
-    }
-    angle_per_mhz = real.type(2 * np.pi * batch.dt)
+    def __init__(self, batch, rows, method):
+        real = np.dtype(batch.dtype)
+        cplx = np.result_type(real, np.complex64)
+        n_echoes, shape = len(rows), batch.lattice_shape
 
-    sxy = np.zeros((n_echoes, *shape), dtype=cplx)
-    sz = np.full((n_echoes, *shape), 0.5, dtype=real)  # every nucleus along +z
-    wz = np.zeros_like(sz)
-    # the kernels see the lattices flattened (views of the same memory)
-    n_spins = math.prod(shape)
-    flat_xy, flat_z = sxy.reshape(n_echoes, n_spins), sz.reshape(n_echoes, n_spins)
-    flat_offsets = offsets.reshape(n_echoes, n_spins)
-    sums = initial_sums(n_echoes, n_spins)
-    scratch = np.empty((5, min(_SEGMENT, n_spins)), dtype=real)
-    k_real = constants(real)
-    mxy = np.empty((n_echoes, batch.n_times), dtype=cplx)
-    mz = np.empty((n_echoes, batch.n_times), dtype=real)
+        def per_echo(values, dtype=real):
+            return np.ascontiguousarray(np.asarray(values)[rows], dtype=dtype)
 
-    if 0 in pulses:  # a pulse on the thermal state, before sample 0
-        _pulse(flat_xy, flat_z, pulses[0], sums)
-    _lattice_means(sums, mxy, mz, 0, n_spins)
-    convolution = (_TorchConvolution if method == "torch" else _ScipyConvolution)(
-        spectra, half_spectra, shape
-    )
-    for k in range(1, batch.n_times):
-        wxy = convolution.xy(sxy)
-        if couple_z:
-            wz = convolution.z(sz)
+        # a kernel that is not even under r -> -r has a complex spectrum
+        complex_kernel = np.iscomplexobj(batch.spectra)
+        spectra = per_echo(batch.spectra, cplx if complex_kernel else real)
+        half_spectra = np.ascontiguousarray(spectra[..., : shape[-1] // 2 + 1])
+        self.offsets = per_echo(batch.offsets)
+        self.alpha_x = per_echo(batch.alpha_x)
+        self.alpha_y = per_echo(batch.alpha_y)
+        self.alpha_z = per_echo(batch.alpha_z)
+        # z enters the field only through alpha_z: skip its convolution otherwise
+        self.couple_z = bool(np.any(self.alpha_z != 0))
+        self.transverse_decay = per_echo(batch.transverse_decay)
+        self.longitudinal_decay = per_echo(batch.longitudinal_decay)
+        self.pulses = {
+            step: np.ascontiguousarray(rotation, dtype=real)
+            for step, rotation in batch.pulses
+        }
+        self.angle_per_mhz = real.type(2 * np.pi * batch.dt)
+
+        self.sxy = np.zeros((n_echoes, *shape), dtype=cplx)
+        self.sz = np.full((n_echoes, *shape), 0.5, dtype=real)  # all along +z
+        self.wz = np.zeros_like(self.sz)
+        # the kernels see the lattices flattened (views of the same memory)
+        n_spins = self.n_spins = math.prod(shape)
+        self.flat_xy = self.sxy.reshape(n_echoes, n_spins)
+        self.flat_z = self.sz.reshape(n_echoes, n_spins)
+        self.flat_offsets = self.offsets.reshape(n_echoes, n_spins)
+        self.sums = initial_sums(n_echoes, n_spins)
+        self.scratch = np.empty((5, min(_SEGMENT, n_spins)), dtype=real)
+        self.k_real = constants(real)
+        self.mxy = np.empty((n_echoes, batch.n_times), dtype=cplx)
+        self.mz = np.empty((n_echoes, batch.n_times), dtype=real)
+
+        if 0 in self.pulses:  # a pulse on the thermal state, before sample 0
+            _pulse(self.flat_xy, self.flat_z, self.pulses[0], self.sums)
+        _lattice_means(self.sums, self.mxy, self.mz, 0, n_spins)
+        self.convolution = (
+            _TorchConvolution if method == "torch" else _ScipyConvolution
+        )(spectra, half_spectra, shape)
+
+    def step(self, k):
+        """Step ``k`` (1 to ``n_times - 1``) of every echo, in place."""
+        n_echoes, n_spins = self.flat_z.shape
+        wxy = self.convolution.xy(self.sxy)
+        if self.couple_z:
+            self.wz = self.convolution.z(self.sz)
         _step(
-            flat_xy,
-            flat_z,
+            self.flat_xy,
+            self.flat_z,
             wxy.reshape(n_echoes, n_spins),
-            wz.reshape(n_echoes, n_spins),
-            flat_offsets,
-            alpha_x,
-            alpha_y,
-            alpha_z,
-            angle_per_mhz,
-            transverse_decay,
-            longitudinal_decay,
-            sums,
-            scratch,
-            k_real,
+            self.wz.reshape(n_echoes, n_spins),
+            self.flat_offsets,
+            self.alpha_x,
+            self.alpha_y,
+            self.alpha_z,
+            self.angle_per_mhz,
+            self.transverse_decay,
+            self.longitudinal_decay,
+            self.sums,
+            self.scratch,
+            self.k_real,
         )
-        if k in pulses:  # a pulse just before this sample
-            _pulse(flat_xy, flat_z, pulses[k], sums)
-        _lattice_means(sums, mxy, mz, k, n_spins)
-    return mxy, mz
+        if k in self.pulses:  # a pulse just before this sample
+            _pulse(self.flat_xy, self.flat_z, self.pulses[k], self.sums)
+        _lattice_means(self.sums, self.mxy, self.mz, k, n_spins)

@@ -180,9 +180,12 @@ def _simulation_key(simulator, seed):
     if resolved.name == "torch":
         key["device"] = resolved.module.device_name(simulator.device)
     fft = getattr(resolved.module, "fft_method", None)
-    if fft is not None and fft() != "scipy":
-        # another FFT rounds differently: its echoes are cached apart
-        key["fft"] = fft()
+    if fft is not None:
+        # another FFT rounds differently: its echoes are cached apart (the
+        # numba backend's may be chosen per lattice shape and dtype)
+        method = fft(resolved.dtype, simulator.experiment.lattice.shape)
+        if method != "scipy":
+            key["fft"] = method
     numerics = getattr(resolved.module, "NUMERICS_REVISION", None)
     if numerics is not None:
         # the backend's arithmetic changed the echoes' rounding (not the model)
