@@ -486,7 +486,8 @@ def test_confidence_as_a_numpy_float(data):
 # -- pulse sequences: echo matching by sorted search -----------------------------
 def _scan_steps(echo_times, pulse_times, pulse_steps, dt):
     """The former quadratic / cubic scan, as the reference."""
-    from sknmr.sequences import _mirrors, n_steps
+    from sknmr._echo_steps import mirrors as _mirrors
+    from sknmr._timegrid import n_steps
 
     def first(echo, times, steps, tol):
         match = np.flatnonzero(np.abs(np.asarray(times) - echo) <= tol)
@@ -510,7 +511,8 @@ def _scan_steps(echo_times, pulse_times, pulse_steps, dt):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_echo_matching_as_the_scan(seed):
-    from sknmr.sequences import _grid_echo_steps, n_steps
+    from sknmr._echo_steps import grid_echo_steps as _grid_echo_steps
+    from sknmr._timegrid import n_steps
 
     rng = np.random.default_rng(seed)
     dt = 0.37
