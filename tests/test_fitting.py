@@ -117,6 +117,63 @@ def test_alpha_z_interval_wide_from_magnitude_of_90_180_echo():
     assert qlow <= 0.05 <= qhigh
 
 
+def _profile_and_laplace(echo, sim, **kw):
+    fits = {
+        interval: fit_echo(echo, sim, interval=interval, **kw)
+        for interval in ("laplace", "profile")
+    }
+    return fits["laplace"], fits["profile"]
+
+
+def test_profile_interval_covers_the_truth_and_agrees_with_laplace():
+    sim = _sim()
+    rng = np.random.default_rng(1)
+    echo = 3.0 * _echo(sim) + 0.01 * rng.standard_normal(sim.n_times)
+    laplace, profile = _profile_and_laplace(
+        echo,
+        sim,
+        kernel="power",
+        parameters=["alpha_xy", "alpha_z"],
+        fixed={"length": 2.0},
+        random_state=SEED,
+        disorder_draws=0,
+    )
+    assert profile.interval == "profile" and laplace.profiles is None
+    for name in ("alpha_xy", "alpha_z"):
+        low, high = profile.intervals.loc[name]
+        assert low <= TRUTH[name] <= high
+        points = profile.profiles[name]
+        # the estimate is the profile's minimum, and the ends lie on it
+        assert points["delta_chi2"].min() == 0.0
+        assert points["value"].is_monotonic_increasing
+    # well identified: the likelihood is near quadratic, the two agree
+    width = lambda f: np.diff(f.intervals.loc["alpha_xy"].to_numpy())[0]  # noqa: E731
+    assert 0.5 < width(profile) / width(laplace) < 2.0
+    assert profile.params["alpha_xy"] == laplace.params["alpha_xy"]
+
+
+def test_profile_interval_is_the_box_for_alpha_z_from_magnitude_of_90_180_echo():
+    sim = _sim()
+    fit = fit_echo(
+        _echo(sim),
+        sim,
+        kernel="power",
+        parameters=["alpha_xy", "alpha_z"],
+        fixed={"length": 2.0},
+        init={"alpha_xy": 0.08, "alpha_z": 0.05},
+        bounds={"alpha_z": (0.005, 0.2)},
+        interval="profile",
+        random_state=SEED,
+        noise=0.02,
+        disorder_draws=0,
+    )
+    assert tuple(fit.intervals.loc["alpha_z"]) == pytest.approx((0.005, 0.2))
+    # the profile stays below the chi-square quantile up to both edges
+    assert fit.profiles["alpha_z"]["delta_chi2"].max() < 2.706
+    low, high = fit.intervals.loc["alpha_xy"]
+    assert low <= 0.08 <= high and high - low < 0.1
+
+
 def test_joint_fit_of_two_experiments_phase_blind():
     sims = [
         EchoSimulator(
@@ -239,6 +296,7 @@ def test_estimate_noise_ignores_the_smooth_echo():
         ({"detection": "quadrature"}, "needs complex echoes"),
         ({"detection": "sideways"}, "detection must be one of"),
         ({"confidence": 1.5}, "confidence must be in"),
+        ({"interval": "bootstrap"}, "interval must be one of"),
         ({"disorder_draws": 1}, "disorder_draws must be 0"),
         ({"noise": -1.0}, "noise must be a positive"),
         ({"init": "inference"}, "init must be None"),
