@@ -460,18 +460,17 @@ def fit_echo(
     low, high = (model.to_internal(b) for b in model.box())
     problem.speculate = gradient == "finite-difference"
     best, spread = None, None
-    for k, theta0 in enumerate(starts):
+    for theta0 in starts:
         u0 = np.clip(model.to_internal(theta0), low, high)
         run = _search(problem, u0, low, high, gradient, max_iter)
         if best is None or run.cost < best.cost:
             best, spread = run, None
-        if k + 1 < len(starts):
-            # the disorder at this estimate is needed for its intervals anyway
-            spread = _spread(problem, best.x, disorder_draws, disorder_factor)
-            if spread.misfit <= _GOOD_MISFIT:
-                break
-    if spread is None:
-        spread = _spread(problem, best.x, disorder_draws, disorder_factor)
+        if spread is None:
+            # the disorder at the best estimate: its intervals need it, and
+            # it tells whether another start could fit measurably better
+            spread = _Spread(problem, best.x, disorder_draws, disorder_factor)
+        if spread.misfit <= _GOOD_MISFIT:
+            break
     return _result(
         problem, best, spread, confidence, interval, disorder_factor, (low, high)
     )
@@ -532,10 +531,6 @@ class _Spread:
         expected = max(n_gain, 1) + disorder_factor * np.sum(deviations**2) / scale
         self.misfit = float(np.sum(r**2) / expected)
         self.r, self.values, self.deviations = r, values, deviations
-
-
-def _spread(problem, u, disorder_draws, disorder_factor):
-    return _Spread(problem, u, disorder_draws, disorder_factor)
 
 
 def _result(problem, run, spread, confidence, interval, disorder_factor, box):
