@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sknmr import EchoSimulator
-from sknmr.fitting import compare_kernels, estimate_noise, fit_echo
+from sknmr.fitting import EchoModel, compare_kernels, estimate_noise, fit_echo
 from sknmr.io import MeasuredEcho
 from sknmr.sequences import hahn_echo
 from sknmr.utils._random import derive_seed
@@ -172,6 +172,42 @@ def test_profile_interval_is_the_box_for_alpha_z_from_magnitude_of_90_180_echo()
     assert fit.profiles["alpha_z"]["delta_chi2"].max() < 2.706
     low, high = fit.intervals.loc["alpha_xy"]
     assert low <= 0.08 <= high and high - low < 0.1
+
+
+def test_model_simulates_several_disorder_draws_in_one_batch():
+    model = EchoModel.build(
+        _sim(), "power", ["alpha_xy"], {"length": 2.0, "alpha_z": 0.05}, "magnitude", 0
+    )
+    thetas = np.full((3, 1), 0.08)
+    together = model.simulate(thetas, echo_id=[1, 2, 3])[0]
+    for k in range(3):
+        alone = model.simulate(thetas[:1], echo_id=k + 1)[0][0]
+        np.testing.assert_allclose(together[k], alone, rtol=1e-9, atol=1e-12)
+    assert not np.allclose(together[0], together[1], rtol=1e-3)
+
+
+def test_second_start_only_when_the_first_leaves_misfit():
+    sim = _sim()
+    echo = _echo(sim)
+    kw = dict(
+        parameters=["alpha_xy"],
+        fixed={"length": 2.0, "alpha_z": 0.05},
+        random_state=SEED,
+        noise=1e-5,
+        disorder_draws=0,
+    )
+    evaluations = {
+        (kernel, n): fit_echo(echo, sim, kernel=kernel, n_starts=n, **kw)
+        for kernel in ("power", "gaussian")
+        for n in (1, 2)
+    }
+    right = evaluations[("power", 1)], evaluations[("power", 2)]
+    assert right[0].misfit <= 1.25
+    assert right[1].n_evaluations == right[0].n_evaluations
+    wrong = evaluations[("gaussian", 1)], evaluations[("gaussian", 2)]
+    assert wrong[0].misfit > 1.25
+    assert wrong[1].n_evaluations > wrong[0].n_evaluations
+    assert wrong[1].loss <= wrong[0].loss
 
 
 def test_joint_fit_of_two_experiments_phase_blind():
