@@ -27,9 +27,26 @@ Three parts (``--part``):
     tau/4, quadrature), scored by the mean relative Cramer-Rao bound over
     materials of the prior, on a small lattice.
 
+``design-cv``
+    The same two designs (alpha_z, and the length of the non-power kernels,
+    each with the CPMG train), then echoes of every experiment simulated on
+    ``--cv-per-kernel`` materials per kernel on a ``--cv-lattice`` lattice
+    (:func:`sknmr.datasets.make_echoes` with ``sequences``) and scored by
+    the protocol study (:func:`sknmr.study.protocol_study`, its
+    cross-validated R^2 and F1), beside the study's best hand-picked
+    protocol (CPMG train + 45-90 echo at tau/4, quadrature) and the paper's
+    echo; up to four echoes per material. The Fisher bounds of the same
+    protocols (design lattice) are printed beside them.
+
+``--interval profile`` makes the fits of ``--part fit`` use profile-likelihood
+intervals (:func:`sknmr.fitting.fit_echo`); the coverage columns then measure
+them.
+
 Run: ``python benchmarks/bench_fitting.py --part fit`` (hours at the goal's
 size, 60 echoes on 32 x 32; ``--n-test 15 --lattice 16`` takes ~20 min on
-two cores), ``--part fisher`` (~1 min), ``--part design`` (a few min).
+two cores), ``--part fisher`` (~1 min), ``--part design`` (a few min),
+``--part design-cv`` (~15 min at its defaults, 16 x 16 and 100 materials per
+kernel; cached under ``--cache``).
 """
 
 import argparse
@@ -44,6 +61,7 @@ from sknmr.datasets import make_echoes
 from sknmr.design import expected_bounds, fisher_information, optimize_sequence
 from sknmr.fitting import compare_kernels, fit_echo
 from sknmr.sequences import cpmg, hahn_echo
+from sknmr.study import default_experiments, protocol_study
 from sknmr.utils._random import derive_seed
 
 TARGETS = ("W", "alpha_xy", "alpha_z", "L")
@@ -59,11 +77,11 @@ def _noisy(echoes, snr, tau, dt, seed):
     return np.abs(echoes + noise * top / snr)
 
 
-def _fit_one(echo, lattice, tau, seed):
+def _fit_one(echo, lattice, tau, seed, interval="laplace"):
     """Every kernel class fitted to one echo; a light summary of each."""
     sim = EchoSimulator(lattice_size=lattice, tau=tau)
     start = time.perf_counter()
-    comparison = compare_kernels(echo, sim, random_state=seed)
+    comparison = compare_kernels(echo, sim, random_state=seed, interval=interval)
     seconds = time.perf_counter() - start
     out = {"seconds": seconds, "probability": comparison.table["probability"]}
     for kernel, fit in comparison.fits.items():
@@ -94,7 +112,9 @@ def part_fit(args, memory):
     rows = []
     for k in range(args.n_test):
         t = time.perf_counter()
-        res = fit_one(noisy[k], args.lattice, args.tau, derive_seed(0, k))
+        res = fit_one(
+            noisy[k], args.lattice, args.tau, derive_seed(0, k), args.interval
+        )
         truth = table.iloc[k]
         best = res["probability"].idxmax()
         row = {
@@ -130,6 +150,7 @@ def part_fit(args, memory):
             },
             **{f"cover {t}": df[f"{label}_{t}_covered"].mean() for t in TARGETS},
         }
+    print(f"intervals: {args.interval}")
     print(pd.DataFrame(summary).round(4).to_string())
     by_kernel = df.groupby("kernel")
     for t in TARGETS:
@@ -257,9 +278,200 @@ def part_design(args):
         print(pd.DataFrame(rows).T.to_string(float_format=lambda v: f"{v:.3g}"))
 
 
+def _designs(lattice, tau, materials, pulses, candidates):
+    """The designed partners of the CPMG train: for alpha_z and for the length."""
+    sim = EchoSimulator(lattice_size=lattice)
+    quad = dict(output="complex")
+    cpmg_sim = EchoSimulator(lattice_size=lattice, sequence=cpmg(tau / 4, 4), **quad)
+    duration = hahn_echo(tau / 4, angle=45.0).grid(sim.dt).n_times * sim.dt
+    out = {}
+    for target, kernels in (
+        ("alpha_z", ("gaussian", "power", "rkky")),
+        ("length", ("gaussian", "rkky")),
+    ):
+        start = time.perf_counter()
+        design = optimize_sequence(
+            sim,
+            ["length", "alpha_xy", "alpha_z"],
+            target=target,
+            n_pulses=pulses,
+            duration=duration,
+            baseline=[cpmg_sim],
+            kernels=kernels,
+            n_materials=materials,
+            detection="quadrature",
+            n_candidates=candidates,
+            n_rounds=2,
+            random_state=3,
+        )
+        out[target] = (design.sequence, design.materials, time.perf_counter() - start)
+    return out
+
+
+def _design_cv_scores(lattice, tau, n_per_kernel, cv, n_estimators, sequences):
+    """The protocol study's scores of the protocols made of ``sequences``."""
+    simulator = EchoSimulator(lattice_size=lattice, tau=tau, dtype="float32")
+    data = make_echoes(
+        n_per_kernel,
+        simulator=simulator,
+        sequences={
+            name: {"sequence": seq, "output": "complex"}
+            for name, seq in sequences.items()
+        },
+        random_state=0,
+    )
+    return protocol_study(
+        data,
+        protocols=DESIGN_CV_PROTOCOLS,
+        cv=cv,
+        n_estimators=n_estimators,
+        random_state=0,
+        n_jobs=1,
+        verbose=1,
+    )
+
+
+#: The protocols of ``--part design-cv``: name -> (experiments, detection).
+DESIGN_CV_PROTOCOLS = {
+    "paper: 90-180 echo, |M|": (("hahn90",), "magnitude"),
+    "CPMG + 45 at tau/4 (hand-picked best)": (
+        ("cpmg", "hahn45_quarter_tau"),
+        "quadrature",
+    ),
+    "CPMG + designed for alpha_z": (("cpmg", "designed_alpha_z"), "quadrature"),
+    "CPMG + designed for L": (("cpmg", "designed_length"), "quadrature"),
+    "CPMG + 45 at tau/4 + designed for L": (
+        ("cpmg", "hahn45_quarter_tau", "designed_length"),
+        "quadrature",
+    ),
+    "CPMG + 45 at tau/4 + both designed (4 echoes)": (
+        ("cpmg", "hahn45_quarter_tau", "designed_length", "designed_alpha_z"),
+        "quadrature",
+    ),
+}
+
+
+def part_design_cv(args, memory):
+    tau = args.tau
+    designs = memory.cache(_designs)(
+        args.design_lattice, tau, args.materials, args.pulses, args.candidates
+    )
+    experiments = default_experiments(tau)
+    sequences = {
+        name: experiments[name] for name in ("hahn90", "cpmg", "hahn45_quarter_tau")
+    }
+    for target, (sequence, _, seconds) in designs.items():
+        sequences[f"designed_{target}"] = sequence
+        print(f"designed for {target} ({seconds:.0f} s of search): {sequence}")
+    start = time.perf_counter()
+    table = memory.cache(_design_cv_scores)(
+        args.cv_lattice,
+        tau,
+        args.cv_per_kernel,
+        args.cv_folds,
+        args.cv_trees,
+        sequences,
+    )
+    print(
+        f"\nprotocol study: {3 * args.cv_per_kernel} materials on "
+        f"{args.cv_lattice} x {args.cv_lattice}, tau {tau:g} us, {args.cv_folds}-fold "
+        f"CV, {args.cv_trees} trees ({time.perf_counter() - start:.0f} s)"
+    )
+    columns = [
+        c
+        for c in ("R2 W", "R2 L", "R2 alpha_xy", "R2 alpha_z", "R2 L power")
+        + ("R2 L non-power", "F1 weighted")
+        if c in table
+    ]
+    print(table[["n_echoes", *columns]].to_string(float_format=lambda v: f"{v:.2f}"))
+    # Fisher bounds of the same protocols on the design lattice, noise only
+    lattice = args.design_lattice
+    params = ["length", "alpha_xy", "alpha_z"]
+    rows = {}
+    for name, (names, detection) in DESIGN_CV_PROTOCOLS.items():
+        sims = [
+            EchoSimulator(lattice_size=lattice, sequence=sequences[n], output="complex")
+            for n in names
+        ]
+        row = {}
+        for target, (_, materials, _) in designs.items():
+            bounds = expected_bounds(
+                sims,
+                params,
+                materials=materials,
+                detection=detection,
+                random_state=3,
+            )
+            row[f"bound {target} ({target} design's materials)"] = bounds[
+                f"{target}_bound"
+            ].median()
+        rows[name] = row
+    print(f"\nmedian relative Cramer-Rao bounds ({lattice} x {lattice}, noise 0.01):")
+    print(pd.DataFrame(rows).T.to_string(float_format=lambda v: f"{v:.3g}"))
+    table = memory.cache(_disorder_bounds)(args.cv_lattice, sequences, designs)
+    print(
+        f"\nmedian relative standard deviations with the lattice's disorder "
+        f"({args.cv_lattice} x {args.cv_lattice}, noise 0.01, 8 draws; fit_echo's "
+        "Laplace covariance at the true material):"
+    )
+    print(table.to_string(float_format=lambda v: f"{v:.3g}"))
+
+
+def _disorder_bounds(lattice, sequences, designs, seed=3):
+    """Per protocol, the median relative standard deviation of each design's
+    target with noise and one lattice's disorder: fit_echo's covariance at the
+    true material, from its noiseless echo on the fit's own disorder draw."""
+    params = ["length", "alpha_xy", "alpha_z"]
+    rows = {}
+    for name, (names, detection) in DESIGN_CV_PROTOCOLS.items():
+        sims = [
+            EchoSimulator(
+                lattice_size=lattice,
+                sequence=sequences[n],
+                output="complex",
+                random_state=derive_seed(seed, 0),
+            )
+            for n in names
+        ]
+        row = {}
+        for target, (_, materials, _) in designs.items():
+            relative = []
+            for _, material in materials.iterrows():
+                truth = {p: float(material[p]) for p in params}
+                echoes = [
+                    s.simulate({"kernel": material["kernel"], **truth})[0] for s in sims
+                ]
+                fit = fit_echo(
+                    echoes,
+                    sims,
+                    kernel=material["kernel"],
+                    parameters=params,
+                    init=truth,
+                    detection=detection,
+                    noise=0.01,
+                    disorder_draws=8,
+                    disorder_factor=1.0,
+                    random_state=seed,
+                    max_iter=2,
+                )
+                relative.append(
+                    np.sqrt(fit.covariance.loc[target, target]) / truth[target]
+                )
+            row[f"sd {target} ({target} design's materials)"] = np.median(relative)
+        rows[name] = row
+    return pd.DataFrame(rows).T
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["fit", "fisher", "design"], default="fit")
+    parser.add_argument(
+        "--part", choices=["fit", "fisher", "design", "design-cv"], default="fit"
+    )
+    parser.add_argument("--interval", choices=["laplace", "profile"], default="laplace")
+    parser.add_argument("--cv-lattice", type=int, default=16)
+    parser.add_argument("--cv-per-kernel", type=int, default=100)
+    parser.add_argument("--cv-folds", type=int, default=5)
+    parser.add_argument("--cv-trees", type=int, default=100)
     parser.add_argument("--lattice", type=int, default=32)
     parser.add_argument("--tau", type=float, default=100.0)
     parser.add_argument("--n-test", type=int, default=60)
@@ -277,6 +489,7 @@ def main():
         "fit": lambda: part_fit(args, memory),
         "fisher": lambda: part_fisher(args),
         "design": lambda: part_design(args),
+        "design-cv": lambda: part_design_cv(args, memory),
     }[args.part]()
 
 

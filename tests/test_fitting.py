@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sknmr import EchoSimulator
-from sknmr.fitting import compare_kernels, estimate_noise, fit_echo
+from sknmr.fitting import EchoModel, compare_kernels, estimate_noise, fit_echo
 from sknmr.io import MeasuredEcho
 from sknmr.sequences import hahn_echo
 from sknmr.utils._random import derive_seed
@@ -115,6 +115,99 @@ def test_alpha_z_interval_wide_from_magnitude_of_90_180_echo():
     qlow, qhigh = seeing.intervals.loc["alpha_z"]
     assert qhigh - qlow < 0.2 * (high - low)
     assert qlow <= 0.05 <= qhigh
+
+
+def _profile_and_laplace(echo, sim, **kw):
+    fits = {
+        interval: fit_echo(echo, sim, interval=interval, **kw)
+        for interval in ("laplace", "profile")
+    }
+    return fits["laplace"], fits["profile"]
+
+
+def test_profile_interval_covers_the_truth_and_agrees_with_laplace():
+    sim = _sim()
+    rng = np.random.default_rng(1)
+    echo = 3.0 * _echo(sim) + 0.01 * rng.standard_normal(sim.n_times)
+    laplace, profile = _profile_and_laplace(
+        echo,
+        sim,
+        kernel="power",
+        parameters=["alpha_xy", "alpha_z"],
+        fixed={"length": 2.0},
+        random_state=SEED,
+        disorder_draws=0,
+    )
+    assert profile.interval == "profile" and laplace.profiles is None
+    for name in ("alpha_xy", "alpha_z"):
+        low, high = profile.intervals.loc[name]
+        assert low <= TRUTH[name] <= high
+        points = profile.profiles[name]
+        # the estimate is the profile's minimum, and the ends lie on it
+        assert points["delta_chi2"].min() == 0.0
+        assert points["value"].is_monotonic_increasing
+    # well identified: the likelihood is near quadratic, the two agree
+    width = lambda f: np.diff(f.intervals.loc["alpha_xy"].to_numpy())[0]  # noqa: E731
+    assert 0.5 < width(profile) / width(laplace) < 2.0
+    assert profile.params["alpha_xy"] == laplace.params["alpha_xy"]
+
+
+def test_profile_interval_is_the_box_for_alpha_z_from_magnitude_of_90_180_echo():
+    sim = _sim()
+    fit = fit_echo(
+        _echo(sim),
+        sim,
+        kernel="power",
+        parameters=["alpha_xy", "alpha_z"],
+        fixed={"length": 2.0},
+        init={"alpha_xy": 0.08, "alpha_z": 0.05},
+        bounds={"alpha_z": (0.005, 0.2)},
+        interval="profile",
+        random_state=SEED,
+        noise=0.02,
+        disorder_draws=0,
+    )
+    assert tuple(fit.intervals.loc["alpha_z"]) == pytest.approx((0.005, 0.2))
+    # the profile stays below the chi-square quantile up to both edges
+    assert fit.profiles["alpha_z"]["delta_chi2"].max() < 2.706
+    low, high = fit.intervals.loc["alpha_xy"]
+    assert low <= 0.08 <= high and high - low < 0.1
+
+
+def test_model_simulates_several_disorder_draws_in_one_batch():
+    model = EchoModel.build(
+        _sim(), "power", ["alpha_xy"], {"length": 2.0, "alpha_z": 0.05}, "magnitude", 0
+    )
+    thetas = np.full((3, 1), 0.08)
+    together = model.simulate(thetas, echo_id=[1, 2, 3])[0]
+    for k in range(3):
+        alone = model.simulate(thetas[:1], echo_id=k + 1)[0][0]
+        np.testing.assert_allclose(together[k], alone, rtol=1e-9, atol=1e-12)
+    assert not np.allclose(together[0], together[1], rtol=1e-3)
+
+
+def test_second_start_only_when_the_first_leaves_misfit():
+    sim = _sim()
+    echo = _echo(sim)
+    kw = dict(
+        parameters=["alpha_xy"],
+        fixed={"length": 2.0, "alpha_z": 0.05},
+        random_state=SEED,
+        noise=1e-5,
+        disorder_draws=0,
+    )
+    evaluations = {
+        (kernel, n): fit_echo(echo, sim, kernel=kernel, n_starts=n, **kw)
+        for kernel in ("power", "gaussian")
+        for n in (1, 2)
+    }
+    right = evaluations[("power", 1)], evaluations[("power", 2)]
+    assert right[0].misfit <= 1.25
+    assert right[1].n_evaluations == right[0].n_evaluations
+    wrong = evaluations[("gaussian", 1)], evaluations[("gaussian", 2)]
+    assert wrong[0].misfit > 1.25
+    assert wrong[1].n_evaluations > wrong[0].n_evaluations
+    assert wrong[1].loss <= wrong[0].loss
 
 
 def test_joint_fit_of_two_experiments_phase_blind():
@@ -239,6 +332,7 @@ def test_estimate_noise_ignores_the_smooth_echo():
         ({"detection": "quadrature"}, "needs complex echoes"),
         ({"detection": "sideways"}, "detection must be one of"),
         ({"confidence": 1.5}, "confidence must be in"),
+        ({"interval": "bootstrap"}, "interval must be one of"),
         ({"disorder_draws": 1}, "disorder_draws must be 0"),
         ({"noise": -1.0}, "noise must be a positive"),
         ({"init": "inference"}, "init must be None"),

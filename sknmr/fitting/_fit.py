@@ -2,7 +2,7 @@
 
 import numpy as np
 from scipy.optimize import brentq, least_squares, minimize
-from scipy.stats import norm
+from scipy.stats import chi2, norm
 
 from .._paper import PAPER_PRIOR
 from ..kernels import kernel_parameters
@@ -17,6 +17,19 @@ __all__ = ["fit_echo"]
 # Candidates drawn from the prior and scored in one batch before the best few
 # are refined.
 _N_CANDIDATES = 12
+# A search whose residual noise and disorder explain this well (misfit) is
+# taken without trying the other starts: another minimum could not fit
+# measurably better.
+_GOOD_MISFIT = 1.25
+# Interval methods of fit_echo.
+_INTERVALS = ("laplace", "profile")
+# Profile likelihood: points per side, and residual evaluations per point
+# (each re-optimizes the other parameters from a warm start).
+_PROFILE_POINTS = 6
+_PROFILE_ITER = 6
+# A profile point this close to the threshold (in sqrt of the chi-square
+# rise, i.e. in standard deviations) ends the bracketing.
+_PROFILE_TOL = 0.05
 
 
 def _stack(y, detection):
@@ -30,8 +43,12 @@ def _stack_mask(mask, detection):
 class _Problem:
     """Whitened residuals with the receiver's gain and phase profiled out."""
 
-    def __init__(self, model, data, masks, sigmas):
+    def __init__(self, model, data, masks, sigmas, speculate=True):
         self.model = model
+        # Simulate the Jacobian's batch with every residual: the rows of one
+        # batch cost far less than separate calls, and the trust-region
+        # search asks for the Jacobian wherever it accepts a step (most).
+        self.speculate = speculate
         det = model.detection
         self.keep = [_stack_mask(m, det) for m in masks]
         self.targets = [
@@ -63,11 +80,12 @@ class _Problem:
         )
 
     def _evaluate(self, u, jacobian):
-        key = (u.tobytes(), jacobian)
-        if key in self._cache:
-            return self._cache[key]
+        key = u.tobytes()
+        if (key, jacobian) in self._cache:
+            return self._cache[(key, jacobian)]
         theta = self.model.to_natural(u)
         self.n_evaluations += 1
+        jacobian = jacobian or self.speculate
         if jacobian:
             values, jacs = self.model.jacobian(theta)
         else:
@@ -76,10 +94,15 @@ class _Problem:
         out = (r, values, jacs)
         if len(self._cache) > 64:
             self._cache.clear()
-        self._cache[key] = out
+        self._cache[(key, False)] = out
         if jacobian:
-            self._cache[(u.tobytes(), False)] = out
+            self._cache[(key, True)] = out
         return out
+
+    def chi2(self, u):
+        """The noise-whitened sum of squares at ``u``."""
+        r = self.residuals(u)
+        return float(r @ r)
 
     def loss_and_gradient(self, u):
         """Half the profiled sum of squares and its gradient, by torch autograd."""
@@ -232,9 +255,13 @@ def _candidates(model, seed):
     return starts
 
 
-def _check_options(confidence, n_starts, disorder_draws, disorder_factor, max_iter):
+def _check_options(
+    confidence, n_starts, disorder_draws, disorder_factor, max_iter, interval
+):
     if not (isinstance(confidence, float | int) and 0 < confidence < 1):
         raise ValueError(f"confidence must be in (0, 1); got {confidence!r}.")
+    if not isinstance(interval, str) or interval not in _INTERVALS:
+        raise ValueError(f"interval must be one of {_INTERVALS}; got {interval!r}.")
     for name, value, low in (
         ("n_starts", n_starts, 1),
         ("disorder_draws", disorder_draws, 0),
@@ -266,6 +293,7 @@ def fit_echo(
     detection="magnitude",
     noise=None,
     confidence=0.9,
+    interval="laplace",
     n_starts=2,
     disorder_draws=8,
     disorder_factor=2.0,
@@ -289,7 +317,14 @@ def fit_echo(
     a Laplace approximation with the residual's covariance ``sigma^2 I +
     disorder_factor * C_disorder``). If the residual is larger than noise and
     disorder explain (a wrong kernel class, say), the intervals widen by the
-    ratio.
+    ratio. With ``interval="profile"`` the noise's part of each interval
+    comes instead from the profile likelihood: the parameter is moved away
+    from its estimate, the others re-fitted at each point, until the
+    chi-square (divided by that ratio when above 1) rises by the chi-square
+    quantile of ``confidence``; it follows a likelihood that is far from
+    quadratic, and a parameter the echo does not pin down gets the whole
+    search box. The disorder's part is added to it as in the Laplace
+    intervals.
 
     Parameters
     ----------
@@ -329,11 +364,20 @@ def fit_echo(
         units; None estimates it from the echo's sample-to-sample scatter.
     confidence : float, default=0.9
         Probability content of the intervals.
+    interval : {"laplace", "profile"}, default="laplace"
+        How the intervals are made. ``"laplace"``: normal in the optimizer's
+        coordinates with the covariance above (no simulation beyond the
+        disorder draws). ``"profile"``: each fitted parameter's noise part
+        from its profile likelihood (a few re-fits of the others per point,
+        about as many simulations again as the search), the disorder part
+        added in quadrature; ``EchoFit.profiles`` holds the points.
     n_starts : int, default=2
         Local searches from the best prior draws (ignored with ``init``).
+        The next start is tried only when the best search so far leaves more
+        residual than noise and disorder explain.
     disorder_draws : int, default=8
-        Simulations with other disorder draws at the estimate (0: intervals
-        from the noise only).
+        Simulations with other disorder draws at the estimate, run as one
+        batch (0: intervals from the noise only).
     disorder_factor : float, default=2.0
         How many lattices' disorder the residual holds: 2 for an echo
         simulated on a lattice of the model's size (its draws and the
@@ -368,7 +412,9 @@ def fit_echo(
     >>> print(f"{fit.params['alpha_xy']:.2f}")
     0.10
     """
-    _check_options(confidence, n_starts, disorder_draws, disorder_factor, max_iter)
+    _check_options(
+        confidence, n_starts, disorder_draws, disorder_factor, max_iter, interval
+    )
     if detection not in DETECTIONS:
         raise ValueError(f"detection must be one of {DETECTIONS}; got {detection!r}.")
     if gradient not in ("finite-difference", "autodiff"):
@@ -412,73 +458,110 @@ def fit_echo(
             f"a fitted EchoInference; got {type(init).__name__}."
         )
     low, high = (model.to_internal(b) for b in model.box())
-    best = None
+    problem.speculate = gradient == "finite-difference"
+    best, spread = None, None
     for theta0 in starts:
         u0 = np.clip(model.to_internal(theta0), low, high)
-        if gradient == "autodiff":
-            run = minimize(
-                problem.loss_and_gradient,
-                u0,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=list(zip(low, high, strict=True)),
-                options={"maxfun": max_iter},
-            )
-            run.cost = run.fun
-            if best is None or run.cost < best.cost:
-                best = run
-            continue
-        run = least_squares(
-            problem.residuals,
-            u0,
-            jac=problem.jacobian,
-            bounds=(low, high),
-            method="trf",
-            x_scale="jac",
-            max_nfev=max_iter,
-        )
+        run = _search(problem, u0, low, high, gradient, max_iter)
         if best is None or run.cost < best.cost:
-            best = run
-    return _result(problem, best, confidence, disorder_draws, disorder_factor)
+            best, spread = run, None
+        if spread is None:
+            # the disorder at the best estimate: its intervals need it, and
+            # it tells whether another start could fit measurably better
+            spread = _Spread(problem, best.x, disorder_draws, disorder_factor)
+        if spread.misfit <= _GOOD_MISFIT:
+            break
+    return _result(
+        problem, best, spread, confidence, interval, disorder_factor, (low, high)
+    )
 
 
-def _result(problem, run, confidence, disorder_draws, disorder_factor):
+def _search(problem, u0, low, high, gradient, max_iter):
+    """One local search from ``u0`` within the box (optimizer coordinates)."""
+    if gradient == "autodiff":
+        run = minimize(
+            problem.loss_and_gradient,
+            u0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=list(zip(low, high, strict=True)),
+            options={"maxfun": max_iter},
+        )
+        run.cost = run.fun
+        return run
+    return least_squares(
+        problem.residuals,
+        u0,
+        jac=problem.jacobian,
+        bounds=(low, high),
+        method="trf",
+        x_scale="jac",
+        max_nfev=max_iter,
+    )
+
+
+class _Spread:
+    """Noise and disorder at an estimate: the Laplace covariance's parts."""
+
+    def __init__(self, problem, u, disorder_draws, disorder_factor):
+        model = problem.model
+        theta = model.to_natural(u)
+        r, values, jacs = problem._evaluate(u, True)
+        J = problem.projected_jacobian(values, jacs, u)
+        n = J.shape[0]
+        Ginv = np.linalg.pinv(J.T @ J)
+        deviations = np.zeros((0, n))
+        if disorder_draws:
+            # every draw in one batch (one id per row): the backend
+            # simulates them together
+            ids = np.arange(1, disorder_draws + 1)
+            echoes = model.read(model.simulate(np.tile(theta, (len(ids), 1)), ids))
+            draws = [[e[k] for e in echoes] for k in range(len(ids))]
+            deviations = problem.deviations(draws, values)
+        H = J.T @ deviations.T  # (p, draws): each draw's pull on the estimate
+        scale = max(len(deviations) - 1, 1)
+        self.noise_part = Ginv
+        self.disorder_part = disorder_factor * Ginv @ (H @ H.T / scale) @ Ginv
+        # What noise and disorder explain of the residual; more means misfit.
+        n_gain = (
+            n
+            - np.linalg.matrix_rank(J)
+            - sum((2 if model.detection == "phase-blind" else 1) for _ in values)
+        )
+        expected = max(n_gain, 1) + disorder_factor * np.sum(deviations**2) / scale
+        self.misfit = float(np.sum(r**2) / expected)
+        self.r, self.values, self.deviations = r, values, deviations
+
+
+def _result(problem, run, spread, confidence, interval, disorder_factor, box):
     """The covariance with noise and disorder, intervals and the result object."""
     model = problem.model
     u = run.x
     theta = model.to_natural(u)
-    r, values, jacs = problem._evaluate(u, True)
-    J = problem.projected_jacobian(values, jacs, u)
-    n, p = J.shape
-    G = J.T @ J
-    Ginv = np.linalg.pinv(G)
-    deviations = np.zeros((0, n))
-    if disorder_draws:
-        draws = [model.echoes(theta, echo_id=k) for k in range(1, disorder_draws + 1)]
-        deviations = problem.deviations(draws, values)
-    H = J.T @ deviations.T  # (p, draws): each draw's pull on the estimate
-    scale = max(len(deviations) - 1, 1)
-    noise_part = Ginv
-    disorder_part = disorder_factor * Ginv @ (H @ H.T / scale) @ Ginv
-    # What noise and disorder explain of the residual; more means misfit.
-    n_gain = (
-        n
-        - np.linalg.matrix_rank(J)
-        - sum((2 if model.detection == "phase-blind" else 1) for _ in values)
-    )
-    expected = max(n_gain, 1) + disorder_factor * np.sum(deviations**2) / scale
-    misfit = float(np.sum(r**2) / expected)
-    cov_u = (noise_part + disorder_part) * max(misfit, 1.0)
+    r, values, deviations = spread.r, spread.values, spread.deviations
+    widen = max(spread.misfit, 1.0)
+    cov_u = (spread.noise_part + spread.disorder_part) * widen
     z = norm.ppf(0.5 + confidence / 2)
     se = np.sqrt(np.clip(np.diag(cov_u), 0, None))
+    profiles = None
+    if interval == "profile":
+        below, above, profiles = _profile(problem, u, spread, confidence, box)
+        # the lattice's disorder on top of the noise, as in the Laplace path
+        disorder = z**2 * np.clip(np.diag(spread.disorder_part), 0, None) * widen
+        lower_u = np.where(np.isfinite(below), u - np.sqrt(below**2 + disorder), box[0])
+        upper_u = np.where(np.isfinite(above), u + np.sqrt(above**2 + disorder), box[1])
+    else:
+        lower_u, upper_u = u - z * se, u + z * se
     # an interval reaching past the search box ends at its edge: the box is
     # all the fit can say of a parameter the echo does not pin down
-    lower = model.clip(model.to_natural(np.clip(u - z * se, -700, 700)))
-    upper = model.clip(model.to_natural(np.clip(u + z * se, -700, 700)))
+    lower = model.clip(model.to_natural(np.clip(lower_u, -700, 700)))
+    upper = model.clip(model.to_natural(np.clip(upper_u, -700, 700)))
     chain = np.where(model.log, theta, 1.0)
     cov = cov_u * np.outer(chain, chain)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.diag(disorder_part) / np.diag(noise_part + disorder_part)
+        share = np.diag(spread.disorder_part) / np.diag(
+            spread.noise_part + spread.disorder_part
+        )
     fitted, gains = problem.fitted(values)
     log_likelihood = _log_likelihood(r, deviations, disorder_factor)
     n_samples = [int(k.sum()) for k in problem.keep]
@@ -493,9 +576,11 @@ def _result(problem, run, confidence, disorder_draws, disorder_factor):
         covariance=cov,
         disorder_share=share,
         confidence=confidence,
+        interval=interval,
+        profiles=profiles,
         loss=float(run.cost),
         log_likelihood=float(log_likelihood),
-        misfit=misfit,
+        misfit=spread.misfit,
         success=bool(run.success) and bool(np.all(np.isfinite(se))),
         message=str(run.message),
         n_evaluations=problem.n_evaluations,
@@ -506,8 +591,130 @@ def _result(problem, run, confidence, disorder_draws, disorder_factor):
         fitted=fitted,
         gains=gains,
         noise=list(problem.sigmas),
-        n_residuals=n,
+        n_residuals=r.size,
     )
+
+
+def _profile(problem, u_hat, spread, confidence, box):
+    """Profile-likelihood half-widths of every parameter (optimizer coordinates).
+
+    Along each parameter, the other parameters are re-optimized (a few
+    warm-started trust-region steps within the box) and the chi-square's
+    rise over its minimum, divided by the misfit when above 1, is bracketed
+    where it reaches the chi-square quantile of ``confidence`` (one degree
+    of freedom). A side where it stays below up to the box's edge gets
+    ``inf`` (the interval ends at the edge).
+
+    Returns ``below`` and ``above`` (distances from ``u_hat``) and, per
+    parameter, a table of the profile's points (``value``, natural units,
+    and ``delta_chi2``, the scaled rise).
+    """
+    import pandas as pd
+
+    model = problem.model
+    widen = max(spread.misfit, 1.0)
+    threshold = np.sqrt(chi2.ppf(confidence, 1))  # in standard deviations
+    base = float(spread.r @ spread.r)
+    cov = spread.noise_part * widen
+    p = len(u_hat)
+    below, above = np.full(p, np.inf), np.full(p, np.inf)
+    profiles = {}
+    for k, name in enumerate(model.parameters):
+        others = np.arange(p) != k
+        var = cov[k, k]
+        usable = np.isfinite(var) and var > 0
+        se = np.sqrt(var) if usable else np.inf
+        # first-order path of the others along this parameter (Laplace)
+        slope = cov[others, k] / var if usable else np.zeros(p - 1)
+        side = _ProfileSide(problem, u_hat, k, box, base, widen, slope)
+        points = []
+        for sign, out in ((-1.0, below), (1.0, above)):
+            out[k] = side.crossing(sign, threshold, se)
+            points += [(u_hat[k] + sign * t, r**2) for t, r, _ in side.solved[1:]]
+        points.append((u_hat[k], 0.0))
+        points.sort()
+        along = np.tile(u_hat, (len(points), 1))
+        along[:, k] = [v for v, _ in points]
+        profiles[name] = pd.DataFrame(
+            {
+                "value": model.to_natural(along)[:, k],
+                "delta_chi2": [d for _, d in points],
+            }
+        )
+    return below, above, profiles
+
+
+class _ProfileSide:
+    """The profile of one parameter, bracketed one side at a time."""
+
+    def __init__(self, problem, u_hat, k, box, base, widen, slope):
+        self.problem, self.u_hat, self.k = problem, u_hat, k
+        self.low, self.high = box
+        self.others = np.arange(len(u_hat)) != k
+        self.base, self.widen, self.slope = base, widen, slope
+        self.solved = []
+
+    def _full(self, value, v):
+        u = self.u_hat.copy()
+        u[self.others] = v
+        u[self.k] = value
+        return u
+
+    def rise(self, value, start):
+        """sqrt of the scaled chi-square rise with the others re-optimized."""
+        problem, others = self.problem, self.others
+        if not others.any():
+            c2, v = problem.chi2(self._full(value, start)), start
+        else:
+            lo, hi = self.low[others], self.high[others]
+            run = least_squares(
+                lambda v: problem.residuals(self._full(value, v)),
+                np.clip(start, lo, hi),
+                jac=lambda v: problem.jacobian(self._full(value, v))[:, others],
+                bounds=(lo, hi),
+                method="trf",
+                x_scale="jac",
+                max_nfev=_PROFILE_ITER,
+            )
+            c2, v = 2 * run.cost, run.x
+        return np.sqrt(max(c2 - self.base, 0.0) / self.widen), v
+
+    def crossing(self, sign, threshold, se):
+        """Distance from the estimate to where the rise reaches ``threshold``."""
+        k, u_hat = self.k, self.u_hat
+        room = u_hat[k] - self.low[k] if sign < 0 else self.high[k] - u_hat[k]
+        self.solved = [(0.0, 0.0, u_hat[self.others])]
+        if room <= 0:
+            return np.inf
+        t, cross = min(threshold * se, room), np.inf
+        for _ in range(_PROFILE_POINTS):
+            near = min(self.solved, key=lambda s: abs(s[0] - t))
+            start = near[2] + self.slope * sign * (t - near[0])
+            r, v = self.rise(u_hat[k] + sign * t, start)
+            self.solved.append((t, r, v))
+            if abs(r - threshold) < _PROFILE_TOL * threshold:
+                return t
+            up = [s for s in self.solved if s[1] >= threshold]
+            if not up:
+                if t >= room:
+                    return np.inf
+                # the rise grows about linearly with the distance near the
+                # estimate: aim at the threshold along the last two points'
+                # line, at least 1.2 and at most four times further
+                (t0, r0, _), (t1, r1, _) = self.solved[-2:]
+                aim = t1 + (threshold - r1) * (t1 - t0) / max(r1 - r0, 1e-12)
+                t = min(room, float(np.clip(aim, 1.2 * t1, 4.0 * t1)))
+                continue
+            b = min(up, key=lambda s: s[0])
+            a = max((s for s in self.solved if s[0] < b[0]), key=lambda s: s[0])
+            cross = a[0] + (threshold - a[1]) * (b[0] - a[0]) / (b[1] - a[1])
+            if b[0] - a[0] < _PROFILE_TOL * b[0]:
+                return cross
+            # regula falsi; halve the bracket instead when its lower end moved
+            # twice running (a rise far from linear creeps in from one side)
+            twice_below = r < threshold and self.solved[-2][1] < threshold
+            t = 0.5 * (a[0] + b[0]) if twice_below else cross
+        return cross
 
 
 def _log_likelihood(r, deviations, factor, shrinkage=0.5):

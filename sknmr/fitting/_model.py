@@ -239,12 +239,14 @@ class EchoModel:
         return table
 
     def simulate(self, thetas, echo_id=0):
-        """Complex echoes of every experiment, ``[(B, n_times)]``, at one disorder.
+        """Complex echoes of every experiment, ``[(B, n_times)]``.
 
-        ``echo_id`` picks the disorder draw: every row shares it, so rows
-        differ only by their parameters.
+        ``echo_id`` picks the disorder draw: one id shared by every row (rows
+        then differ only by their parameters), or one per row (one batch
+        holding several draws, which the backend simulates together).
         """
         thetas = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
+        ids = np.broadcast_to(np.asarray(echo_id, dtype=np.int64), len(thetas))
         table = self.table(thetas)
         if "linewidth" in self.parameters:
             k = self.parameters.index("linewidth")
@@ -263,8 +265,7 @@ class EchoModel:
                     else clone(sim).set_params(linewidth=linewidth)
                 )
                 echoes[rows] = s.simulate(
-                    table.iloc[rows].reset_index(drop=True),
-                    echo_ids=np.full(len(rows), echo_id),
+                    table.iloc[rows].reset_index(drop=True), echo_ids=ids[rows]
                 )
             out.append(echoes)
         return out

@@ -21,9 +21,17 @@ class EchoFit:
     intervals : pandas.DataFrame
         ``lower`` and ``upper`` of each entry of ``params`` at
         ``confidence``: normal in the optimizer's coordinates (log for
-        positive parameters), W by the delta method, L from the ends of the
-        length's interval (fixed values have empty intervals).
+        positive parameters), or from the profile likelihood (``interval``),
+        W by the delta method, L from the ends of the length's interval
+        (fixed values have empty intervals).
     confidence : float
+    interval : {"laplace", "profile"}
+        How the fitted parameters' intervals were made.
+    profiles : dict of pandas.DataFrame or None
+        With ``interval="profile"``, per fitted parameter the points of its
+        profile: ``value`` and ``delta_chi2``, the chi-square's rise with the
+        other parameters re-fitted (divided by the misfit when above 1);
+        None otherwise.
     covariance : pandas.DataFrame
         Of the fitted parameters (natural units), noise and disorder.
     disorder_share : pandas.Series
@@ -68,6 +76,8 @@ class EchoFit:
         disorder_share,
         confidence,
         loss,
+        interval="laplace",
+        profiles=None,
         log_likelihood,
         misfit,
         success,
@@ -83,6 +93,8 @@ class EchoFit:
         self.kernel = model.kernel
         self.detection = model.detection
         self.confidence = confidence
+        self.interval = interval
+        self.profiles = profiles
         self.loss = loss
         self.log_likelihood = log_likelihood
         self.misfit = misfit
