@@ -357,7 +357,8 @@ def test_echo_on_another_grid_is_refused():
         fit_echo([np.ones(sim.n_times)] * 2, sim)
 
 
-def test_command_line_fit_writes_table_and_figure(tmp_path, capsys):
+@pytest.mark.parametrize("interval", ["laplace", "profile"])
+def test_command_line_fit_writes_table_and_figure(tmp_path, capsys, interval):
     from sknmr.cli import main
     from sknmr.io import write_echo
 
@@ -367,7 +368,7 @@ def test_command_line_fit_writes_table_and_figure(tmp_path, capsys):
     out = tmp_path / "out"
     argv = (
         f"fit {path} --lattice-size 6 --tau 4 --kernels power --parameters alpha_xy "
-        f"--fixed length=2 alpha_z=0.05 --output {out} -q"
+        f"--fixed length=2 alpha_z=0.05 --interval {interval} --output {out} -q"
     )
     status = main(argv.split())
     assert status == 0

@@ -1,6 +1,6 @@
 """``sknmr fit``: a measured echo fitted with the physics itself."""
 
-from ..fitting import DETECTIONS, compare_kernels, fit_echo
+from ..fitting import DETECTIONS, INTERVALS, compare_kernels, fit_echo
 from ._options import (
     add_confidence_option,
     add_format_option,
@@ -59,6 +59,15 @@ def add_fit(subparsers):
         choices=DETECTIONS,
         default=detection,
         help=f"how the echo is read (default {detection})",
+    )
+    interval = default_of(fit_echo, "interval")
+    parser.add_argument(
+        "--interval",
+        choices=INTERVALS,
+        default=interval,
+        help="how the intervals are made: from the curvature at the estimate "
+        "(laplace) or by profiling the likelihood along each parameter, the "
+        f"others fitted again (profile; slower) (default {interval})",
     )
     add_library_option(
         parser,
@@ -129,6 +138,7 @@ def run_fit(args, *, parser):
             fixed=fixed,
             detection=args.detection,
             confidence=args.confidence,
+            interval=args.interval,
             init=init,
             random_state=args.seed,
         )

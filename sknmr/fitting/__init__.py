@@ -10,7 +10,7 @@ See the user guide, "Fitting and designing experiments".
 
 from ._compare import KernelComparison, compare_kernels
 from ._data import estimate_noise
-from ._fit import fit_echo
+from ._fit import INTERVALS, fit_echo
 from ._model import DETECTIONS, EchoModel
 from ._result import EchoFit
 from ._workflow import fit_file
@@ -19,6 +19,7 @@ __all__ = [
     "DETECTIONS",
     "EchoFit",
     "EchoModel",
+    "INTERVALS",
     "KernelComparison",
     "compare_kernels",
     "estimate_noise",

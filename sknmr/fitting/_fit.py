@@ -12,7 +12,7 @@ from ._data import as_experiments
 from ._model import DETECTIONS, EchoModel, check_simulators, gain_basis
 from ._result import EchoFit
 
-__all__ = ["fit_echo"]
+__all__ = ["INTERVALS", "fit_echo"]
 
 # Candidates drawn from the prior and scored in one batch before the best few
 # are refined.
@@ -22,7 +22,8 @@ _N_CANDIDATES = 12
 # measurably better.
 _GOOD_MISFIT = 1.25
 # Interval methods of fit_echo.
-_INTERVALS = ("laplace", "profile")
+#: How fit_echo makes its intervals.
+INTERVALS = ("laplace", "profile")
 # Profile likelihood: points per side, and residual evaluations per point
 # (each re-optimizes the other parameters from a warm start).
 _PROFILE_POINTS = 6
@@ -260,8 +261,8 @@ def _check_options(
 ):
     if not (isinstance(confidence, float | int) and 0 < confidence < 1):
         raise ValueError(f"confidence must be in (0, 1); got {confidence!r}.")
-    if not isinstance(interval, str) or interval not in _INTERVALS:
-        raise ValueError(f"interval must be one of {_INTERVALS}; got {interval!r}.")
+    if not isinstance(interval, str) or interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {INTERVALS}; got {interval!r}.")
     for name, value, low in (
         ("n_starts", n_starts, 1),
         ("disorder_draws", disorder_draws, 0),
