@@ -4,6 +4,7 @@ Run::
 
     python benchmarks/bench_torch.py                    # CPU: all sections
     python benchmarks/bench_torch.py --grad-tau 20      # a shorter gradient echo
+    python benchmarks/bench_torch.py --grad-segment 24  # checkpointed gradient
     python benchmarks/bench_torch.py --device cuda      # GPU: 15000 float32 echoes,
                                                         # torch beside numba-cuda
     python benchmarks/bench_torch.py --json out.json    # keep the numbers
@@ -21,7 +22,7 @@ It reports
    backends in one run, and the gradient of one paper-size echo against
    its forward pass (timed in turn ``--repeats`` times, the fastest of each
    kept, as ratios of wall and of CPU time), with the peak resident memory
-   of the gradient (one more run);
+   of the gradient (one more run, before them);
 4. with ``--device cuda``: the paper's 15000 echoes (float32) with the torch
    backend on the GPU beside the numba-cuda backend (``bench_cuda.py``'s
    end-to-end convention: ``EchoSimulator.simulate`` on a prior table), and
@@ -214,7 +215,7 @@ def _prior(n, seed):
     return sample_prior(n, random_state=seed)[columns].reset_index(drop=True)
 
 
-def cpu_cost(n, tau, grad_tau, n_echoes, seed, threads, repeats=3):
+def cpu_cost(n, tau, grad_tau, n_echoes, seed, threads, repeats=3, segment=None):
     print(f"\n== CPU cost ({n}x{n}; {threads} thread(s)) ==")
     out = {}
     params = _prior(n_echoes, seed)
@@ -243,7 +244,8 @@ def cpu_cost(n, tau, grad_tau, n_echoes, seed, threads, repeats=3):
     sim = EchoSimulator(lattice_size=n, tau=grad_tau, random_state=seed, n_jobs=threads)
     row = params.iloc[0]
     plain = {name: float(row[name]) for name in ("length", "alpha_xy", "alpha_z")}
-    segment = plan_segments(1, n, sim.n_times, np.float64)
+    if segment is None:
+        segment = plan_segments(1, n, sim.n_times, np.float64)
 
     def forward():
         with torch.no_grad():
@@ -255,7 +257,7 @@ def cpu_cost(n, tau, grad_tau, n_echoes, seed, threads, repeats=3):
             for name, value in plain.items()
         }
         tensors["linewidth"] = torch.tensor(0.08, dtype=F64, requires_grad=True)
-        echo = simulate(sim, {"kernel": row["kernel"], **tensors})
+        echo = simulate(sim, {"kernel": row["kernel"], **tensors}, segment=segment)
         echo[0, 2 * sim.n_tau].backward()
 
     # autograd's first backward pass sets things up once (seconds): warm it
@@ -267,6 +269,10 @@ def cpu_cost(n, tau, grad_tau, n_echoes, seed, threads, repeats=3):
     # the forward pass runs on the simulator's n_jobs threads, the backward
     # pass on torch's: the same count for both
     torch.set_num_threads(threads)
+    # the memory first, before the timed runs leave freed memory resident; the
+    # sampling thread costs CPU time, so this run is not timed
+    with PeakRSS() as rss:
+        gradient()
     # forward and gradient in turn, so that a load on the machine weighs on
     # both alike; the fastest of each, in wall and in CPU time
     best = {key: math.inf for key in ("fw", "fc", "gw", "gc")}
@@ -276,8 +282,6 @@ def cpu_cost(n, tau, grad_tau, n_echoes, seed, threads, repeats=3):
             run()
             best[key + "w"] = min(best[key + "w"], time.perf_counter() - t0)
             best[key + "c"] = min(best[key + "c"], time.process_time() - c0)
-    with PeakRSS() as rss:  # once more, apart: the sampling thread costs CPU time
-        gradient()
     torch.set_num_threads(1)
     out.update(
         grad_tau=grad_tau,
@@ -395,6 +399,12 @@ def main(argv=None):
         default=3,
         help="forward and gradient timings, taken in turn (the fastest kept)",
     )
+    parser.add_argument(
+        "--grad-segment",
+        type=int,
+        default=None,
+        help="steps per checkpointed segment of the gradient (default: planned)",
+    )
     parser.add_argument("--gpu-echoes", type=int, default=PAPER_ECHOES)
     parser.add_argument("--gpu-batch", type=int, default=1024)
     parser.add_argument(
@@ -425,6 +435,7 @@ def main(argv=None):
                 args.seed,
                 args.threads,
                 args.repeats,
+                args.grad_segment,
             )
     if args.json:
         with open(args.json, "w") as f:
