@@ -1,8 +1,9 @@
 """The torch backend: the model in torch, on any device torch has, differentiable.
 
 The step is the numpy reference's, written on a whole batch at once: the mean
-fields of the three spin components come from one batched real 2-D FFT
-(``rfft2`` of a ``(B, 3, n, n)`` tensor times each echo's half spectrum), then
+fields of the three spin components come from one batched real FFT over the
+lattice's axes (``rfft2`` of a ``(B, 3, n, n)`` tensor, or ``rfftn`` of a
+``(B, 3, *lattice)`` one, times each echo's half spectrum), then
 every Bloch vector is rotated exactly about its field (Rodrigues' formula),
 relaxed exactly (T2, T1) and turned by the step's pulse, if any. The lattice
 means of ``<I^x>``, ``<I^y>`` and ``<I^z>`` are the samples.
@@ -10,7 +11,11 @@ means of ``<I^x>``, ``<I^y>`` and ``<I^z>`` are the samples.
 Written with differentiable operations only, the same step serves
 :func:`sknmr.autodiff.simulate`: :func:`evolve` takes tensors that may require
 grad and can checkpoint the time loop in segments, so that the graph kept for
-the backward pass holds a segment of steps, not all of them.
+the backward pass holds a segment of steps, not all of them. For reverse-mode
+gradients the step is one operation with a hand-written backward pass
+(``fused``), of the same values: it keeps three lattices per step (the spins,
+their mean field and, for a kernel's gradient, the spins' spectrum) rather
+than autograd's sixteen, and takes the derivatives in a few fused passes.
 
 Every transform is of at least three lattices, so a lone echo rounds as it
 does in a batch (torch's FFT takes another code path for a batch of one), and
@@ -21,6 +26,7 @@ result does not depend on the batch it is in.
 import math
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import lru_cache
 
 import numpy as np
 
@@ -129,15 +135,25 @@ def half_spectra(spectra, n):
     return spectra[..., : n // 2 + 1]
 
 
+def _transform(spins):
+    """The real FFT of a ``(B, 3, *lattice)`` state over its 2 or 3 lattice axes."""
+    if spins.dim() == 4:
+        return torch.fft.rfft2(spins)
+    return torch.fft.rfftn(spins, dim=tuple(range(2, spins.dim())))
+
+
+def _inverse(spectrum, lattice):
+    """The inverse of :func:`_transform`, onto a lattice of shape ``lattice``."""
+    if len(lattice) == 2:
+        return torch.fft.irfft2(spectrum, s=lattice)
+    axes = tuple(range(-len(lattice), 0))
+    return torch.fft.irfftn(spectrum, s=lattice, dim=axes)
+
+
 def mean_field(spins, half):
     """``w = Khat * <I>`` of a ``(B, 3, *lattice)`` state, by one batched FFT
     over the lattice's 2 or 3 axes."""
-    lattice = tuple(spins.shape[2:])
-    if len(lattice) == 2:
-        return torch.fft.irfft2(torch.fft.rfft2(spins) * half[:, None], s=lattice)
-    axes = tuple(range(-len(lattice), 0))
-    spectrum = torch.fft.rfftn(spins, dim=axes) * half[:, None]
-    return torch.fft.irfftn(spectrum, s=lattice, dim=axes)
+    return _inverse(_transform(spins) * half[:, None], tuple(spins.shape[2:]))
 
 
 def _rotate(spins, field, angle_per_mhz):
@@ -164,63 +180,6 @@ def _rotate(spins, field, angle_per_mhz):
     )
 
 
-def _cross(a, b):
-    return (
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    )
-
-
-class _Rotation(torch.autograd.Function if torch is not None else object):
-    """:func:`_rotate` with a hand-written backward pass.
-
-    Autograd would keep and traverse every intermediate of the rotation
-    (some 40 lattices per step); this keeps the spins and the field only and
-    computes the derivatives in one pass. With ``r = R(w) s`` the rotation
-    by ``theta = |w|`` about ``u = w / theta`` (``w = angle_per_mhz * B``) and
-    ``g = dL/dr``: ``dL/ds = R^T g`` (the rotation by ``-theta``) and
-    ``dL/dw = J^T (s x R^T g)`` with ``J`` the right Jacobian of the
-    rotation, ``J^T v = v + (1 - cos)/theta (u x v) + (1 - sin/theta)
-    (u (u . v) - v)`` (both terms vanish with the field).
-    """
-
-    @staticmethod
-    def forward(ctx, spins, bx, by, bz, angle_per_mhz):
-        ctx.save_for_backward(spins, bx, by, bz)
-        ctx.angle_per_mhz = angle_per_mhz
-        return torch.stack(_rotate(spins, (bx, by, bz), angle_per_mhz), dim=1)
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad):
-        spins, bx, by, bz = ctx.saved_tensors
-        a = ctx.angle_per_mhz
-        sq = bx * bx + by * by + bz * bz
-        positive = sq > 0
-        norm = torch.sqrt(torch.where(positive, sq, 1.0))
-        inverse = torch.where(positive, 1.0 / norm, 0.0)
-        u = (bx * inverse, by * inverse, bz * inverse)
-        theta = a * torch.where(positive, norm, 0.0)
-        cos, sin = torch.cos(theta), torch.sin(theta)
-        g = grad.unbind(1)
-        s = spins.unbind(1)
-        # R^T g: g turned by -theta about u
-        ug = (u[0] * g[0] + u[1] * g[1] + u[2] * g[2]) * (1 - cos)
-        ux_g = _cross(u, g)
-        h = tuple(g[i] * cos - ux_g[i] * sin + u[i] * ug for i in range(3))
-        v = _cross(s, h)
-        safe = torch.where(positive, theta, 1.0)
-        first = torch.where(positive, (1 - cos) / safe, 0.0)
-        second = torch.where(positive, 1 - sin / safe, 0.0)
-        uv = u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
-        ux_v = _cross(u, v)
-        dw = tuple(
-            v[i] + first * ux_v[i] + second * (u[i] * uv - v[i]) for i in range(3)
-        )
-        return (torch.stack(h, dim=1), a * dw[0], a * dw[1], a * dw[2], None)
-
-
 def _column(values, ndim=2):
     """A per-echo ``(B,)`` tensor shaped to broadcast over ``(B, *lattice)``."""
     return values.reshape(-1, *(1,) * ndim)
@@ -234,24 +193,186 @@ def apply_pulse(spins, rotation):
     return torch.einsum(f"zab,zb{cells}->za{cells}", rotation, spins)
 
 
-def step(spins, half, offsets, couplings, decays, angle_per_mhz, relax_z, fused=False):
-    """One step of every echo: rotate about the field, then relax (T2, T1).
-
-    ``fused`` rotates with a hand-written backward pass (reverse mode only).
-    """
+def _step_values(spins, half, offsets, couplings, decays, angle_per_mhz, relax_z):
+    """One step: the spins' spectrum, the mean field and the new spins."""
     ax, ay, az = couplings
     e2, e1 = decays
-    w = mean_field(spins, half)
+    spectrum = _transform(spins)
+    w = _inverse(spectrum * half[:, None], tuple(spins.shape[2:]))
     # H_i = B_i . I with B_i = (-a_x w_x, -a_y w_y, -(nu_i + a_z w_z))
     field = (-ax * w[:, 0], -ay * w[:, 1], -(offsets + az * w[:, 2]))
-    if fused:
-        sx, sy, sz = _Rotation.apply(spins, *field, angle_per_mhz).unbind(1)
-    else:
-        sx, sy, sz = _rotate(spins, field, angle_per_mhz)
+    sx, sy, sz = _rotate(spins, field, angle_per_mhz)
     sx, sy = sx * e2, sy * e2
     if relax_z:
         sz = sz * e1 + 0.5 * (1.0 - e1)
-    return torch.stack((sx, sy, sz), dim=1)
+    return spectrum, w, torch.stack((sx, sy, sz), dim=1)
+
+
+def step(spins, half, offsets, couplings, decays, angle_per_mhz, relax_z, fused=False):
+    """One step of every echo: rotate about the field, then relax (T2, T1).
+
+    ``fused`` takes the step as one operation with a hand-written backward
+    pass (reverse mode only; the same values).
+    """
+    if fused:
+        return _Step.apply(
+            spins, half, offsets, *couplings, *decays, angle_per_mhz, relax_z
+        )
+    return _step_values(
+        spins, half, offsets, couplings, decays, angle_per_mhz, relax_z
+    )[2]
+
+
+def _cross(a, b):
+    """``a x b`` of ``(B, 3, ...)`` tensors, by components (torch.linalg.cross
+    and rolled copies are several times slower on the CPU)."""
+    ax, ay, az = a.unbind(1)
+    bx, by, bz = b.unbind(1)
+    out = torch.empty_like(a)
+    cx, cy, cz = out.unbind(1)
+    torch.mul(ay, bz, out=cx).addcmul_(az, by, value=-1.0)
+    torch.mul(az, bx, out=cy).addcmul_(ax, bz, value=-1.0)
+    torch.mul(ax, by, out=cz).addcmul_(ay, bx, value=-1.0)
+    return out
+
+
+def _rotation_backward(spins, field, grad, angle_per_mhz):
+    """``(R^T g, dL/dB)`` of the rotation of ``spins`` about ``field`` (both
+    ``(B, 3, *lattice)``), ``g = grad`` the derivative of the rotated spins.
+
+    With ``r = R(w) s`` the rotation by ``theta = |w|`` about ``u = w / theta``
+    (``w = angle_per_mhz * B``): ``dL/ds = h = R^T g`` (the rotation by
+    ``-theta``) and ``dL/dw = J^T v``, ``v = s x h``, with ``J`` the right
+    Jacobian of the rotation, ``J^T v = v + (1 - cos)/theta (u x v) +
+    (1 - sin/theta) (u (u . v) - v)``; ``u x v = s (u . g) - h (u . s)``
+    since ``u . h = u . g``.
+
+    ``theta`` is floored at the square root of the smallest normal number, so
+    that a zero field (``u = 0``) turns nothing and has the derivative ``v``
+    without a division by zero; below the floor every term but ``v`` is
+    smaller than the rounding of ``v``.
+    """
+    a = angle_per_mhz
+    floor = math.sqrt(torch.finfo(field.dtype).tiny)
+    theta = torch.sqrt((field * field).sum(1)).mul_(a).clamp_min_(floor)
+    u = field * (a / theta)[:, None]
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    one_cos = 1.0 - cos
+    ug = (u * grad).sum(1)
+    # R^T g: g turned by -theta about u
+    h = u * (ug * one_cos)[:, None]
+    h.addcmul_(grad, cos[:, None])
+    h.addcmul_(_cross(u, grad), sin[:, None], value=-1.0)
+    v = _cross(spins, h)
+    first = one_cos.div_(theta).mul_(a)  # a (1 - cos) / theta
+    second = sin.div_(theta).sub_(1.0).mul_(-a)  # a (1 - sin / theta)
+    us = (u * spins).sum(1)
+    # a J^T v = (a - second) v + first (s (u.g) - h (u.s)) + second u (u.v)
+    dw = u * ((u * v).sum(1) * second)[:, None]
+    dw.addcmul_(v, (a - second)[:, None])
+    dw.addcmul_(spins, (first * ug)[:, None])
+    dw.addcmul_(h, (first * us)[:, None], value=-1.0)
+    return h, dw
+
+
+class _Step(torch.autograd.Function if torch is not None else object):
+    """:func:`step` as one operation with a hand-written backward pass.
+
+    Autograd would keep and traverse every intermediate of the step (some 16
+    lattices per step, a node each); this keeps the spins, the mean field
+    (and, when their derivatives are asked for, the spins' spectrum and the
+    new spins) and takes the derivatives in one pass: the rotation's (see
+    :func:`_rotation_backward`), then the mean field's, which is the
+    convolution by the kernel's reflection, ``dL/ds = irfft(rfft(dL/dw)
+    conj(Khat))``, with ``dL/dKhat`` from the same ``rfft(dL/dw)`` and the
+    spins' spectrum.
+    """
+
+    @staticmethod
+    def forward(ctx, spins, half, offsets, ax, ay, az, e2, e1, angle, relax_z):
+        spectrum, w, out = _step_values(
+            spins, half, offsets, (ax, ay, az), (e2, e1), angle, relax_z
+        )
+        needs = ctx.needs_input_grad
+        ctx.angle, ctx.relax_z = angle, relax_z
+        ctx.save_for_backward(
+            spins,
+            w,
+            half,
+            offsets,
+            ax,
+            ay,
+            az,
+            e2,
+            e1,
+            spectrum if needs[1] else None,
+            out if needs[6] or (relax_z and needs[7]) else None,
+        )
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        spins, w, half, offsets, ax, ay, az, e2, e1, spectrum, out = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        lattice = tuple(spins.shape[2:])
+        cells = tuple(range(2, spins.dim()))  # the lattice axes of (B, 3, ...)
+        minus = torch.stack((ax, ay, az), dim=1).neg_()  # (B, 3, 1, ..)
+        field = minus * w
+        field[:, 2] -= offsets  # the forward pass's field, value for value
+        decay = torch.stack((e2, e2, e1 if ctx.relax_z else torch.ones_like(e1)), 1)
+        h, d_field = _rotation_backward(spins, field, grad * decay, ctx.angle)
+        grads = [None] * 10
+        if needs[0] or needs[1]:
+            d_spectrum = _transform(minus * d_field)  # of dL/dw
+            if needs[0]:
+                back = _inverse(d_spectrum * half.conj()[:, None], lattice)
+                grads[0] = h.add_(back)
+            if needs[1]:
+                grads[1] = _half_gradient(d_spectrum, spectrum, half, lattice)
+        if needs[2]:
+            grads[2] = -d_field[:, 2]
+        if any(needs[3:6]):
+            d_coupling = (d_field * w).sum(cells).neg_()  # (B, 3)
+            for i in range(3):
+                if needs[3 + i]:
+                    grads[3 + i] = d_coupling[:, i].reshape(ax.shape)
+        per_echo = tuple(range(1, spins.dim() - 1))
+        if needs[6]:
+            both = (grad[:, :2] * out[:, :2]).sum(1)
+            grads[6] = both.sum(per_echo).reshape(e2.shape) / e2
+        if needs[7] and ctx.relax_z:
+            along = (grad[:, 2] * (out[:, 2] - 0.5)).sum(per_echo)
+            grads[7] = along.reshape(e1.shape) / e1
+        elif needs[7]:
+            grads[7] = torch.zeros_like(e1)
+        return tuple(grads)
+
+
+@lru_cache(maxsize=8)
+def _half_weight(lattice, dtype, device):
+    """``2 / N`` at the frequencies of the last axis that stand for two, ``1 / N``
+    at those that stand for themselves (0 and, for an even size, ``n / 2``)."""
+    n = lattice[-1]
+    weight = torch.full((n // 2 + 1,), 2.0 / math.prod(lattice), dtype=dtype)
+    weight[0] /= 2
+    if n % 2 == 0:
+        weight[-1] /= 2
+    return weight.to(device)
+
+
+def _half_gradient(d_spectrum, spectrum, half, lattice):
+    """``dL/dhalf`` of ``w = irfft(rfft(s) half)`` from ``rfft(dL/dw)``.
+
+    torch's convention for the derivative of the inverse real transform: the
+    forward transform of ``dL/dw`` over the lattice's size, doubled at the
+    frequencies whose mirror image the half spectrum leaves out; times the
+    conjugate spectrum of the spins, summed over the three components (its
+    real part for a real ``half``).
+    """
+    weight = _half_weight(lattice, half.real.dtype, half.device)
+    product = (d_spectrum * spectrum.conj()).sum(1)
+    return product.mul_(weight) if half.is_complex() else product.real * weight
 
 
 def _means(spins):
@@ -276,11 +397,12 @@ def evolve(
 
     Parameters
     ----------
-    state : tensor of shape (B, 3, n, n)
-        The Bloch vectors at sample 0 (after the pulses at step 0).
-    half : tensor of shape (B, n, n // 2 + 1)
+    state : tensor of shape (B, 3, *lattice)
+        The Bloch vectors at sample 0 (after the pulses at step 0), on a 2-D
+        or 3-D lattice.
+    half : tensor of shape (B, *lattice[:-1], lattice[-1] // 2 + 1)
         Half spectra of the normalised kernels (real or complex).
-    offsets : tensor of shape (B, n, n)
+    offsets : tensor of shape (B, *lattice)
     couplings : three tensors of shape (B,)
         ``alpha_x``, ``alpha_y``, ``alpha_z``.
     decays : two tensors of shape (B,)
@@ -297,8 +419,9 @@ def evolve(
         at each segment's start is kept for the backward pass; a segment's
         steps are recomputed then). None: no checkpointing.
     fused : bool, default=False
-        Rotate with the hand-written backward pass (reverse-mode gradients
-        only; forward-mode differentiation needs the plain operations).
+        Take each step as one operation with a hand-written backward pass
+        (reverse-mode gradients only; forward-mode differentiation needs the
+        plain operations). The values are the same.
 
     Returns
     -------

@@ -7,12 +7,13 @@ from numbers import Integral, Real
 import numpy as np
 
 from .._backends import resolve
-from .._physics import echo_rng
+from .._physics import _GAUSSIAN_FWHM, echo_rng
 from ..kernels import (
     available_kernels,
     kernel_parameters,
     kernel_stats,
 )
+from ..lattices import Lattice
 from ..sequences import PulseSequence
 from ..simulator import MAX_COUPLING, EchoSimulator
 from ..utils._random import check_seed
@@ -34,9 +35,10 @@ COLUMNS = (
     "linewidth",
 )
 # Bytes the backward pass keeps per nucleus and step of one echo, in units of
-# the dtype's size (measured with saved-tensor hooks on the torch backend's
-# step; see tests/test_autodiff.py::test_graph_size_estimate).
-_SAVED_VALUES_PER_SPIN_STEP = 16
+# the dtype's size: the spins, the mean field and, for a kernel's gradient,
+# the spins' spectrum (measured with saved-tensor hooks on the torch
+# backend's step; see tests/test_autodiff.py::test_graph_size_estimate).
+_SAVED_VALUES_PER_SPIN_STEP = 10
 # Values per nucleus of one echo alive at the top of a step (the state, the
 # offsets, the spectra and the step's transients), for the forward pass.
 _LIVE_VALUES_PER_SPIN = 40
@@ -89,16 +91,30 @@ def plan_segments(n_echoes, lattice_size, n_times, dtype, device="cpu"):
     which minimises the memory of the segment states plus one segment's
     graph. Raises ValueError, with the sizes, when even that cannot fit.
 
+    Parameters
+    ----------
+    n_echoes : int
+    lattice_size : int or Lattice
+        Side of the square lattice, or any :class:`~sknmr.lattices.Lattice`.
+    n_times : int
+    dtype : numpy dtype
+    device : str or torch.device, default="cpu"
+
     Examples
     --------
     >>> import numpy as np
     >>> plan_segments(1, 16, 100, np.float64) is None
     True
     >>> plan_segments(4, 100, 1884, np.float64)
-    19
+    24
     """
+    lattice = (
+        lattice_size
+        if isinstance(lattice_size, Lattice)
+        else Lattice.square(int(lattice_size))
+    )
     item = np.dtype(dtype).itemsize
-    spins = n_echoes * lattice_size**2
+    spins = n_echoes * lattice.n_sites
     per_step = spins * _SAVED_VALUES_PER_SPIN_STEP * item
     live = spins * _LIVE_VALUES_PER_SPIN * item
     steps = max(1, n_times - 1)
@@ -111,12 +127,12 @@ def plan_segments(n_echoes, lattice_size, n_times, dtype, device="cpu"):
     if need > 0.8 * free:  # check_fits_in_memory's fraction of the host's
         raise ValueError(
             f"The gradient of {n_echoes} echo(es) of {n_times} samples on a "
-            f"{lattice_size} x {lattice_size} lattice needs about "
+            f"{_words(lattice)} lattice needs about "
             f"{format_bytes(need)} even checkpointed in segments of {segment} "
             f"steps (segment states {format_bytes(boundaries)}, one segment's "
             f"graph {format_bytes(segment * per_step)}), more than {device} can "
             f"give ({format_bytes(0.8 * free)}); reduce the number of echoes, "
-            "the duration / dt or lattice_size."
+            "the duration / dt or the lattice's size."
         )
     return segment
 
@@ -328,17 +344,32 @@ def _check_sequence(sequence, simulator):
 
 
 # -- the simulation ----------------------------------------------------------------
-def _offsets(ids, seed, shape, linewidth, cutoff):
-    """The simulator's offsets as a function of the linewidth (tensor ``(B,)``)."""
+def _offsets(ids, seed, shape, linewidth, cutoff, line_shape="lorentzian"):
+    """The simulator's offsets as a function of the linewidth (tensor ``(B,)``).
+
+    The inverse CDF of the truncated line (:func:`sknmr._physics.draw_offsets`)
+    at the simulator's fixed uniform draws.
+    """
     torch = _torch()
     u = np.stack([echo_rng(seed, i).random(shape) for i in ids])
     u = torch.from_numpy(u).to(device=linewidth.device, dtype=linewidth.dtype)
-    hw = (0.5 * linewidth).reshape(-1, 1, 1)
-    lo = 0.5 + torch.arctan(-cutoff / hw) / math.pi
-    hi = 0.5 + torch.arctan(cutoff / hw) / math.pi
-    nu = hw * torch.tan(math.pi * (lo + (hi - lo) * u - 0.5))
+    width = linewidth.reshape(-1, *(1,) * len(shape))
+    if line_shape == "gaussian":
+        sigma = width / _GAUSSIAN_FWHM
+        lo = torch.special.ndtr(-cutoff / sigma)
+        hi = torch.special.ndtr(cutoff / sigma)
+        nu = sigma * torch.special.ndtri(lo + (hi - lo) * u)
+    else:
+        hw = 0.5 * width
+        lo = 0.5 + torch.arctan(-cutoff / hw) / math.pi
+        hi = 0.5 + torch.arctan(cutoff / hw) / math.pi
+        nu = hw * torch.tan(math.pi * (lo + (hi - lo) * u - 0.5))
     # rounding can land exactly on +cutoff; the window is half open
     return torch.clamp(nu, -cutoff, float(np.nextafter(cutoff, -np.inf)))
+
+
+def _words(lattice):
+    return " x ".join(str(n) for n in lattice.shape)
 
 
 def simulate(simulator, params, sequence=None, *, echo_ids=None, segment=None):
@@ -347,7 +378,8 @@ def simulate(simulator, params, sequence=None, *, echo_ids=None, segment=None):
     Parameters
     ----------
     simulator : EchoSimulator
-        The lattice, time grid, linewidth, cutoff, relaxation, output,
+        The lattice (any :class:`~sknmr.lattices.Lattice`), time grid,
+        line shape, linewidth, cutoff, relaxation, output,
         ``dtype`` (None: float64), ``device`` (torch's; None: the CPU) and
         ``random_state`` (which fixes the disorder) of the simulation; its
         ``backend`` is not used (the model runs in torch).
@@ -394,18 +426,9 @@ def simulate(simulator, params, sequence=None, *, echo_ids=None, segment=None):
             f"simulator must be an EchoSimulator; got {type(simulator).__name__}."
         )
     experiment = simulator.experiment  # every setting checked
-    n = experiment.lattice_size
-    if n is None:
-        raise ValueError(
-            "sknmr.autodiff differentiates echoes of the n x n square lattice; "
-            f"the simulator's lattice is {experiment.lattice!r}. Its echoes (no "
-            "gradients) run on EchoSimulator(backend='torch') on any lattice."
-        )
-    if experiment.line_shape != "lorentzian":
-        raise ValueError(
-            "sknmr.autodiff draws Lorentzian offsets (the linewidth a scale of "
-            f"fixed draws); the simulator has line_shape={experiment.line_shape!r}."
-        )
+    lattice = experiment.lattice
+    # the square lattice by its size: the kernels' own square conventions
+    on = lattice if lattice.square_size() is None else lattice.square_size()
     device = tb.check_device(simulator.device)
     resolved = resolve("torch", simulator.dtype)
     dtype = tb.torch_dtype(resolved.dtype)
@@ -435,13 +458,13 @@ def simulate(simulator, params, sequence=None, *, echo_ids=None, segment=None):
         r for _, r in pulses if r.requires_grad
     ]
     if torch.is_grad_enabled() and inputs and segment is None:
-        segment = plan_segments(n_echoes, n, grid.n_times, resolved.dtype, device)
+        segment = plan_segments(n_echoes, on, grid.n_times, resolved.dtype, device)
     elif not (torch.is_grad_enabled() and inputs):
         segment = None
     check_fits_in_memory(
-        n_echoes * n * n * _LIVE_VALUES_PER_SPIN * resolved.dtype.itemsize,
-        f"Simulating {n_echoes} echo(es) on a {n} x {n} lattice in torch",
-        "the number of echoes or lattice_size",
+        n_echoes * lattice.n_sites * _LIVE_VALUES_PER_SPIN * resolved.dtype.itemsize,
+        f"Simulating {n_echoes} echo(es) on a {_words(lattice)} lattice in torch",
+        "the number of echoes or the lattice's size",
     )
 
     # the kernels' half spectra, one per echo
@@ -450,7 +473,7 @@ def simulate(simulator, params, sequence=None, *, echo_ids=None, segment=None):
         kernel_half_spectrum(
             kernel,
             columns["length"][i],
-            n,
+            on,
             dtype=dtype,
             **{name: columns[name][i] for name in extras},
         ).to(device)
@@ -465,11 +488,16 @@ def simulate(simulator, params, sequence=None, *, echo_ids=None, segment=None):
             (n_echoes,), float(simulator.linewidth), dtype=dtype, device=device
         )
     offsets = _offsets(
-        ids, check_seed(simulator.random_state), (n, n), linewidth, simulator.cutoff
+        ids,
+        check_seed(simulator.random_state),
+        lattice.shape,
+        linewidth,
+        simulator.cutoff,
+        experiment.line_shape,
     )
     transverse, longitudinal, relax_z = _decays(simulator, columns, n_echoes)
     with tb.threads(simulator.n_jobs or 1):
-        state = tb.initial_state(None, (n_echoes, 3, n, n), dtype, device)
+        state = tb.initial_state(None, (n_echoes, 3, *lattice.shape), dtype, device)
         for k, rotation in pulses:
             if k == 0:
                 state = tb.apply_pulse(state, rotation)
