@@ -5,12 +5,8 @@ import math
 
 import numpy as np
 
-from ..kernels import (
-    _angular_cosines,
-    kernel_parameters,
-    kernel_spectrum,
-    registered_kernels,
-)
+from ..kernels import kernel_parameters, kernel_spectrum, registered_kernels
+from ..kernels._library import angular_cosines
 from ..lattices import Lattice
 
 __all__ = ["kernel_half_spectrum", "lattice_displacements"]
@@ -118,7 +114,7 @@ def _lattice_values(kernel, length, lattice, parameters, dtype):
     weights = _angular(parameters)
     if weights is not None:
         s, p, d = weights
-        cos1, cos2 = (tensor(c) for c in _angular_cosines(lattice))
+        cos1, cos2 = (tensor(c) for c in angular_cosines(lattice))
         k = k * (s + p * cos1 + d * cos2)
     if parameters["staggered"]:
         parity = lattice.cell_offsets().sum(axis=-1) % 2

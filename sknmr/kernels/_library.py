@@ -162,7 +162,7 @@ def _registered_kernel(kernel, length, key, parameters):
     return k
 
 
-def _angular_cosines(lattice):
+def angular_cosines(lattice):
     """``cos(theta)`` and ``cos(2 theta)`` of every displacement of a Lattice,
     ``theta`` its angle from ``a_1`` in the plane of ``a_1, a_2``; 0 where the
     displacement has no component in that plane (the self term, a site straight
@@ -192,7 +192,7 @@ def _kernel_values(kernel, length, lattice_size, parameters):
         k = _registered_kernel(kernel, length, lattice_size, values)
     if isinstance(lattice_size, Lattice):
         if (s_wave, p_wave, d_wave) != (1.0, 0.0, 0.0):
-            cos1, cos2 = _angular_cosines(lattice_size)
+            cos1, cos2 = angular_cosines(lattice_size)
             k = k * (s_wave + p_wave * cos1 + d_wave * cos2)
         if staggered:
             parity = lattice_size.cell_offsets().sum(axis=-1) % 2
