@@ -6,10 +6,34 @@ from contextlib import contextmanager
 from tqdm.auto import tqdm
 
 
+class _SilentBar:
+    """What a disabled bar does: nothing."""
+
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
 @contextmanager
 def progress_bar(total, unit, enabled=True, desc=None):
-    """A tqdm bar over ``total`` items, or a silent stand-in when disabled."""
-    bar = tqdm(total=total, unit=unit, desc=desc, disable=not enabled, leave=False)
+    """A tqdm bar over ``total`` items, or a silent stand-in when disabled.
+
+    The stand-in is no tqdm object: tqdm makes a multiprocessing lock for its
+    first bar, even a disabled one, and a worker process killed while holding
+    one leaves the resource tracker warning of "leaked semaphore objects".
+
+    Examples
+    --------
+    >>> with progress_bar(3, "echoes", enabled=False) as bar:
+    ...     bar.update(3)
+    """
+    bar = (
+        tqdm(total=total, unit=unit, desc=desc, leave=False)
+        if enabled
+        else _SilentBar()
+    )
     try:
         yield bar
     finally:

@@ -879,22 +879,30 @@ def test_a_signal_stops_the_workers(tmp_path, name, status, message):
 
     argv = [sys.executable, "-m", "sknmr", "simulate", "-o", str(tmp_path / "x.npz")]
     argv += ["-n", "200", "--chunk-size", "5", "-j", "2", "-q", "--backend", "numpy"]
-    argv += ["--lattice-size", "16", "--tau", "100"]
+    argv += ["--lattice-size", "16", "--tau", "100", "--cache", str(tmp_path / "c")]
     # This checkout's sknmr, whatever the working folder.
     root = os.path.dirname(os.path.dirname(os.path.abspath(sknmr.__file__)))
     env = {**os.environ, "PYTHONPATH": root}
+
+    def default_sigint():  # a test run in the background ignores SIGINT
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     with open(tmp_path / "err", "w") as err:  # not a pipe: workers inherit it
-        process = subprocess.Popen(argv, stderr=err, cwd=tmp_path, env=env)
+        process = subprocess.Popen(
+            argv, stderr=err, cwd=tmp_path, env=env, preexec_fn=default_sigint
+        )
     children = []
     try:
         parent = psutil.Process(process.pid)
         started = time.monotonic()
-        while len(children) < 3 and time.monotonic() - started < 60:
+        # the workers are at work once a first chunk is cached (from their
+        # first chunk on they watch their parent)
+        while time.monotonic() - started < 120 and not (
+            len(children) >= 3 and list((tmp_path / "c").rglob("*.npy"))
+        ):
             time.sleep(0.2)
             children = parent.children(recursive=True)
         assert len(children) >= 3, "the workers never started"
-        # (a worker watches its parent from its first chunk on)
-        time.sleep(5.0 if name == "SIGKILL" else 1.0)
         children = parent.children(recursive=True)
         process.send_signal(getattr(signal, name))
         returned = process.wait(60)

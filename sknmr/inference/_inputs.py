@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import (
     clone,
 )
@@ -339,7 +340,9 @@ class _ExperimentInputs:
                     "fit takes simulated echoes (an array), not MeasuredEcho objects."
                 )
             return self._measured(X, fill=fill)
-        if X is None or isinstance(X, (Mapping, str, bytes)):
+        if X is None or (
+            isinstance(X, (Mapping, str, bytes)) and not sparse.issparse(X)
+        ):
             # a wrong kind of input, said in the estimator's terms, not numpy's
             raise TypeError(
                 "X must be echoes: an array of shape (n_echoes, n_times), a "
