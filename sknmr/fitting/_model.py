@@ -8,12 +8,15 @@ Fisher information) asks :meth:`EchoModel.jacobian`, the one place where
 they come from.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
 from .._paper import PAPER_PRIOR
 from ..kernels import available_kernels, kernel_parameters, kernel_stats
+from ..lattices import LatticeRangeWarning
 from ..simulator import EchoSimulator
 
 __all__ = ["DETECTIONS", "EchoModel", "gain_basis", "check_simulators"]
@@ -264,9 +267,13 @@ class EchoModel:
                     if linewidth is None
                     else clone(sim).set_params(linewidth=linewidth)
                 )
-                echoes[rows] = s.simulate(
-                    table.iloc[rows].reset_index(drop=True), echo_ids=ids[rows]
-                )
+                with warnings.catch_warnings():
+                    # the search box spans the prior's lengths, whatever the
+                    # lattice: its trial points are no user's choice
+                    warnings.simplefilter("ignore", LatticeRangeWarning)
+                    echoes[rows] = s.simulate(
+                        table.iloc[rows].reset_index(drop=True), echo_ids=ids[rows]
+                    )
             out.append(echoes)
         return out
 
