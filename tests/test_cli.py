@@ -672,6 +672,7 @@ def test_cli_ablation_choices_are_the_librarys():
     assert ABLATIONS == sknmr.study.ABLATIONS
 
 
+@pytest.mark.slow
 def test_reproduce_ablations_end_to_end(tmp_path, capsys, tiny_quick):
     import json
     import warnings

@@ -33,6 +33,7 @@ def write_simulated_echo(path, seed, **params):
     return path
 
 
+@pytest.mark.slow
 def test_infer_trains_then_reads_a_measured_echo(tmp_path, capsys, model_path):
     model = model_path
     assert model.exists()

@@ -201,6 +201,7 @@ def simulated():
 
 @needs_numba_cuda
 @pytest.mark.parametrize("case, tolerance", list(_TOLERANCES.items()))
+@pytest.mark.slow
 def test_simulated_kernels_match_numpy(simulated, case, tolerance):
     assert simulated[case] < tolerance, simulated
 
@@ -446,6 +447,7 @@ def test_make_echoes_sizes_its_chunks_for_the_gpu(monkeypatch):
 
 
 @needs_numba_cuda
+@pytest.mark.slow
 def test_gpu_benchmark_runs_end_to_end_under_the_simulator(tmp_path):
     """benchmarks/bench_cuda.py stays ready for a GPU: every section runs."""
     here = os.path.dirname(__file__)

@@ -196,6 +196,7 @@ def test_same_echoes_whatever_n_jobs_and_chunk_size(n_jobs, chunk_size):
     assert_same(make(5, n_jobs=n_jobs, chunk_size=chunk_size), reference)
 
 
+@pytest.mark.slow
 def test_numba_backend_matches_across_jobs_and_chunks():
     sim = tiny(backend="numba")
     a = make(3, simulator=sim, n_jobs=1, chunk_size=3)
@@ -382,6 +383,7 @@ def test_chunks_are_written_atomically(tmp_path, monkeypatch):
 
 # -- Dask ----------------------------------------------------------------------
 @pytest.mark.parametrize("processes", [False, True], ids=["threads", "processes"])
+@pytest.mark.slow
 def test_dask_backend(tmp_path, processes, count_simulations):
     distributed = pytest.importorskip(
         "distributed", reason="the Dask path needs the 'dask' extra"

@@ -136,6 +136,7 @@ def test_study_refuses_what_it_cannot_score(data):
         protocol_study(data, protocols={"x": (("hahn90",), "phase")})
 
 
+@pytest.mark.slow
 def test_run_protocols_writes_its_report(tmp_path):
     out = tmp_path / "protocols"
     table = run_protocols(

@@ -81,6 +81,7 @@ def report(tmp_path_factory):
     return folder, cache, result
 
 
+@pytest.mark.slow
 def test_report_folder(report):
     folder, cache, result = report
     assert result.report == os.path.join(folder, "report.md")
@@ -198,6 +199,7 @@ def ablated(tmp_path_factory, report):
     return folder, result
 
 
+@pytest.mark.slow
 def test_ablations_leave_the_main_numbers_unchanged(report, ablated):
     _, _, plain = report
     _, result = ablated
