@@ -33,6 +33,9 @@ def main():
     parser.add_argument("--model", default="exponential", choices=sorted(TRUTH))
     parser.add_argument("--confidence", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=12345, help="draws the noise")
+    parser.add_argument(
+        "--interval", default="studentized", choices=("studentized", "percentile")
+    )
     args = parser.parse_args()
     truth = TRUTH[args.model]
     from sknmr.decay import MODELS
@@ -50,6 +53,7 @@ def main():
             args.model,
             n_bootstrap=args.n_bootstrap,
             confidence=args.confidence,
+            interval=args.interval,
             random_state=k,
         )
         for name, value in truth.items():
@@ -62,7 +66,8 @@ def main():
     print(
         f"{args.model}: {args.n_decays} decays of {args.n_echoes} echoes, noise "
         f"{args.noise}, {args.n_bootstrap} bootstrap samples, confidence "
-        f"{args.confidence}, seed {args.seed} ({elapsed:.0f} s)"
+        f"{args.confidence}, {args.interval} intervals, seed {args.seed} "
+        f"({elapsed:.0f} s)"
     )
     for name, count in hits.items():
         c = count / args.n_decays
