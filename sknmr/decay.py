@@ -115,7 +115,8 @@ def _decode(model, x):
     return np.where(_LOGS[model], np.exp(logs), x)
 
 
-def _least_squares(model, t, y, start):
+def _least_squares(model, t, y, start, with_errors=False):
+    """The fitted parameters (and, ``with_errors``, their rates' standard errors)."""
     function = MODELS[model][1]
     scale = np.max(np.abs(y)) or 1.0
 
@@ -128,9 +129,73 @@ def _least_squares(model, t, y, start):
     # Levenberg-Marquardt (MINPACK): no bounds needed with log-times, and fast
     result = least_squares(residuals, x0, method="lm", x_scale="jac")
     values = _decode(model, result.x)
+    order = slice(None)
     if model == "biexponential" and values[1] > values[3]:
-        values = values[[2, 3, 0, 1]]  # keep the short component first
-    return values
+        order = [2, 3, 0, 1]  # keep the short component first
+    if not with_errors:
+        return values[order]
+    return values[order], _rate_errors(model, result, values)[order]
+
+
+# The rate each time constant is studentized as: 1 / T, and 1 / T2G ** 2 (the
+# log of every model is close to linear in these, so their studentized
+# errors are close to pivotal; a time's own error grows with the time).
+_RATE_POWERS = {"T2": 1, "T2_short": 1, "T2_long": 1, "T2L": 1, "T2G": 2}
+_POWERS = {
+    model: np.array([_RATE_POWERS.get(name, 0) for name in names])
+    for model, (names, _) in MODELS.items()
+}
+
+
+def _to_rates(model, values):
+    """Times as rates ``T ** -q``, ``beta`` as its log, amplitudes as such."""
+    values = np.array(values, dtype=np.float64)
+    powers, logs = _POWERS[model], _LOGS[model]
+    out = values.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[..., powers > 0] = values[..., powers > 0] ** -powers[powers > 0]
+        plain_logs = logs & (powers == 0)
+        out[..., plain_logs] = np.log(values[..., plain_logs])
+    return out
+
+
+def _from_rates(model, rates):
+    """The inverse of :func:`_to_rates`; a rate <= 0 is an unbounded time."""
+    rates = np.array(rates, dtype=np.float64)
+    powers, logs = _POWERS[model], _LOGS[model]
+    out = rates.copy()
+    timed = powers > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        positive = np.where(rates[..., timed] > 0, rates[..., timed], np.nan)
+        out[..., timed] = np.nan_to_num(positive ** (-1.0 / powers[timed]), nan=np.inf)
+    plain_logs = logs & ~timed
+    out[..., plain_logs] = np.exp(
+        np.clip(rates[..., plain_logs], -_LOG_LIMIT, _LOG_LIMIT)
+    )
+    return out
+
+
+def _rate_errors(model, result, values):
+    """Standard errors of the parameters as :func:`_to_rates` states them.
+
+    The covariance of the fitted (log-)parameters is ``s**2 (J^T J)^-1``,
+    ``s**2`` the residual variance over ``n - p`` (the data's scale cancels);
+    a time ``T = exp(x)`` studentized as the rate ``T ** -q`` has ``q T **
+    -q`` times the error of ``x``. NaN where the data do not determine a
+    parameter.
+    """
+    jacobian = result.jac
+    n, p = jacobian.shape
+    variance = 2.0 * result.cost / max(n - p, 1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        try:
+            covariance = np.linalg.inv(jacobian.T @ jacobian) * variance
+        except np.linalg.LinAlgError:
+            return np.full(p, np.nan)
+        errors = np.sqrt(np.diag(covariance))
+        powers = _POWERS[model]
+        errors = np.where(powers > 0, powers * values**-powers * errors, errors)
+    return np.where(np.isfinite(errors) & (errors > 0), errors, np.nan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,6 +289,31 @@ def _as_decays(decay):
     return decays
 
 
+def _studentized(model, best, errors, samples, sample_errors, tail, low, high):
+    """Bootstrap-t intervals, on the rates, turned back into the parameters.
+
+    ``low`` and ``high`` (the percentile intervals) stay where a standard
+    error is missing, or where fewer than half the refits have one.
+    """
+    center = _to_rates(model, best)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = (_to_rates(model, samples) - center) / sample_errors
+    t[~np.isfinite(t)] = np.nan
+    usable = np.isfinite(errors) & (np.sum(np.isfinite(t), axis=0) >= t.shape[0] / 2)
+    if not usable.any():
+        return low, high
+    q_low, q_high = np.nanpercentile(t[:, usable], [tail, 100 - tail], axis=0)
+    ends = np.tile(center, (2, 1))
+    ends[0, usable] = center[usable] - q_high * errors[usable]
+    ends[1, usable] = center[usable] - q_low * errors[usable]
+    ends = _from_rates(model, ends)
+    # a rate is a decreasing function of its time: its ends swap
+    ends = np.sort(ends, axis=0)
+    low = np.where(usable, ends[0], low)
+    high = np.where(usable, ends[1], high)
+    return low, high
+
+
 @validate_params(
     {
         "decay": "no_validation",
@@ -231,6 +321,7 @@ def _as_decays(decay):
         "drop_first": [Interval(Integral, 0, None, closed="left")],
         "n_bootstrap": [Interval(Integral, 20, None, closed="left")],
         "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "interval": [StrOptions({"studentized", "percentile"})],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -242,17 +333,27 @@ def fit_decay(
     drop_first=0,
     n_bootstrap=300,
     confidence=0.9,
+    interval="studentized",
     random_state=None,
 ):
     """Fit a decay model to echo amplitudes, with bootstrap intervals.
 
     The amplitudes are phased (their common phase removed) and the real
     part is fitted by least squares, the times and ``beta`` as logarithms
-    (so they stay positive). Intervals are percentile intervals of the
-    parameters refitted to bootstrap samples, never the covariance: for one
-    decay, the fit plus resampled residuals (scaled by ``sqrt(n / (n - p))``
-    for the ``p`` fitted parameters); for several decays of one sample, the
-    mean of repeats drawn with replacement.
+    (so they stay positive). Intervals come from the parameters refitted to
+    bootstrap samples: for one decay, the fit plus resampled residuals
+    (scaled by ``sqrt(n / (n - p))`` for the ``p`` fitted parameters); for
+    several decays of one sample, the mean of repeats drawn with
+    replacement. They are studentized (bootstrap-t) by default: each
+    refit's error over its own standard error (from the Jacobian and the
+    residual variance) gives the quantiles that scale the fit's standard
+    error. Each time ``T`` is studentized as a rate, ``1 / T`` (``1 /
+    T2G ** 2``), in which the log of the models is close to linear, and the
+    interval is turned back into times (a rate interval reaching 0 leaves
+    the time unbounded above). A percentile interval of the refits ignores
+    that the noise level is itself estimated, and that a time's error grows
+    with the time: with 40 echoes of a Gaussian x exponential decay it
+    covers less than its nominal level.
 
     Parameters
     ----------
@@ -268,6 +369,11 @@ def fit_decay(
         Bootstrap samples, ``>= 20``.
     confidence : float, default=0.9
         Level of the intervals, in (0, 1).
+    interval : {"studentized", "percentile"}, default="studentized"
+        Bootstrap-t intervals, or the percentiles of the refitted
+        parameters (what earlier versions gave). A parameter whose standard
+        error cannot be computed (the data do not determine it) gets its
+        percentile interval.
     random_state : int, RandomState, Generator or None, default=None
         Draws the bootstrap samples.
 
@@ -297,15 +403,20 @@ def fit_decay(
             f"drop_first={drop_first}."
         )
     values = rows.mean(axis=0)
-    best = _least_squares(model, times, values, _start(model, times, values))
+    best, errors = _least_squares(
+        model, times, values, _start(model, times, values), with_errors=True
+    )
     rng = as_generator(random_state)
     function = MODELS[model][1]
     samples = np.empty((n_bootstrap, len(names)))
+    sample_errors = np.empty((n_bootstrap, len(names)))
     if len(decays) > 1:
         method = "repeats"
         for b in range(n_bootstrap):
             picked = rng.integers(0, len(decays), len(decays))
-            samples[b] = _least_squares(model, times, rows[picked].mean(axis=0), best)
+            samples[b], sample_errors[b] = _least_squares(
+                model, times, rows[picked].mean(axis=0), best, with_errors=True
+            )
     else:
         method = "residual"
         fitted = function(times, *best)
@@ -315,9 +426,15 @@ def fit_decay(
         )
         for b in range(n_bootstrap):
             resampled = fitted + rng.choice(residuals, times.size)
-            samples[b] = _least_squares(model, times, resampled, best)
+            samples[b], sample_errors[b] = _least_squares(
+                model, times, resampled, best, with_errors=True
+            )
     tail = 100 * (1 - confidence) / 2
     low, high = np.nanpercentile(samples, [tail, 100 - tail], axis=0)
+    if interval == "studentized":
+        low, high = _studentized(
+            model, best, errors, samples, sample_errors, tail, low, high
+        )
     return DecayFit(
         model=model,
         params={n: float(v) for n, v in zip(names, best, strict=True)},

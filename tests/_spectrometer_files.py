@@ -4,7 +4,9 @@ Bruker and Varian/Agilent folders are written with nmrglue's own writers;
 nmrglue has no Tecmag, Spinsolve or JCAMP-DX writer, so those are built here
 with the layout its readers expect (``nmrglue.tecmag``'s dtypes; the
 little-endian ``data.1d`` layout of ``nmrglue.spinsolve.read``; JCAMP-DX
-``##XYDATA=(X++(Y..Y))`` and ``##NTUPLES`` pages).
+``##XYDATA=(X++(Y..Y))`` and ``##NTUPLES`` pages, LINK files of several
+blocks and the nD NMR FID of one real and one imaginary page per value of
+the indirect time ``T1``, in AFFN or the squeezed ASDF form).
 """
 
 import os
@@ -180,6 +182,138 @@ def write_jcampdx(path, times_s, signal, *, xunits="SECONDS", ntuples=None):
             f"{first + k * step!r} {float(v)!r}" for k, v in enumerate(signal.real)
         ]
     lines += ["##END="]
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def _jcampdx_header(title, data_type="NMR FID", block_id=None):
+    lines = [f"##TITLE= {title}", "##JCAMP-DX= 5.01", f"##DATA TYPE= {data_type}"]
+    if block_id is not None:
+        lines.append(f"##BLOCK_ID= {block_id}")
+    return lines + ["##.OBSERVE FREQUENCY= 100.2", "##.OBSERVE NUCLEUS= ^1H"]
+
+
+def _squeezed(values):
+    """Integers in the SQZ form of ASDF: the leading digit (and sign) as a letter."""
+    out = []
+    for v in values:
+        digits = str(abs(int(v)))
+        lead = "@ABCDEFGHI"[int(digits[0])] if v >= 0 else "@abcdefghi"[int(digits[0])]
+        out.append(lead + digits[1:])
+    return "".join(out)
+
+
+def _ntuples_block(
+    title, times_s, rows, *, page_values=None, form="AFFN", factor=1.0, block_id=None
+):
+    """An NTUPLES block: a real and an imaginary page per row.
+
+    ``page_values`` None writes the 1-D layout (page counter ``N``); else a
+    2-D FID whose pages are labelled by the indirect time ``T1`` (s).
+    """
+    rows = np.atleast_2d(rows)
+    n = rows.shape[1]
+    first, last = float(times_s[0]), float(times_s[-1])
+    lines = _jcampdx_header(title, block_id=block_id) + ["##DATA CLASS= NTUPLES"]
+    if page_values is None:
+        x, name = "X", "NMR FID"
+        lines += [
+            f"##NTUPLES= {name}",
+            "##VAR_NAME= TIME, FID/REAL, FID/IMAG, PAGE NUMBER",
+            "##SYMBOL= X, R, I, N",
+            "##VAR_TYPE= INDEPENDENT, DEPENDENT, DEPENDENT, PAGE",
+            f"##VAR_FORM= AFFN, {form}, {form}, AFFN",
+            f"##VAR_DIM= {n}, {n}, {n}, 2",
+            "##UNITS= SECONDS, ARBITRARY UNITS, ARBITRARY UNITS, ",
+            f"##FIRST= {first!r}, 0, 0, 1",
+            f"##LAST= {last!r}, 0, 0, 2",
+            f"##FACTOR= 1, {factor!r}, {factor!r}, 1",
+        ]
+    else:
+        x, name = "T2", "nD NMR FID"
+        lines += [
+            "##NUM DIM= 2",
+            f"##NTUPLES= {name}",
+            "##VAR_NAME= TIME1, TIME2, FID/REAL, FID/IMAG",
+            "##SYMBOL= T1, T2, R, I",
+            "##VAR_TYPE= INDEPENDENT, INDEPENDENT, DEPENDENT, DEPENDENT",
+            f"##VAR_FORM= AFFN, AFFN, {form}, {form}",
+            f"##VAR_DIM= {len(rows)}, {n}, {n}, {n}",
+            "##UNITS= SECONDS, SECONDS, ARBITRARY UNITS, ARBITRARY UNITS",
+            f"##FIRST= {float(page_values[0])!r}, {first!r}, , ",
+            f"##LAST= {float(page_values[-1])!r}, {last!r}, , ",
+            f"##FACTOR= 1, 1, {factor!r}, {factor!r}",
+        ]
+    for k, row in enumerate(rows):
+        for symbol, part in (("R", row.real), ("I", row.imag)):
+            if page_values is None:
+                lines.append(f"##PAGE= N={1 if symbol == 'R' else 2}")
+            else:
+                lines.append(f"##PAGE= T1={float(page_values[k])!r}")
+            lines.append(f"##NPOINTS= {n}")
+            lines.append(f"##DATA TABLE= ({x}++({symbol}..{symbol})), XYDATA")
+            scaled = part / factor
+            if form == "AFFN":
+                lines += [f"{j} {float(v)!r}" for j, v in enumerate(scaled)]
+            else:  # ten squeezed integers a line, each line led by its x index
+                ints = np.rint(scaled).astype(int)
+                lines += [f"{j} {_squeezed(ints[j : j + 10])}" for j in range(0, n, 10)]
+    lines.append(f"##END NTUPLES= {name}")
+    return lines + ["##END="]
+
+
+def write_jcampdx_link(path, times_s, rows, *, block_ids=None, extra=None):
+    """A LINK file of one NTUPLES FID block per row (``##BLOCK_ID`` 1, 2, ...).
+
+    ``extra`` is a list of further blocks (their lines) put after them, e.g.
+    a spectrum.
+    """
+    rows = np.atleast_2d(rows)
+    ids = block_ids or list(range(1, len(rows) + 1))
+    blocks = [
+        _ntuples_block(f"record {i}", times_s, row, block_id=i)
+        for i, row in zip(ids, rows, strict=True)
+    ] + list(extra or [])
+    lines = [
+        "##TITLE= echo series",
+        "##JCAMP-DX= 5.01",
+        "##DATA TYPE= LINK",
+        f"##BLOCKS= {len(blocks)}",
+    ]
+    for block in blocks:
+        lines += block
+    lines.append("##END=")
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def jcampdx_spectrum_block(n, block_id):
+    """The lines of a spectrum block (x in Hz), for a LINK file."""
+    lines = _jcampdx_header("spectrum", "NMR SPECTRUM", block_id)
+    lines += [
+        "##XUNITS= HZ",
+        "##YUNITS= ARBITRARY UNITS",
+        "##FIRSTX= 1000.0",
+        "##LASTX= 0.0",
+        f"##NPOINTS= {n}",
+        "##XYDATA= (X++(Y..Y))",
+    ]
+    lines += [f"{1000.0 - k * 1000.0 / (n - 1)!r} 1.0" for k in range(n)]
+    return lines + ["##END="]
+
+
+def write_jcampdx_2d(path, times_s, rows, page_values_s, *, form="AFFN", factor=1.0):
+    """An nD NMR FID: a real and an imaginary page for each value of T1 (s)."""
+    lines = _ntuples_block(
+        "2-D echo series",
+        times_s,
+        rows,
+        page_values=page_values_s,
+        form=form,
+        factor=factor,
+    )
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")
     return path

@@ -65,6 +65,45 @@ def test_intervals_hold_the_truth_and_are_reproducible():
     assert "T2G=" in repr(fit)
 
 
+def test_studentized_and_percentile_intervals():
+    decay, _ = _noisy("gaussian_exponential")
+    fit = fit_decay(decay, "gaussian_exponential", n_bootstrap=60, random_state=0)
+    old = fit_decay(
+        decay,
+        "gaussian_exponential",
+        n_bootstrap=60,
+        interval="percentile",
+        random_state=0,
+    )
+    # the same refits; the percentile intervals are their 5th and 95th percentiles
+    np.testing.assert_array_equal(fit.bootstrap_params, old.bootstrap_params)
+    low, high = np.percentile(old.bootstrap_params, [5, 95], axis=0)
+    np.testing.assert_allclose([v for v in old.intervals.values()], np.c_[low, high])
+    for name, value in fit.params.items():
+        lo, hi = fit.intervals[name]
+        assert lo < value < hi, name
+        assert (lo, hi) != pytest.approx(old.intervals[name]), name
+    with pytest.raises(ValueError, match="interval"):
+        fit_decay(decay, interval="bca")
+
+
+def test_an_undetermined_component_keeps_its_percentile_interval():
+    # a plain exponential: the Gaussian time runs off, its error is unknown
+    decay, _ = _noisy("exponential")
+    fit = fit_decay(decay, "gaussian_exponential", n_bootstrap=40, random_state=0)
+    old = fit_decay(
+        decay,
+        "gaussian_exponential",
+        n_bootstrap=40,
+        interval="percentile",
+        random_state=0,
+    )
+    assert fit.params["T2G"] > 1e5
+    assert fit.intervals["T2G"] == old.intervals["T2G"]
+    lo, hi = fit.intervals["T2L"]
+    assert lo < fit.params["T2L"] < hi and np.isfinite([lo, hi]).all()
+
+
 def test_repeats_are_bootstrapped_over_repeats():
     repeats = [_noisy("exponential", noise=0.03, seed=s)[0] for s in range(6)]
     fit = fit_decay(repeats, n_bootstrap=100, random_state=0)

@@ -25,8 +25,11 @@ ng = pytest.importorskip("nmrglue")
 sys.path.insert(0, os.path.dirname(__file__))
 from _spectrometer_files import (  # noqa: E402
     gaussian_echo,
+    jcampdx_spectrum_block,
     write_bruker,
     write_jcampdx,
+    write_jcampdx_2d,
+    write_jcampdx_link,
     write_spinsolve,
     write_tnt,
 )
@@ -250,6 +253,101 @@ def test_jcampdx_echo_and_series(tmp_path, ntuples):
     assert echo.metadata["dwell_time"] == pytest.approx(0.5)
     series = read_series(path)
     assert len(series) == 1 and series.signal.shape == (1, 40)
+
+
+@pytest.mark.parametrize("with_spectrum", [False, True])
+def test_jcampdx_link_file_gives_every_block(tmp_path, with_spectrum):
+    t = np.arange(30) * 0.5
+    rows = _windows(3, 30, 0.5, decay=[1.0, 0.7, 0.4])
+    # nmrglue's read returns one block (a spectrum before any FID); all FIDs here
+    extra = [jcampdx_spectrum_block(16, 10)] if with_spectrum else None
+    path = write_jcampdx_link(
+        tmp_path / "link.dx", t * 1e-6, rows, block_ids=[3, 5, 9], extra=extra
+    )
+    series = read_series(path)
+    assert len(series) == 3 and series.signal.shape == (3, 30)
+    assert series.axis_name == "block" and series.axis_values.tolist() == [3, 5, 9]
+    assert series.metadata["dwell_time"] == pytest.approx(0.5)
+    assert series.metadata["blocks"] == 3
+    np.testing.assert_allclose(series.times, np.tile(t, (3, 1)), atol=1e-9)
+    np.testing.assert_allclose(series.signal, rows)
+    with pytest.raises(ValueError, match=r"3 records \(block 3, 5, 9\).*read_series"):
+        read_echo(path)
+    echo = read_echo(path, record=1)
+    assert echo.metadata["block"] == 5.0 and echo.dwell_time == pytest.approx(0.5)
+    np.testing.assert_allclose(echo.signal, rows[1])
+
+
+@pytest.mark.parametrize("form, factor", [("AFFN", 1.0), ("SQZ", 0.5)])
+def test_jcampdx_2d_fid_gives_a_record_per_t1(tmp_path, form, factor):
+    t = np.arange(25) * 0.4
+    rows = 1e3 * _windows(4, 25, 0.4, decay=[1.0, 0.8, 0.6, 0.4])
+    t1 = np.array([0.0, 1e-4, 2e-4, 4e-4])  # s
+    path = write_jcampdx_2d(
+        tmp_path / "ser.jdx", t * 1e-6, rows, t1, form=form, factor=factor
+    )
+    series = read_series(path)
+    assert series.signal.shape == (4, 25)
+    assert series.axis_name == "time1"
+    np.testing.assert_allclose(series.axis_values, [0.0, 100.0, 200.0, 400.0])
+    assert series.metadata["dwell_time"] == pytest.approx(0.4)
+    np.testing.assert_allclose(series.times[3], t, atol=1e-9)
+    if form == "AFFN":
+        expected = rows
+    else:  # the squeezed form holds integers times FACTOR
+        expected = factor * (
+            np.rint(rows.real / factor) + 1j * np.rint(rows.imag / factor)
+        )
+    np.testing.assert_allclose(series.signal, expected)
+    with pytest.raises(ValueError, match="4 records.*time1.*read_series"):
+        read_echo(path)
+    assert read_echo(path, record=-1).metadata["time1"] == pytest.approx(400.0)
+
+
+def test_jcampdx_records_that_do_not_fit(tmp_path):
+    t = np.arange(20) * 0.5
+    rows = _windows(2, 20, 0.5)
+    path = write_jcampdx_2d(tmp_path / "a.jdx", t * 1e-6, rows, [0.0, 1e-4])
+    text = path.read_text()
+    # the imaginary page of the second record labelled by another T1
+    pages = text.split("##PAGE= T1=0.0001\n")
+    assert len(pages) == 3
+    bad = tmp_path / "b.jdx"
+    bad.write_text(
+        pages[0] + "##PAGE= T1=0.0001\n" + pages[1] + "##PAGE= T1=0.0002\n" + pages[2]
+    )
+    with pytest.raises(ValueError, match="pairs the real page '0.0001'.*'0.0002'"):
+        read_series(bad)
+    # an imaginary page left out
+    cut = text[: text.rindex("##PAGE=")] + "##END NTUPLES= nD NMR FID\n##END=\n"
+    (tmp_path / "c.jdx").write_text(cut)
+    with pytest.raises(ValueError, match="2 real and 1 imaginary"):
+        read_series(tmp_path / "c.jdx")
+    # blocks of different lengths
+    long = write_jcampdx_link(tmp_path / "d.dx", t * 1e-6, rows)
+    short = write_jcampdx_link(tmp_path / "e.dx", t[:10] * 1e-6, rows[:, :10])
+    blocks = (
+        long.read_text().rsplit("##END=", 1)[0]
+        + short.read_text().split("##BLOCKS= 2\n", 1)[1]
+    )
+    (tmp_path / "f.dx").write_text(blocks)
+    with pytest.raises(ValueError, match="records of 10, 20 points"):
+        read_series(tmp_path / "f.dx")
+
+
+def test_jcampdx_xydata_real_and_imaginary_tables(tmp_path):
+    t = np.arange(12) * 0.5
+    signal = gaussian_echo(t, 3.0, phase=0.9)
+    lines = ["##TITLE= fid", "##JCAMP-DX= 4.24", "##DATA TYPE= NMR FID"]
+    lines += ["##XUNITS= MICROSECONDS", "##FIRSTX= 0", "##LASTX= 5.5"]
+    lines += ["##NPOINTS= 12", "##YFACTOR= 2"]
+    for symbol, part in (("R", signal.real), ("I", signal.imag)):
+        lines.append(f"##XYDATA= (X++({symbol}..{symbol}))")
+        lines += [f"{k} {float(v) / 2!r}" for k, v in enumerate(part)]
+    (tmp_path / "fid.jdx").write_text("\n".join(lines + ["##END="]) + "\n")
+    echo = read_echo(tmp_path / "fid.jdx")
+    np.testing.assert_allclose(echo.signal, signal)
+    np.testing.assert_allclose(echo.times, t)
 
 
 def test_jcampdx_decay_and_a_spectrum(tmp_path):

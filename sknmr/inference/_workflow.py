@@ -233,21 +233,28 @@ def infer_file(
         table.to_csv(csv, index=False)
         files.append(csv)
         files.append(
-            _figure(model, echo, table, os.path.join(output_dir, "inference.png"))
+            _figure(
+                model,
+                echo,
+                table,
+                os.path.join(output_dir, "inference.png"),
+                resampler,
+            )
         )
     return table, files
 
 
-def _figure(model, echo, table, path):
+def _figure(model, echo, table, path, resampler=None):
     """The measured echo beside echoes simulated at the estimate and interval ends."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    resampler = model.make_resampler(
-        normalize="first", output="real", phase="magnitude"
-    )
+    # the echo placed as for the table (an alignment, a dead time), shown as |M|
+    settings = dict(resampler or {})
+    settings.update(normalize="first", output="real", phase="magnitude")
+    resampler = model.make_resampler(**settings)
     measured = 0.5 * resampler.fit_transform([echo])[0]
     times, simulated = echoes_at_estimate(model, table)
     fig, ax = plt.subplots(figsize=(7.0, 4.0))

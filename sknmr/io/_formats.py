@@ -332,7 +332,13 @@ def read_records(path, format=None, caller="read_series", extra=(), **options):
         if common.get(key) is not None:
             metadata[key] = _time_option(key, common[key], minimum=0)
     if metadata["dwell_time"] is None and records.kind == "echo":
-        metadata["dwell_time"] = uniform_step(times[0])
+        # shared by every record, or left to each echo's own spacing
+        steps = [uniform_step(row) for row in times]
+        if all(
+            step is not None and math.isclose(step, steps[0], rel_tol=1e-9)
+            for step in steps
+        ):
+            metadata["dwell_time"] = steps[0]
     axis_values = records.axis_values
     if axis_values is None:
         axis_values = np.arange(times.shape[0], dtype=np.float64)
