@@ -14,20 +14,10 @@ import pandas as pd
 import pytest
 
 from sknmr import EchoSimulator, EchoWindow, PolynomialSectionFeaturizer
-from sknmr._backends import numba_backend, numpy_backend
 from sknmr.datasets import make_echoes
 from sknmr.prior import sample_prior
 
-
-@pytest.fixture(autouse=True)
-def no_simulation(monkeypatch):
-    """Fail the test if any backend starts simulating."""
-
-    def never(*args, **kwargs):
-        raise AssertionError("a simulation started before the bad input was refused")
-
-    monkeypatch.setattr(numpy_backend, "simulate", never)
-    monkeypatch.setattr(numba_backend, "simulate", never)
+pytestmark = pytest.mark.usefixtures("no_simulation")
 
 
 ONE = {"kernel": "gaussian", "length": 3.0, "alpha_xy": 0.05, "alpha_z": 0.0}
@@ -633,19 +623,8 @@ CLI_CASES = [
 @pytest.mark.parametrize(
     "argv, match", [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES]
 )
-def test_bad_command_line_is_one_line_exit_2(tmp_path, capsys, argv, match):
-    from sknmr.cli import main
-
+def test_bad_command_line_is_one_line_exit_2(
+    tmp_path, refused_command_line, argv, match
+):
     (tmp_path / "existing.npz").write_bytes(b"")
-    before = sorted(p.name for p in tmp_path.iterdir())
-    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    assert info.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert "Traceback" not in err
-    import re
-
-    assert re.search(match, err), err
-    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    refused_command_line(argv, match)

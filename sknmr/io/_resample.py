@@ -90,8 +90,9 @@ class EchoResampler(TransformerMixin, BaseEstimator):
         Samples of the target grid when ``times`` is None; None means as many
         as reach the end of the longest series seen in :meth:`fit`.
     echo_time : float or None, default=None
-        Where the echo top must land (us), e.g. ``2 tau``; required by
-        ``align="peak"``, and centre of ``search_window``.
+        Where the echo top must land (us after the first pulse, > 0), e.g.
+        ``2 tau``; required by ``align="peak"``, and centre of
+        ``search_window``.
     align : {"none", "peak"}, default="none"
         Shift each series so that its echo top lands on ``echo_time``.
     search_window : float or None, default=None
@@ -185,7 +186,8 @@ class EchoResampler(TransformerMixin, BaseEstimator):
         "times": ["array-like", None],
         "dt": [Interval(Real, 0, None, closed="neither"), None],
         "n_times": [Interval(Integral, 1, None, closed="left"), None],
-        "echo_time": [Real, None],
+        # after the first pulse (t = 0): no echo precedes what makes it
+        "echo_time": [Interval(Real, 0, None, closed="neither"), None],
         "align": [StrOptions({"none", "peak"})],
         "search_window": [Interval(Real, 0, None, closed="neither"), None],
         "phase": [StrOptions({"magnitude", "correct", "keep"})],
