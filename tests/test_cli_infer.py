@@ -235,7 +235,7 @@ FLAGGED = pd.DataFrame(
         "W_upper": [0.3],
         "ood_score": [3.5],
         "ood": [True],
-        "ood_reason": ["echo top far from 2 tau"],
+        "ood_reason": ["echo top (late span)"],
         "a_new_column": [7.25],
     }
 )
@@ -253,7 +253,8 @@ def test_infer_prints_every_column_and_the_check_that_fired(
     for text in ("ood_reason", "a_new_column", "7.25"):
         assert text in printed
     warning = [line for line in printed.splitlines() if line.startswith("WARNING")]
-    assert len(warning) == 1 and "echo top far from 2 tau" in warning[0]
+    assert len(warning) == 1 and "echo top (late span)" in warning[0]
+    assert "Check first:\necho top (late span): " in printed
 
     argv = ["infer", "a.csv", "b.csv", "broken.csv", "--model", "m.skops", "-q"]
     assert main([*argv, "--output", "out"]) == 1
@@ -261,10 +262,10 @@ def test_infer_prints_every_column_and_the_check_that_fired(
     assert "a_new_column" in printed and "cannot read broken.csv" in printed
     warning = [line for line in printed.splitlines() if line.startswith("WARNING")]
     assert len(warning) == 1 and "2 of 3 echoes" in warning[0]
-    assert "a.csv (echo top far from 2 tau)" in warning[0]
+    assert "a.csv (echo top (late span))" in warning[0]
     table = pd.read_csv(tmp_path / "out" / "inference.csv", keep_default_na=False)
     assert list(table.columns) == ["file", *FLAGGED.columns, "error"]
-    assert table["ood_reason"].tolist()[:2] == ["echo top far from 2 tau"] * 2
+    assert table["ood_reason"].tolist()[:2] == ["echo top (late span)"] * 2
 
 
 def test_infer_help_says_flagged_echoes_name_the_check(capsys):

@@ -231,12 +231,16 @@ def _infer_one(path, model, options, args, parser):
         parser.error(f"argument echo: {exc}")
     print(summary(table).to_string())
     if table["ood"].iloc[0]:
+        from ..inference import ood_advice
+
         reason = _ood_reason(table.iloc[0])
         print(
             "WARNING: this echo lies outside what the training simulations cover "
             f"(ood_score > 1{'; ' + reason if reason else ''}): do not trust the "
             "estimates."
         )
+        if reason:
+            print("Check first:\n" + ood_advice(reason))
     if not args.quiet:
         print("wrote " + ", ".join(files))
     return 0
