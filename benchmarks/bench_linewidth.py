@@ -71,6 +71,7 @@ def evaluate(name, train, test, targets, args):
     for repeat in range(args.repeats):
         model = EchoInference(
             targets=targets,
+            fid_span=args.fid_span,
             confidence=args.confidence,
             random_state=args.random_state + repeat,
             n_jobs=args.n_jobs,
@@ -96,6 +97,19 @@ def evaluate(name, train, test, targets, args):
     return pd.DataFrame(rows), tables
 
 
+def fid_span(words, parser):
+    """--fid-span's words as EchoInference's fid_span."""
+    if words == ["auto"]:
+        return "auto"
+    if words == ["none"]:
+        return None
+    try:
+        start, stop = map(float, words)
+    except ValueError:
+        parser.error(f"--fid-span takes 'auto', 'none' or START STOP; got {words}")
+    return (start, stop)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lattice", type=int, default=32)
@@ -104,6 +118,12 @@ def main(argv=None):
     parser.add_argument("--n-test", type=int, default=300)
     parser.add_argument("--linewidth", type=float, nargs=2, default=(0.02, 0.2))
     parser.add_argument("--known", type=float, default=0.08)
+    parser.add_argument(
+        "--fid-span",
+        nargs="+",
+        default=["auto"],
+        help="EchoInference's fid_span: 'auto', 'none' or START STOP (us)",
+    )
     parser.add_argument("--confidence", type=float, default=0.9)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--random-state", type=int, default=0)
@@ -118,6 +138,7 @@ def main(argv=None):
         help="only simulate (and cache) these sets, e.g. in parallel processes",
     )
     args = parser.parse_args(argv)
+    args.fid_span = fid_span(args.fid_span, parser)
 
     started = time.perf_counter()
     if args.simulate_only:
