@@ -62,7 +62,8 @@ class EchoInference(
     featurizer : transformer, "passthrough" or None, default=None
         Turns the detected series into features (cloned; fitted on the
         training part with the first target as ``y``). None: the echo window
-        ``2 tau +- tau/3`` scaled to [0, 1] (:ref:`inference_features`).
+        ``2 tau +- tau/3`` scaled to [0, 1] (:ref:`inference_features`),
+        and the free-induction decay where ``fid_span`` says so.
     targets : str or sequence of str, default=("W", "L", "alpha_xy", "alpha_z")
         Columns of ``y`` to predict, each with an interval.
     power : str or None, default="power"
@@ -103,6 +104,15 @@ class EchoInference(
         Also flag an echo whose top lies clearly away from the echo time
         (another ``tau`` or another sequence), over two spans; needs a known
         grid.
+    fid_span : "auto", (float, float) or None, default="auto"
+        The free-induction decay the default featurizer reads besides the
+        echo window, as ``(start, stop)`` us after the first pulse (cut at
+        the second), relative to its first sample there: it shows the
+        linewidth directly (:ref:`inference_linewidth`). ``"auto"``: from 2
+        us (or after ``augment``'s ``"dead_time"``) to 60 us, when
+        ``"linewidth"`` is a target and the grid is known; None: the echo
+        window only. Echoes to predict must then cover the span: start it
+        after the receiver's dead time.
     calibration_size : float or int, default=0.25
         Held-out echoes: a fraction in (0, 1) or a count.
     simulator : EchoSimulator or None, default=None
@@ -141,6 +151,9 @@ class EchoInference(
         Sample times (us) of the grid.
     window_ : slice or None
         Samples of the echo window ``2 tau +- tau/3``.
+    fid_samples_ : ndarray of int or None
+        Samples of the free-induction decay among the default features
+        (``fid_span``); None when they are not read.
     targets_ : list of str
         The targets, in the table's order.
     featurizer_ : transformer
@@ -217,6 +230,7 @@ class EchoInference(
         "ood_detector": [HasMethods(["fit", "score_samples"]), None],
         "ood_false_alarm": [Interval(Real, 0, 1, closed="neither")],
         "ood_echo_top": ["boolean"],
+        "fid_span": [StrOptions({"auto"}), "array-like", None],
         "calibration_size": [
             Interval(RealNotInt, 0, 1, closed="neither"),
             Interval(Integral, 1, None, closed="left"),
@@ -243,6 +257,7 @@ class EchoInference(
         ood_detector=None,
         ood_false_alarm=0.01,
         ood_echo_top=True,
+        fid_span="auto",
         calibration_size=0.25,
         simulator=None,
         detection="magnitude",
@@ -262,6 +277,7 @@ class EchoInference(
         self.ood_detector = ood_detector
         self.ood_false_alarm = ood_false_alarm
         self.ood_echo_top = ood_echo_top
+        self.fid_span = fid_span
         self.calibration_size = calibration_size
         self.simulator = simulator
         self.detection = detection
@@ -348,6 +364,8 @@ class EchoInference(
         self._check_grid_names()
         seed = check_seed(self.random_state)
         augment = check_augment(self.augment, kind, self.times_ is not None)
+
+        self._set_fid(targets, augment)
 
         copies = 1 if augment is None else augment["copies"] + augment["keep_original"]
         n_held = self._check_sizes(n, copies)

@@ -26,6 +26,7 @@ from ..io import EchoResampler, MeasuredEcho
 from ..scaling import curve_scaler
 from ..simulator import EchoSimulator
 from ..window import EchoWindow
+from ._features import AUTO_FID_SPAN, check_fid_span, fid_columns, with_fid
 
 # A measured tau (metadata) may differ from the model's by a pulse length.
 _TAU_RTOL = 0.02
@@ -119,6 +120,47 @@ class _ExperimentInputs:
         )
         self.window_ = slice(int(kept[0]), int(kept[-1]) + 1)
 
+    def _set_fid(self, targets, augment):
+        """The FID samples the default features add (``fid_samples_``), or None.
+
+        ``fid_span="auto"`` adds them to a model that learns the linewidth,
+        on a known grid, after an augmented dead time; a span given is
+        refused where it cannot be read.
+        """
+        self.fid_samples_ = None
+        span = check_fid_span(self.fid_span)
+        given = span is not None and span != "auto"
+        if span is None or (not given and "linewidth" not in targets):
+            return
+        if self.featurizer is not None or self.times_ is None:
+            if not given:
+                return
+            raise ValueError(
+                f"fid_span={self.fid_span!r} adds the free-induction decay to the "
+                "default features, on a known grid: set featurizer=None and give "
+                "a simulator (or a make_echoes Bunch), or set fid_span=None."
+            )
+        dead = augment["dead_time"] if augment is not None else None
+        if not given:
+            span = (max(AUTO_FID_SPAN[0], dead or 0.0), AUTO_FID_SPAN[1])
+        elif dead is not None and span[0] < dead:
+            raise ValueError(
+                f"fid_span starts at {span[0]:g} us, within augment['dead_time']="
+                f"{dead:g} us, where the training echoes are not recorded; start "
+                "it after the dead time."
+            )
+        samples = fid_columns(span, self.times_, _pulse_times(self.experiment_))
+        if samples.size < 2:
+            if not given:
+                return
+            raise ValueError(
+                f"fid_span={self.fid_span!r} holds {samples.size} sample(s) of the "
+                "free-induction decay before the second pulse; give a span of "
+                "at least two samples (dt="
+                f"{self.experiment_.dt:g} us), or fid_span=None."
+            )
+        self.fid_samples_ = samples
+
     def _window_transformer(self):
         """The EchoWindow of the grid (one channel of ``n_features_in_`` samples)."""
         experiment = self.experiment_
@@ -129,6 +171,13 @@ class _ExperimentInputs:
         return EchoWindow(center=2.0 * n_tau, half_width=n_tau / 3, dt=1.0)
 
     def _default_featurizer(self):
+        featurizer = self._echo_featurizer()
+        if getattr(self, "fid_samples_", None) is None:
+            return featurizer
+        channels = 2 if self.detection == "quadrature" else 1
+        return with_fid(featurizer, self.fid_samples_, self.n_features_in_, channels)
+
+    def _echo_featurizer(self):
         if self.window_ is None:
             if self.detection == "magnitude":
                 return curve_scaler()
@@ -450,5 +499,16 @@ class _ExperimentInputs:
             raise ValueError(
                 f"Echoes {rows[:5].tolist()} have NaN (uncovered samples) inside the "
                 "echo window 2 tau +- tau/3, which the model needs."
+            )
+        fid = getattr(self, "fid_samples_", None)
+        if fid is not None and bad[:, fid].any():
+            rows = np.flatnonzero(bad[:, fid].any(axis=1))
+            first = float(self.times_[fid[0]] - _pulse_times(self.experiment_)[0])
+            raise ValueError(
+                f"Echoes {rows[:5].tolist()} have NaN (uncovered samples) in the "
+                f"free-induction decay from {first:.3g} us after the first pulse, "
+                "which this model reads to learn the linewidth. Train it with "
+                "fid_span starting after the receiver's dead time (and "
+                "augment={'dead_time': ...}), or with fid_span=None."
             )
         return X if check_only else _hold_fill(X)

@@ -44,6 +44,7 @@ TRUSTED_TYPES = (
     "sklearn.tree._tree.Tree",
     "sknmr.experiment.Experiment",
     "sknmr.inference._estimator.EchoInference",
+    "sknmr.inference._features.FreeDecayFeatures",
     "sknmr.inference._ood.KNNDistance",
     "sknmr.lattices.Lattice",
     "sknmr.polynomial.PolynomialSectionFeaturizer",
