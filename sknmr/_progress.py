@@ -7,7 +7,9 @@ from tqdm.auto import tqdm
 
 
 class _SilentBar:
-    """What a disabled bar does: nothing."""
+    """What a disabled bar does: nothing (it counts nothing, as tqdm's)."""
+
+    n = 0
 
     def update(self, n=1):
         pass
