@@ -25,27 +25,24 @@ def add_decay(subparsers):
         ),
     )
     parser.add_argument("files", nargs="+", help="decay files or folders of them")
-    model = default_of(fit_decay, "model")
     parser.add_argument(
         "--model",
         choices=tuple(MODELS),
-        default=model,
-        help=f"the decay model (default {model})",
+        default=default_of(fit_decay, "model"),
+        help="the decay model (default %(default)s)",
     )
     add_format_option(parser, "the files'")
-    drop_first = default_of(fit_decay, "drop_first")
     parser.add_argument(
         "--drop-first",
         type=positive_int_or_zero,
-        default=drop_first,
-        help=f"echoes left out at the start (default {drop_first})",
+        default=default_of(fit_decay, "drop_first"),
+        help="echoes left out at the start (default %(default)s)",
     )
-    method = default_of(read_decay, "method")
     parser.add_argument(
         "--method",
         choices=_METHODS,
-        default=method,
-        help=f"how an echo window becomes an amplitude (default {method})",
+        default=default_of(read_decay, "method"),
+        help="how an echo window becomes an amplitude (default %(default)s)",
     )
     parser.add_argument(
         "--echo-time",
@@ -61,12 +58,11 @@ def add_decay(subparsers):
         help="time unit of text and NumPy files (default "
         f"{default_of(read_text, 'time_unit')})",
     )
-    n_bootstrap = default_of(fit_decay, "n_bootstrap")
     parser.add_argument(
         "--n-bootstrap",
         type=positive_int,
-        default=n_bootstrap,
-        help=f"bootstrap samples (default {n_bootstrap})",
+        default=default_of(fit_decay, "n_bootstrap"),
+        help="bootstrap samples (default %(default)s)",
     )
     add_confidence_option(parser, fit_decay, "level of the intervals")
     add_seed_option(parser)

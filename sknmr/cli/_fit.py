@@ -53,21 +53,19 @@ def add_fit(subparsers):
         metavar="NAME=VALUE",
         help="values of parameters not fitted, e.g. length=2 alpha_z=0.05",
     )
-    detection = default_of(fit_echo, "detection")
     parser.add_argument(
         "--detection",
         choices=DETECTIONS,
-        default=detection,
-        help=f"how the echo is read (default {detection})",
+        default=default_of(fit_echo, "detection"),
+        help="how the echo is read (default %(default)s)",
     )
-    interval = default_of(fit_echo, "interval")
     parser.add_argument(
         "--interval",
         choices=INTERVALS,
-        default=interval,
+        default=default_of(fit_echo, "interval"),
         help="how the intervals are made: from the curvature at the estimate "
         "(laplace) or by profiling the likelihood along each parameter, the "
-        f"others fitted again (profile; slower) (default {interval})",
+        "others fitted again (profile; slower) (default %(default)s)",
     )
     add_library_option(
         parser,
